@@ -1,0 +1,119 @@
+//! `check-mysql`: observe within the deadline, judge, report, exit.
+
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::cli::{CheckArgs, Format};
+use crate::config::{self, CheckSettings};
+use crate::deadline::Deadline;
+use crate::exit::Exit;
+use crate::observe::{self, ConnectionSpec, Observation, ObserveError, PeerObservation};
+use crate::report::{self, Report, SyslogTarget};
+use crate::role;
+use crate::verdict::{self, Policy, Verdict};
+
+pub const BINARY: &str = "check-mysql";
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let args: CheckArgs = crate::cli::parse_or_exit(BINARY);
+    let syslog = SyslogTarget {
+        enabled: !args.common.no_syslog,
+        socket: args.common.syslog_socket.clone(),
+    };
+    match run(&args, &syslog) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            let msg = format!("FAIL config: {e}");
+            println!("{msg}");
+            report::syslog(BINARY, &syslog, report::Severity::Err, &msg);
+            Exit::Config.into()
+        }
+    }
+}
+
+/// Observe the local server on a worker thread, so that the deadline bounds everything
+/// (DNS included) even when the server accepts and never answers.
+fn spawn_local(spec: ConnectionSpec, deadline: Deadline) -> mpsc::Receiver<Result<Observation, ObserveError>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let target = spec.target();
+        let result = spec
+            .connect(&deadline)
+            .and_then(|mut conn| observe::observe(&mut conn, &target));
+        let _ = tx.send(result);
+    });
+    rx
+}
+
+fn spawn_peer(spec: Option<ConnectionSpec>, deadline: Deadline) -> Option<mpsc::Receiver<PeerObservation>> {
+    let spec = spec?;
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(observe::observe_peer(&spec, &deadline));
+    });
+    Some(rx)
+}
+
+/// Resolve settings, observe, judge, report. Returns the exit code of the verdict; `Err` is a
+/// configuration error (exit 78).
+pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::ConfigError> {
+    let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
+    let deadline = Deadline::new(settings.timeout);
+    let local_rx = spawn_local(settings.connection.clone(), deadline);
+    let peer_rx = spawn_peer(settings.peer.clone(), deadline);
+
+    let role = role::resolve(settings.role, &settings.state_dir, settings.vip)
+        .map_err(config::ConfigError::Invalid)?;
+
+    let local = match local_rx.recv_timeout(deadline.remaining()) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "no answer from {} within --timeout {} (server hung or unreachable)",
+            settings.connection.target(),
+            humantime::format_duration(settings.timeout)
+        )),
+    };
+    let peer = match &peer_rx {
+        None => PeerObservation::NotAsked,
+        Some(rx) => rx
+            .recv_timeout(deadline.remaining().max(Duration::from_millis(1)))
+            .unwrap_or_else(|_| PeerObservation::Unreachable {
+                address: settings.peer.as_ref().map(|p| p.target()).unwrap_or_default(),
+                error: "no answer within --timeout".into(),
+            }),
+    };
+
+    let policy = Policy {
+        max_lag: settings.max_lag,
+        allow_no_replica: settings.allow_no_replica,
+        allow_read_only: settings.allow_read_only,
+    };
+    let verdict = match &local {
+        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy),
+        Err(msg) => Verdict::down(role.role, msg.clone()),
+    };
+    let report = Report::new(
+        &verdict,
+        &role.source,
+        local.as_ref().ok(),
+        &peer,
+        deadline.elapsed().as_millis(),
+        &args.common.keepalived_args,
+    );
+    match args.common.format {
+        Format::Json => println!("{}", report.json()),
+        Format::Text => {
+            println!("{}", report::line(&verdict));
+            if args.common.verbose {
+                for l in report::evidence(&report) {
+                    println!("  {l}");
+                }
+            }
+        }
+    }
+    report::log_on_change(BINARY, syslog, &settings.state_dir, &verdict);
+    Ok(verdict.exit())
+}

@@ -1,0 +1,151 @@
+//! Command-line definitions (clap derive), shared by the binaries and by build-time man pages.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::deadline::parse_duration;
+use crate::observe::SslMode;
+use crate::role::RoleArg;
+
+/// Default option file (absolute: keepalived gives scripts no useful environment).
+pub const DEFAULT_DEFAULTS_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0   ok (also degraded: a WARN line and a syslog warning)
+  1   down: cannot connect, query failed, or --timeout passed
+  2   replication broken
+  3   lagging more than --max-lag (or lag unknown)
+  4   GTID history diverged from the peer's
+  5   writer is read-only
+  64  usage error
+  78  configuration error (unreadable or unsafe option file, bad value)";
+
+/// How to reach the server. Passwords come only from the option file or MYSQL_PWD: a
+/// password on the command line would show in `ps`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ConnectionArgs {
+    /// MySQL option file; groups [client] and the binary's own group are read
+    /// [default: /etc/keepalived/mysql-helpers.cnf, if it exists]
+    #[arg(long, value_name = "PATH")]
+    pub defaults_file: Option<PathBuf>,
+    /// Server host; "localhost" or none means the unix socket
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Server TCP port [default: 3306]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Unix socket [default: /run/mysqld/mysqld.sock]
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// User name
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// TLS mode for TCP connections (local and --peer)
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub ssl_mode: Option<SslMode>,
+    /// CA certificate (PEM) that signs the server's certificate
+    #[arg(long, value_name = "PATH")]
+    pub ssl_ca: Option<PathBuf>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Options every binary has.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CommonArgs {
+    /// Overall deadline for the whole run (humantime: 800ms, 2s); keep it below
+    /// keepalived's script timeout [default: 800ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// State dir: role file and last verdict [default: /run/keepalived-mysql]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print the full evidence
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Do not log to syslog
+    #[arg(long)]
+    pub no_syslog: bool,
+    /// Syslog socket (for tests)
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub syslog_socket: Option<PathBuf>,
+    /// keepalived's notify arguments, when called as a notify script: TYPE NAME STATE PRIORITY
+    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4)]
+    pub keepalived_args: Vec<String>,
+}
+
+/// Decide whether this node may hold (or take) the keepalived VIP. Exit 0 = yes.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "check-mysql",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Rules to apply: writer (holds the VIP), standby, or auto (role file written by the
+    /// notify helpers, else --vip on a local interface, else standby)
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+    /// The VIP: with --role auto, this node is the writer when the VIP is on a local interface
+    #[arg(long, value_name = "ADDR")]
+    pub vip: Option<IpAddr>,
+    /// The other master, HOST[:PORT]: probed within the same deadline to tell a dead peer
+    /// from broken replication, and to compare GTID histories
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub peer: Option<String>,
+    /// Largest acceptable Seconds_Behind_Master on a standby [default: 120s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_lag: Option<Duration>,
+    /// A standby with no replication configured passes (degraded)
+    #[arg(long)]
+    pub allow_no_replica: bool,
+    /// A writer with read_only=ON passes (degraded)
+    #[arg(long)]
+    pub allow_read_only: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Parse argv, mapping clap's outcome onto our exit codes: help and version print and
+/// exit 0; anything else is a one-line usage error and exit 64 (not clap's 2).
+pub fn parse_or_exit<P: Parser>(binary: &str) -> P {
+    match P::try_parse() {
+        Ok(p) => p,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("{binary}: usage error: {first} (see {binary} --help)");
+            std::process::exit(crate::exit::Exit::Usage.code());
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Settings: command line over option file over built-in defaults, and the password from
+//! the option file or `MYSQL_PWD` only (SPEC "Credentials and configuration").
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE};
+use crate::deadline::parse_duration;
+use crate::observe::{ConnectionSpec, SslMode};
+use crate::optfile::{self, OptionEntry, OptionFileError};
+use crate::role::{DEFAULT_STATE_DIR, RoleArg};
+
+pub const DEFAULT_PORT: u16 = 3306;
+pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(800);
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(120);
+
+/// A configuration problem: exit 78.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    OptionFile(#[from] OptionFileError),
+    #[error("option file {file}: bad value for {key}: {message}")]
+    BadValue {
+        file: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("option file {file}: unknown option '{key}' in [{group}]")]
+    UnknownOption {
+        file: PathBuf,
+        group: String,
+        key: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The option file's entries for the binary's groups, with keys normalised the way MySQL
+/// programs match them (`_` = `-`, `loose-` prefix dropped).
+pub struct OptionValues {
+    pub file: Option<PathBuf>,
+    entries: Vec<OptionEntry>,
+}
+
+fn normalise(key: &str) -> String {
+    let k = key.trim().to_ascii_lowercase().replace('_', "-");
+    k.strip_prefix("loose-").map(str::to_string).unwrap_or(k)
+}
+
+impl OptionValues {
+    /// Read `[client]` and `[binary]` from `--defaults-file`, or from the default file when
+    /// it exists. An explicitly named file that cannot be read is an error.
+    pub fn load(explicit: Option<&Path>, binary: &str) -> Result<OptionValues, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(DEFAULT_DEFAULTS_FILE).exists() => DEFAULT_DEFAULTS_FILE.into(),
+            None => {
+                return Ok(OptionValues {
+                    file: None,
+                    entries: Vec::new(),
+                });
+            }
+        };
+        let mut entries = optfile::read(&path, &["client", binary])?;
+        for e in &mut entries {
+            e.key = normalise(&e.key);
+        }
+        Ok(OptionValues {
+            file: Some(path),
+            entries,
+        })
+    }
+
+    /// Last value of `key` in file order (MySQL: later settings override earlier ones).
+    pub fn get(&self, key: &str) -> Option<&OptionEntry> {
+        self.entries.iter().rev().find(|e| e.key == key)
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).map(|e| e.value.clone().unwrap_or_default())
+    }
+
+    fn bad(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::BadValue {
+            file: self.file.clone().unwrap_or_default(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn parsed<T>(&self, key: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(e) => parse(e.value.as_deref().unwrap_or(""))
+                .map(Some)
+                .map_err(|m| self.bad(key, m)),
+        }
+    }
+
+    /// A boolean option: a bare key, `1/0`, `ON/OFF`, `true/false`; `skip-KEY` is false.
+    fn flag(&self, key: &str) -> Result<bool, ConfigError> {
+        let skip = format!("skip-{key}");
+        let last = self
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.key == key || e.key == skip);
+        match last {
+            None => Ok(false),
+            Some(e) if e.key == skip => Ok(false),
+            Some(e) => match e.value.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(true),
+                Some(v) if ["1", "on", "true", "yes", ""].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["0", "off", "false", "no"].contains(&v.as_str()) => Ok(false),
+                Some(v) => Err(self.bad(key, format!("'{v}' is not a boolean (use 0 or 1)"))),
+            },
+        }
+    }
+
+    /// Refuse keys in the binary's own group that it does not know: a typo there would
+    /// otherwise silently fall back to a default. `[client]` is shared with every MySQL
+    /// program, so anything goes there.
+    pub fn refuse_unknown(&self, binary: &str, known: &[&str]) -> Result<(), ConfigError> {
+        for e in &self.entries {
+            let base = e.key.strip_prefix("skip-").unwrap_or(&e.key);
+            if e.group.eq_ignore_ascii_case(binary)
+                && !known.contains(&base)
+                && !CONNECTION_KEYS.contains(&base)
+            {
+                return Err(ConfigError::UnknownOption {
+                    file: e.source.clone(),
+                    group: e.group.clone(),
+                    key: e.key.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keys every binary takes from the option file.
+pub const CONNECTION_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "socket",
+    "user",
+    "password",
+    "ssl-mode",
+    "ssl-ca",
+    "ssl",
+    "ssl-verify-server-cert",
+];
+
+fn parse_port(v: &str) -> Result<u16, String> {
+    v.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| format!("'{v}' is not a TCP port (1-65535)"))
+}
+
+fn parse_ssl_mode(v: &str) -> Result<SslMode, String> {
+    match v.trim().to_ascii_uppercase().replace('-', "_").as_str() {
+        "DISABLED" => Ok(SslMode::Disabled),
+        "REQUIRED" => Ok(SslMode::Required),
+        "VERIFY_CA" => Ok(SslMode::VerifyCa),
+        "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
+        "PREFERRED" => Err("PREFERRED is not supported: a check must know whether it uses TLS \
+                            (use DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)"
+            .into()),
+        other => Err(format!("unknown ssl-mode '{other}'")),
+    }
+}
+
+/// The connection to the local server, from flags, option file and `MYSQL_PWD`.
+pub fn connection_spec(
+    args: &ConnectionArgs,
+    opts: &OptionValues,
+    mysql_pwd: Option<String>,
+) -> Result<ConnectionSpec, ConfigError> {
+    let host = args.host.clone().or_else(|| opts.text("host"));
+    let port = match args.port {
+        Some(p) => p,
+        None => opts.parsed("port", parse_port)?.unwrap_or(DEFAULT_PORT),
+    };
+    let socket = args
+        .socket
+        .clone()
+        .or_else(|| opts.text("socket").map(PathBuf::from));
+    let ssl_mode = match args.ssl_mode {
+        Some(m) => m,
+        None => match opts.parsed("ssl-mode", parse_ssl_mode)? {
+            Some(m) => m,
+            None if opts.flag("ssl-verify-server-cert")? => SslMode::VerifyIdentity,
+            None if opts.flag("ssl")? => SslMode::Required,
+            None => SslMode::Disabled,
+        },
+    };
+    let ssl_ca = args
+        .ssl_ca
+        .clone()
+        .or_else(|| opts.text("ssl-ca").map(PathBuf::from));
+    if matches!(ssl_mode, SslMode::VerifyCa | SslMode::VerifyIdentity) && ssl_ca.is_none() {
+        return Err(ConfigError::Invalid(
+            "--ssl-mode verify-ca/verify-identity needs --ssl-ca (or ssl-ca in the option file)"
+                .into(),
+        ));
+    }
+    // MySQL convention: "localhost" (or no host) means the unix socket.
+    let (host, socket) = match host {
+        Some(h) if h != "localhost" && !h.is_empty() => (Some(h), None),
+        _ => (None, Some(socket.unwrap_or_else(|| DEFAULT_SOCKET.into()))),
+    };
+    let password = opts
+        .get("password")
+        .map(|e| e.value.clone().unwrap_or_default())
+        .or(mysql_pwd)
+        .filter(|p| !p.is_empty());
+    Ok(ConnectionSpec {
+        host,
+        port,
+        socket,
+        user: args.user.clone().or_else(|| opts.text("user")),
+        password,
+        ssl_mode,
+        ssl_ca,
+    })
+}
+
+/// Split `HOST[:PORT]` / `[V6]:PORT`.
+pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), String> {
+    let t = text.trim();
+    let bad = || format!("'{text}' is not HOST[:PORT]");
+    if let Some(rest) = t.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(parse_port(p)?),
+            None if after.is_empty() => None,
+            None => return Err(bad()),
+        };
+        return Ok((h.to_string(), port));
+    }
+    match t.matches(':').count() {
+        0 if !t.is_empty() => Ok((t.to_string(), None)),
+        1 => {
+            let (h, p) = t.split_once(':').ok_or_else(bad)?;
+            if h.is_empty() {
+                return Err(bad());
+            }
+            Ok((h.to_string(), Some(parse_port(p)?)))
+        }
+        _ if t.parse::<IpAddr>().is_ok() => Ok((t.to_string(), None)),
+        _ => Err(bad()),
+    }
+}
+
+/// Everything `check-mysql` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    pub connection: ConnectionSpec,
+    pub peer: Option<ConnectionSpec>,
+    pub role: RoleArg,
+    pub vip: Option<IpAddr>,
+    pub max_lag: Duration,
+    pub timeout: Duration,
+    pub state_dir: PathBuf,
+    pub allow_no_replica: bool,
+    pub allow_read_only: bool,
+}
+
+const CHECK_KEYS: &[&str] = &[
+    "role",
+    "vip",
+    "peer",
+    "max-lag",
+    "timeout",
+    "state-dir",
+    "allow-no-replica",
+    "allow-read-only",
+];
+
+fn parse_role(v: &str) -> Result<RoleArg, String> {
+    <RoleArg as clap::ValueEnum>::from_str(v.trim(), true)
+        .map_err(|_| format!("'{v}' is not auto, writer or standby"))
+}
+
+/// Resolve `check-mysql`'s settings.
+pub fn check_settings(
+    args: &CheckArgs,
+    mysql_pwd: Option<String>,
+) -> Result<CheckSettings, ConfigError> {
+    let binary = "check-mysql";
+    let opts = OptionValues::load(args.connection.defaults_file.as_deref(), binary)?;
+    opts.refuse_unknown(binary, CHECK_KEYS)?;
+    let connection = connection_spec(&args.connection, &opts, mysql_pwd)?;
+    let peer_text = args.peer.clone().or_else(|| opts.text("peer"));
+    let peer = match peer_text {
+        None => None,
+        Some(t) => {
+            let (host, port) = parse_host_port(&t).map_err(|m| match args.peer {
+                Some(_) => ConfigError::Invalid(format!("--peer: {m}")),
+                None => opts.bad("peer", m),
+            })?;
+            Some(ConnectionSpec {
+                host: Some(host),
+                port: port.unwrap_or(DEFAULT_PORT),
+                socket: None,
+                ..connection.clone()
+            })
+        }
+    };
+    let vip = match args.vip {
+        Some(v) => Some(v),
+        None => opts.parsed("vip", |v| {
+            v.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| format!("'{v}' is not an IP address"))
+        })?,
+    };
+    Ok(CheckSettings {
+        connection,
+        peer,
+        role: match args.role {
+            Some(r) => r,
+            None => opts.parsed("role", parse_role)?.unwrap_or_default(),
+        },
+        vip,
+        max_lag: match args.max_lag {
+            Some(d) => d,
+            None => opts.parsed("max-lag", parse_duration)?.unwrap_or(DEFAULT_MAX_LAG),
+        },
+        timeout: match args.common.timeout {
+            Some(d) => d,
+            None => opts.parsed("timeout", parse_duration)?.unwrap_or(DEFAULT_TIMEOUT),
+        },
+        state_dir: args
+            .common
+            .state_dir
+            .clone()
+            .or_else(|| opts.text("state-dir").map(PathBuf::from))
+            .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+        allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
+        allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(parse_host_port("db2").unwrap(), ("db2".into(), None));
+        assert_eq!(parse_host_port("db2:3307").unwrap(), ("db2".into(), Some(3307)));
+        assert_eq!(parse_host_port("[::1]:3307").unwrap(), ("::1".into(), Some(3307)));
+        assert_eq!(parse_host_port("::1").unwrap(), ("::1".into(), None));
+        for bad in ["", ":3306", "db:0", "db:x", "db:70000", "[::1", "a:b:c"] {
+            assert!(parse_host_port(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ssl_modes() {
+        assert_eq!(parse_ssl_mode("verify_identity").unwrap(), SslMode::VerifyIdentity);
+        assert_eq!(parse_ssl_mode("REQUIRED").unwrap(), SslMode::Required);
+        assert!(parse_ssl_mode("preferred").unwrap_err().contains("not supported"));
+    }
+}

@@ -1,0 +1,93 @@
+//! One overall deadline per run (SPEC "Time"). The `mysql` crate only has per-socket-call
+//! timeouts, so the hard bound is enforced by the caller waiting on worker threads with
+//! [`Deadline::remaining`] and exiting the process when it passes.
+
+use std::time::{Duration, Instant};
+
+/// The instant by which a run must be finished.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    started: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    pub fn new(budget: Duration) -> Self {
+        Deadline {
+            started: Instant::now(),
+            budget,
+        }
+    }
+
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Time left, zero once passed.
+    pub fn remaining(&self) -> Duration {
+        self.budget.saturating_sub(self.started.elapsed())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    /// A socket timeout for the next call: what is left, but never zero (zero would mean
+    /// "no timeout" to the socket layer).
+    pub fn socket_timeout(&self) -> Duration {
+        self.remaining().max(Duration::from_millis(1))
+    }
+}
+
+/// Parse a humantime duration (`800ms`, `2s`, `1m 30s`), refusing zero. A bare number is
+/// taken as seconds, as the seed scripts' `sbm=120` and keepalived's `interval 2` are.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let d = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|e| format!("invalid duration '{text}': {e}"))?
+    } else {
+        humantime::parse_duration(t).map_err(|e| {
+            format!("invalid duration '{text}': {e} (examples: 800ms, 2s, 1m)")
+        })?
+    };
+    if d.is_zero() {
+        return Err(format!("invalid duration '{text}': must be greater than zero"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_humantime_and_bare_seconds() {
+        assert_eq!(parse_duration("800ms").unwrap(), Duration::from_millis(800));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("120").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration(" 5s ").unwrap(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn refuses_garbage_and_zero() {
+        for bad in ["", "abc", "0", "0s", "-1s", "5 parsecs", "1.5.2s"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.starts_with("invalid duration"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn remaining_never_goes_negative() {
+        let d = Deadline::new(Duration::from_millis(0));
+        assert!(d.passed());
+        assert_eq!(d.remaining(), Duration::ZERO);
+        assert!(d.socket_timeout() > Duration::ZERO);
+    }
+}

@@ -1,0 +1,48 @@
+//! Exit codes shared by every binary (SPEC "Exit codes"). keepalived treats every non-zero
+//! code as failure; the distinct values are for people and monitoring.
+
+/// A documented process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exit {
+    Ok = 0,
+    /// Cannot connect, query failed, or the deadline passed.
+    Down = 1,
+    /// Replication broken (thread stopped with an error, or stopped on a standby).
+    Replication = 2,
+    /// Standby lagging above `--max-lag` (or lag unknown).
+    Lag = 3,
+    /// GTID history diverged from the peer's.
+    Diverged = 4,
+    /// A writer that cannot take writes (`read_only=ON`).
+    ReadOnly = 5,
+    /// Bad command line.
+    Usage = 64,
+    /// Unreadable or unsafe option file, bad value.
+    Config = 78,
+}
+
+impl Exit {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// Stable lowercase name used in output and JSON (`down`, `replication`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Down => "down",
+            Exit::Replication => "replication",
+            Exit::Lag => "lag",
+            Exit::Diverged => "diverged",
+            Exit::ReadOnly => "read-only",
+            Exit::Usage => "usage",
+            Exit::Config => "config",
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e.code() as u8)
+    }
+}

@@ -1,0 +1,19 @@
+//! keepalived-mysql: helpers that make a MySQL/MariaDB dual-master pair behind keepalived
+//! fail over correctly.
+//!
+//! The flow of every binary is observation (IO) → verdict (pure) → action/report (IO):
+//! [`observe`] gathers an [`observe::Observation`] within one [`deadline::Deadline`],
+//! [`verdict::verdict`] turns it into a [`verdict::Verdict`] without IO, and [`report`]
+//! prints it, logs it and maps it to an [`exit::Exit`] code.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod deadline;
+pub mod exit;
+pub mod gtid;
+pub mod observe;
+pub mod optfile;
+pub mod report;
+pub mod role;
+pub mod verdict;

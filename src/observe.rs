@@ -1,0 +1,466 @@
+//! Observation: what the server says, gathered in one connection and as few round trips as
+//! possible (MariaDB: one after the handshake). No judgement here: that is [`crate::verdict`].
+
+use std::path::PathBuf;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, SslOpts};
+
+use crate::deadline::Deadline;
+
+/// Which SQL dialect the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    MariaDb,
+    MySql,
+}
+
+/// State of a replication IO (receiver) thread as the server prints it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum IoState {
+    Yes,
+    No,
+    Connecting,
+    Other(String),
+}
+
+impl IoState {
+    pub fn parse(text: Option<&str>) -> IoState {
+        match text.unwrap_or("") {
+            t if t.eq_ignore_ascii_case("yes") => IoState::Yes,
+            t if t.eq_ignore_ascii_case("no") => IoState::No,
+            t if t.eq_ignore_ascii_case("connecting") => IoState::Connecting,
+            t => IoState::Other(t.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            IoState::Yes => "Yes",
+            IoState::No => "No",
+            IoState::Connecting => "Connecting",
+            IoState::Other(s) => s,
+        }
+    }
+}
+
+/// One replication connection (a row of `SHOW ALL SLAVES STATUS` / `SHOW REPLICA STATUS`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplicaStatus {
+    /// MariaDB `Connection_name` / MySQL `Channel_Name` ("" for the default connection).
+    pub name: String,
+    pub source_host: String,
+    pub source_port: Option<u16>,
+    pub io_running: IoState,
+    pub sql_running: bool,
+    /// `Seconds_Behind_Master`/`_Source`; `None` is SQL NULL (unknown), never zero.
+    pub seconds_behind: Option<u64>,
+    pub last_io_errno: u32,
+    pub last_io_error: String,
+    pub last_sql_errno: u32,
+    pub last_sql_error: String,
+    /// MariaDB `Gtid_IO_Pos` / MySQL `Retrieved_Gtid_Set`: what the IO thread has received.
+    pub received_gtid: Option<String>,
+    pub sql_delay: Option<u64>,
+}
+
+/// Columns of one result row, by name, as text (`None` = SQL NULL).
+pub type Columns = [(String, Option<String>)];
+
+fn column<'a>(cols: &'a Columns, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| {
+        cols.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .and_then(|(_, v)| v.as_deref())
+    })
+}
+
+fn number<T: std::str::FromStr>(cols: &Columns, names: &[&str]) -> Option<T> {
+    column(cols, names).and_then(|v| v.trim().parse().ok())
+}
+
+impl ReplicaStatus {
+    /// Read a status row; accepts MariaDB, MySQL < 8.0.22 (`Slave_*`, `*_Master`) and MySQL
+    /// 8.0.22+ (`Replica_*`, `*_Source`) column names.
+    pub fn from_columns(cols: &Columns) -> ReplicaStatus {
+        ReplicaStatus {
+            name: column(cols, &["Connection_name", "Channel_Name"])
+                .unwrap_or("")
+                .to_string(),
+            source_host: column(cols, &["Master_Host", "Source_Host"])
+                .unwrap_or("")
+                .to_string(),
+            source_port: number(cols, &["Master_Port", "Source_Port"]),
+            io_running: IoState::parse(column(cols, &["Slave_IO_Running", "Replica_IO_Running"])),
+            sql_running: column(cols, &["Slave_SQL_Running", "Replica_SQL_Running"])
+                .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+            seconds_behind: number(cols, &["Seconds_Behind_Master", "Seconds_Behind_Source"]),
+            last_io_errno: number(cols, &["Last_IO_Errno"]).unwrap_or(0),
+            last_io_error: column(cols, &["Last_IO_Error"]).unwrap_or("").to_string(),
+            last_sql_errno: number(cols, &["Last_SQL_Errno"]).unwrap_or(0),
+            last_sql_error: column(cols, &["Last_SQL_Error"]).unwrap_or("").to_string(),
+            received_gtid: column(cols, &["Gtid_IO_Pos", "Retrieved_Gtid_Set"])
+                .map(|s| s.trim().to_string()),
+            sql_delay: number(cols, &["SQL_Delay"]),
+        }
+    }
+}
+
+/// GTID variables; which ones are present depends on the dialect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GtidVars {
+    pub current_pos: Option<String>,
+    pub slave_pos: Option<String>,
+    pub binlog_pos: Option<String>,
+    pub binlog_state: Option<String>,
+    pub strict_mode: Option<bool>,
+    /// MySQL `gtid_executed`.
+    pub executed: Option<String>,
+}
+
+impl GtidVars {
+    /// The position shown to people: MariaDB `gtid_current_pos`, MySQL `gtid_executed`.
+    pub fn display(&self) -> &str {
+        self.current_pos
+            .as_deref()
+            .or(self.executed.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// Everything the check reads from the local server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Observation {
+    pub version: String,
+    pub dialect: Dialect,
+    pub read_only: bool,
+    /// MySQL only.
+    pub super_read_only: Option<bool>,
+    pub gtid: GtidVars,
+    pub replicas: Vec<ReplicaStatus>,
+}
+
+/// What the peer says about its GTID history, when `--peer` is given.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum PeerObservation {
+    NotAsked,
+    Unreachable { address: String, error: String },
+    Reached { address: String, dialect: Dialect, gtid: GtidVars },
+}
+
+/// Why observing failed: the check's verdict is then `down`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObserveError {
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("query on {target} failed: {message}")]
+    Query { target: String, message: String },
+}
+
+/// TLS settings (`--ssl-mode`, `--ssl-ca`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SslMode {
+    /// Plain connection.
+    #[default]
+    Disabled,
+    /// TLS, any certificate.
+    Required,
+    /// TLS, certificate signed by `--ssl-ca`, any host name.
+    VerifyCa,
+    /// TLS, certificate signed by `--ssl-ca` and matching the host name.
+    VerifyIdentity,
+}
+
+/// Where and how to connect. `Debug` hides the password.
+#[derive(Clone, Default)]
+pub struct ConnectionSpec {
+    /// TCP host; `None` means the unix socket.
+    pub host: Option<String>,
+    pub port: u16,
+    pub socket: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub ssl_mode: SslMode,
+    pub ssl_ca: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ConnectionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionSpec")
+            .field("target", &self.target())
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("ssl_mode", &self.ssl_mode)
+            .finish()
+    }
+}
+
+impl ConnectionSpec {
+    /// `host:port` or the socket path, for messages.
+    pub fn target(&self) -> String {
+        match (&self.host, &self.socket) {
+            (Some(h), _) if h.contains(':') => format!("[{h}]:{}", self.port),
+            (Some(h), _) => format!("{h}:{}", self.port),
+            (None, Some(s)) => s.display().to_string(),
+            (None, None) => "(no address)".to_string(),
+        }
+    }
+
+    fn opts(&self, deadline: &Deadline) -> OptsBuilder {
+        let t = deadline.socket_timeout();
+        let mut b = OptsBuilder::new()
+            .user(self.user.clone())
+            .pass(self.password.clone())
+            // Never switch silently from TCP to a local socket: a check of a remote peer
+            // must not end up reading the local server.
+            .prefer_socket(false)
+            // Known in advance, so the driver does not spend a round trip asking for it.
+            .max_allowed_packet(Some(16 * 1024 * 1024))
+            .stmt_cache_size(0)
+            .tcp_connect_timeout(Some(t))
+            .read_timeout(Some(t))
+            .write_timeout(Some(t))
+            .tcp_nodelay(true);
+        b = match (&self.host, &self.socket) {
+            (Some(h), _) => b.ip_or_hostname(Some(h.clone())).tcp_port(self.port),
+            (None, Some(s)) => b.socket(Some(s.to_string_lossy().into_owned())),
+            (None, None) => b,
+        };
+        if self.ssl_mode != SslMode::Disabled && self.host.is_some() {
+            let mut ssl = SslOpts::default();
+            if let Some(ca) = &self.ssl_ca {
+                ssl = ssl.with_root_cert_path(Some(ca.clone()));
+            }
+            ssl = match self.ssl_mode {
+                SslMode::Required => ssl
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true),
+                SslMode::VerifyCa => ssl.with_danger_skip_domain_validation(true),
+                _ => ssl,
+            };
+            b = b.ssl_opts(Some(ssl));
+        }
+        b
+    }
+
+    /// Open one connection; every socket call is bounded by what is left of `deadline`.
+    /// (DNS is not: the caller bounds the whole call by running it on a worker thread.)
+    pub fn connect(&self, deadline: &Deadline) -> Result<Conn, ObserveError> {
+        Conn::new(self.opts(deadline)).map_err(|e| ObserveError::Connect {
+            target: self.target(),
+            message: error_text(&e),
+        })
+    }
+}
+
+/// The server's own message where there is one (e.g. `1045 Access denied ...`).
+pub fn error_text(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("ERROR {} ({}): {}", m.code, m.state, m.message),
+        mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            "timed out".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn server_code(e: &mysql::Error) -> Option<u16> {
+    match e {
+        mysql::Error::MySqlError(m) => Some(m.code),
+        _ => None,
+    }
+}
+
+/// The MariaDB query: one round trip, two result sets.
+pub const MARIADB_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
+    @@GLOBAL.gtid_current_pos, @@GLOBAL.gtid_slave_pos, @@GLOBAL.gtid_binlog_pos, \
+    @@GLOBAL.gtid_binlog_state, @@GLOBAL.gtid_strict_mode; SHOW ALL SLAVES STATUS";
+/// MySQL 8.0.22+; older servers answer the second statement with a syntax error.
+pub const MYSQL_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
+    @@GLOBAL.super_read_only, @@GLOBAL.gtid_executed; SHOW REPLICA STATUS";
+pub const MYSQL_OLD_STATUS: &str = "SHOW SLAVE STATUS";
+pub const MARIADB_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_binlog_state";
+pub const MYSQL_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_executed";
+
+const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
+const ER_PARSE_ERROR: u16 = 1064;
+
+type ResultSets = Vec<Vec<Vec<(String, Option<String>)>>>;
+
+/// Run a (multi-statement) query and return every result set as named text columns.
+/// Returns the sets read before an error together with the error.
+fn query_sets(conn: &mut Conn, q: &str) -> (ResultSets, Option<mysql::Error>) {
+    let mut sets = Vec::new();
+    let mut result = match conn.query_iter(q) {
+        Ok(r) => r,
+        Err(e) => return (sets, Some(e)),
+    };
+    while let Some(set) = result.iter() {
+        let mut rows = Vec::new();
+        for row in set {
+            match row {
+                Ok(row) => rows.push(row_columns(row)),
+                Err(e) => return (sets, Some(e)),
+            }
+        }
+        sets.push(rows);
+    }
+    (sets, None)
+}
+
+fn row_columns(row: mysql::Row) -> Vec<(String, Option<String>)> {
+    let names: Vec<String> = row
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    names
+        .into_iter()
+        .zip(row.unwrap().into_iter().map(value_text))
+        .collect()
+}
+
+fn value_text(v: mysql::Value) -> Option<String> {
+    use mysql::Value;
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+fn flag(v: Option<&str>) -> bool {
+    matches!(v.map(str::trim), Some("1" | "ON" | "on" | "On"))
+}
+
+/// Values of the first row of a result set, positionally.
+fn first_row(sets: &ResultSets, i: usize) -> Vec<Option<String>> {
+    sets.get(i)
+        .and_then(|s| s.first())
+        .map(|r| r.iter().map(|(_, v)| v.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Build an observation from the MariaDB query's two result sets.
+pub fn mariadb_observation(sets: &ResultSets) -> Observation {
+    let v = first_row(sets, 0);
+    let at = |i: usize| v.get(i).cloned().flatten();
+    Observation {
+        version: at(0).unwrap_or_default(),
+        dialect: Dialect::MariaDb,
+        read_only: flag(at(1).as_deref()),
+        super_read_only: None,
+        gtid: GtidVars {
+            current_pos: at(2),
+            slave_pos: at(3),
+            binlog_pos: at(4),
+            binlog_state: at(5),
+            strict_mode: Some(flag(at(6).as_deref())),
+            executed: None,
+        },
+        replicas: replicas(sets.get(1)),
+    }
+}
+
+/// Build an observation from the MySQL variables row and a status result set.
+pub fn mysql_observation(
+    vars: &ResultSets,
+    status: Option<&Vec<Vec<(String, Option<String>)>>>,
+) -> Observation {
+    let v = first_row(vars, 0);
+    let at = |i: usize| v.get(i).cloned().flatten();
+    Observation {
+        version: at(0).unwrap_or_default(),
+        dialect: Dialect::MySql,
+        read_only: flag(at(1).as_deref()),
+        super_read_only: Some(flag(at(2).as_deref())),
+        gtid: GtidVars {
+            executed: at(3).map(|s| s.replace('\n', "")),
+            ..GtidVars::default()
+        },
+        replicas: replicas(status),
+    }
+}
+
+fn replicas(set: Option<&Vec<Vec<(String, Option<String>)>>>) -> Vec<ReplicaStatus> {
+    set.map(|rows| {
+        rows.iter()
+            .map(|r| ReplicaStatus::from_columns(r))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Read the local server's state over an open connection.
+pub fn observe(conn: &mut Conn, target: &str) -> Result<Observation, ObserveError> {
+    let fail = |e: mysql::Error| ObserveError::Query {
+        target: target.to_string(),
+        message: error_text(&e),
+    };
+    let (sets, err) = query_sets(conn, MARIADB_QUERY);
+    match err {
+        None => return Ok(mariadb_observation(&sets)),
+        Some(e) if server_code(&e) == Some(ER_UNKNOWN_SYSTEM_VARIABLE) && sets.is_empty() => {}
+        Some(e) => return Err(fail(e)),
+    }
+    // Not MariaDB: MySQL names.
+    let (sets, err) = query_sets(conn, MYSQL_QUERY);
+    match err {
+        None => Ok(mysql_observation(&sets, sets.get(1))),
+        Some(e) if server_code(&e) == Some(ER_PARSE_ERROR) && sets.len() == 1 => {
+            let (status, err) = query_sets(conn, MYSQL_OLD_STATUS);
+            match err {
+                None => Ok(mysql_observation(&sets, status.first())),
+                Some(e) => Err(fail(e)),
+            }
+        }
+        Some(e) => Err(fail(e)),
+    }
+}
+
+/// Read the peer's GTID history. Never fails: an unreachable peer is itself the answer.
+pub fn observe_peer(spec: &ConnectionSpec, deadline: &Deadline) -> PeerObservation {
+    let address = spec.target();
+    let unreachable = |error: String| PeerObservation::Unreachable {
+        address: address.clone(),
+        error,
+    };
+    let mut conn = match spec.connect(deadline) {
+        Ok(c) => c,
+        Err(e) => return unreachable(e.to_string()),
+    };
+    let (sets, err) = query_sets(&mut conn, MARIADB_PEER_QUERY);
+    let (dialect, sets) = match err {
+        None => (Dialect::MariaDb, sets),
+        Some(e) if server_code(&e) == Some(ER_UNKNOWN_SYSTEM_VARIABLE) => {
+            match query_sets(&mut conn, MYSQL_PEER_QUERY) {
+                (sets, None) => (Dialect::MySql, sets),
+                (_, Some(e)) => return unreachable(error_text(&e)),
+            }
+        }
+        Some(e) => return unreachable(error_text(&e)),
+    };
+    let v = first_row(&sets, 0);
+    let state = v.get(1).cloned().flatten();
+    let gtid = match dialect {
+        Dialect::MariaDb => GtidVars {
+            binlog_state: state,
+            ..GtidVars::default()
+        },
+        Dialect::MySql => GtidVars {
+            executed: state.map(|s| s.replace('\n', "")),
+            ..GtidVars::default()
+        },
+    };
+    PeerObservation::Reached {
+        address,
+        dialect,
+        gtid,
+    }
+}

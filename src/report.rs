@@ -1,0 +1,244 @@
+//! Reporting: the one human line, `--format json`, `-v` evidence, and syslog (facility
+//! daemon) on change of verdict. keepalived sends a script's stdout to /dev/null, so syslog
+//! is the channel that reaches operators.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::observe::{Observation, PeerObservation};
+use crate::verdict::{Finding, Level, Status, Verdict};
+
+/// Everything one run of check-mysql reports.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub status: Status,
+    pub exit_code: i32,
+    /// `ok`, or the failure class that decided the exit code.
+    pub reason: &'static str,
+    pub role: &'static str,
+    pub role_source: &'a str,
+    pub summary: &'a str,
+    pub findings: &'a [Finding],
+    pub observation: Option<&'a Observation>,
+    pub peer: &'a PeerObservation,
+    pub elapsed_ms: u128,
+    pub keepalived_args: &'a [String],
+}
+
+impl<'a> Report<'a> {
+    pub fn new(
+        verdict: &'a Verdict,
+        role_source: &'a str,
+        observation: Option<&'a Observation>,
+        peer: &'a PeerObservation,
+        elapsed_ms: u128,
+        keepalived_args: &'a [String],
+    ) -> Report<'a> {
+        let exit = verdict.exit();
+        Report {
+            status: verdict.status(),
+            exit_code: exit.code(),
+            reason: exit.name(),
+            role: verdict.role.as_str(),
+            role_source,
+            summary: &verdict.summary,
+            findings: &verdict.findings,
+            observation,
+            peer,
+            elapsed_ms,
+            keepalived_args,
+        }
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(r#"{{"status":"fail","exit_code":1,"reason":"down","error":"{e}"}}"#)
+        })
+    }
+}
+
+/// `OK writer: io=Yes sql=Yes lag=0s gtid=0-10-42`, or
+/// `FAIL standby replication: <problems> | <summary>`.
+pub fn line(verdict: &Verdict) -> String {
+    let status = verdict.status();
+    let mut head = format!("{} {}", status.word(), verdict.role.as_str());
+    if status == Status::Fail {
+        head.push(' ');
+        head.push_str(verdict.exit().name());
+    }
+    let problems: Vec<&str> = verdict.problems().map(|f| f.message.as_str()).collect();
+    match (problems.is_empty(), verdict.summary.is_empty()) {
+        (true, _) => format!("{head}: {}", verdict.summary),
+        (false, true) => format!("{head}: {}", problems.join("; ")),
+        (false, false) => format!("{head}: {} | {}", problems.join("; "), verdict.summary),
+    }
+}
+
+/// The `-v` evidence, one fact a line, after the summary line.
+pub fn evidence(report: &Report) -> Vec<String> {
+    let mut out = vec![format!("role: {} ({})", report.role, report.role_source)];
+    if let Some(o) = report.observation {
+        out.push(format!("server: {} ({:?})", o.version, o.dialect));
+        out.push(format!(
+            "read_only: {}{}",
+            if o.read_only { "ON" } else { "OFF" },
+            o.super_read_only
+                .map_or(String::new(), |s| format!(" super_read_only: {}", if s { "ON" } else { "OFF" }))
+        ));
+        let g = &o.gtid;
+        for (k, v) in [
+            ("gtid_current_pos", &g.current_pos),
+            ("gtid_slave_pos", &g.slave_pos),
+            ("gtid_binlog_pos", &g.binlog_pos),
+            ("gtid_binlog_state", &g.binlog_state),
+            ("gtid_executed", &g.executed),
+        ] {
+            if let Some(v) = v {
+                out.push(format!("{k}: {v}"));
+            }
+        }
+        if let Some(s) = g.strict_mode {
+            out.push(format!("gtid_strict_mode: {}", if s { "ON" } else { "OFF" }));
+        }
+        for r in &o.replicas {
+            out.push(format!(
+                "connection '{}': source={}:{} io={} sql={} seconds_behind={} \
+                 io_errno={} sql_errno={} received_gtid={} sql_delay={}",
+                r.name,
+                r.source_host,
+                r.source_port.map_or("?".into(), |p| p.to_string()),
+                r.io_running.as_str(),
+                if r.sql_running { "Yes" } else { "No" },
+                r.seconds_behind.map_or("NULL".into(), |s| s.to_string()),
+                r.last_io_errno,
+                r.last_sql_errno,
+                r.received_gtid.as_deref().unwrap_or(""),
+                r.sql_delay.map_or("".into(), |s| s.to_string()),
+            ));
+            if !r.last_io_error.is_empty() {
+                out.push(format!("connection '{}': last IO error: {}", r.name, r.last_io_error));
+            }
+            if !r.last_sql_error.is_empty() {
+                out.push(format!("connection '{}': last SQL error: {}", r.name, r.last_sql_error));
+            }
+        }
+    }
+    match report.peer {
+        PeerObservation::NotAsked => {}
+        PeerObservation::Unreachable { address, error } => {
+            out.push(format!("peer {address}: unreachable: {error}"))
+        }
+        PeerObservation::Reached { address, gtid, .. } => out.push(format!(
+            "peer {address}: gtid={}",
+            gtid.binlog_state.as_deref().or(gtid.executed.as_deref()).unwrap_or("")
+        )),
+    }
+    for f in report.findings {
+        out.push(format!("{:?}: {}", f.level, f.message).to_lowercase_first());
+    }
+    if !report.keepalived_args.is_empty() {
+        out.push(format!("keepalived: {}", report.keepalived_args.join(" ")));
+    }
+    out.push(format!("elapsed: {} ms", report.elapsed_ms));
+    out
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(self) -> String;
+}
+
+impl LowerFirst for String {
+    fn to_lowercase_first(self) -> String {
+        let mut c = self.chars();
+        match c.next() {
+            Some(f) => f.to_lowercase().chain(c).collect(),
+            None => self,
+        }
+    }
+}
+
+/// Where and whether to log.
+#[derive(Debug, Clone)]
+pub struct SyslogTarget {
+    pub enabled: bool,
+    /// `None`: the system's /dev/log.
+    pub socket: Option<PathBuf>,
+}
+
+/// Severity of a syslog message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Err,
+    Warning,
+    Info,
+}
+
+/// Send one message (facility daemon, ident = binary). Failures to log are not fatal: the
+/// verdict must still be given. From a terminal the message is also echoed on stderr.
+pub fn syslog(binary: &str, target: &SyslogTarget, severity: Severity, message: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{binary}: {message}");
+    }
+    if !target.enabled {
+        return;
+    }
+    let formatter = syslog::Formatter3164 {
+        facility: syslog::Facility::LOG_DAEMON,
+        hostname: None,
+        process: binary.to_string(),
+        pid: std::process::id(),
+    };
+    let logger = match &target.socket {
+        Some(p) => syslog::unix_custom(formatter, p),
+        None => syslog::unix(formatter),
+    };
+    if let Ok(mut logger) = logger {
+        let _ = match severity {
+            Severity::Err => logger.err(message),
+            Severity::Warning => logger.warning(message),
+            Severity::Info => logger.info(message),
+        };
+    }
+}
+
+/// What identifies "the same verdict" run after run: status, reason and the problems with
+/// their numbers removed, so a lag going from 130s to 131s is not a change.
+pub fn verdict_key(verdict: &Verdict) -> String {
+    let mut key = format!("{} {} {}", verdict.status().word(), verdict.role.as_str(), verdict.exit().name());
+    for f in verdict.problems() {
+        key.push('\n');
+        key.extend(f.message.chars().filter(|c| !c.is_ascii_digit()));
+    }
+    key
+}
+
+/// Log the verdict if it differs from the last one remembered in `state_dir` (SPEC: a
+/// verdict that repeats every second is logged on change). When the state dir cannot be
+/// used, problems are logged every run rather than lost.
+pub fn log_on_change(binary: &str, target: &SyslogTarget, state_dir: &Path, verdict: &Verdict) {
+    let key = verdict_key(verdict);
+    let path = state_dir.join(format!("{binary}.last"));
+    let previous = std::fs::read_to_string(&path).ok();
+    if previous.as_deref() == Some(key.as_str()) {
+        return;
+    }
+    let remembered = std::fs::create_dir_all(state_dir)
+        .and_then(|_| {
+            let tmp = state_dir.join(format!(".{binary}.last.{}", std::process::id()));
+            std::fs::write(&tmp, &key)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .is_ok();
+    let text = line(verdict);
+    let worst = verdict.findings.iter().map(|f| f.level).max();
+    match worst {
+        Some(Level::Fail | Level::Alert) => syslog(binary, target, Severity::Err, &text),
+        Some(Level::Warn) => syslog(binary, target, Severity::Warning, &text),
+        _ if previous.is_some() && remembered => {
+            syslog(binary, target, Severity::Info, &format!("recovered: {text}"))
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,244 @@
+//! The node's role: recorded by the notify helpers in a role file in the state dir, or
+//! inferred from the VIP being on a local interface (SPEC "Role").
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// Default state dir (absolute: keepalived gives scripts no useful environment).
+pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-mysql";
+/// Name of the role file inside the state dir.
+pub const ROLE_FILE: &str = "role";
+
+/// What the verdict rules are applied as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Holds the VIP and takes writes.
+    Writer,
+    /// Does not hold the VIP; must be able to take over.
+    Standby,
+    /// notify-master is waiting for catch-up while the node is still fenced.
+    Promoting,
+    /// notify-master gave up (`--on-catchup-timeout fail`): the node must release the VIP.
+    PromotionFailed,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Writer => "writer",
+            Role::Standby => "standby",
+            Role::Promoting => "promoting",
+            Role::PromotionFailed => "promotion-failed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Role> {
+        match word.trim() {
+            "writer" => Some(Role::Writer),
+            "standby" => Some(Role::Standby),
+            "promoting" => Some(Role::Promoting),
+            "promotion-failed" => Some(Role::PromotionFailed),
+            _ => None,
+        }
+    }
+
+    /// Writer rules apply (VIP held or being taken).
+    pub fn holds_vip(self) -> bool {
+        !matches!(self, Role::Standby)
+    }
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Role file in the state dir, else `--vip` on a local interface, else standby.
+    #[default]
+    Auto,
+    Writer,
+    Standby,
+}
+
+/// Contents of the role file: `role=<word>` and `seq=<n>` lines (other keys kept for people).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    pub role: Role,
+    /// Increases with every transition the notify helpers record.
+    pub seq: u64,
+}
+
+impl RoleRecord {
+    pub fn parse(text: &str) -> Result<RoleRecord, String> {
+        let mut role = None;
+        let mut seq = 0;
+        for line in text.lines() {
+            match line.split_once('=') {
+                Some(("role", v)) => {
+                    role = Some(Role::parse(v).ok_or_else(|| format!("unknown role '{v}'"))?)
+                }
+                Some(("seq", v)) => seq = v.trim().parse().map_err(|_| format!("bad seq '{v}'"))?,
+                _ => {}
+            }
+        }
+        Ok(RoleRecord {
+            role: role.ok_or("no role= line")?,
+            seq,
+        })
+    }
+
+    pub fn render(&self) -> String {
+        format!("role={}\nseq={}\n", self.role.as_str(), self.seq)
+    }
+}
+
+pub fn role_file(state_dir: &Path) -> PathBuf {
+    state_dir.join(ROLE_FILE)
+}
+
+/// Read the role file; `Ok(None)` when there is none yet.
+pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, String> {
+    let path = role_file(state_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => RoleRecord::parse(&text)
+            .map(Some)
+            .map_err(|e| format!("role file {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read role file {}: {e}", path.display())),
+    }
+}
+
+/// Write the role file atomically (temp file + rename), so a concurrent check never reads
+/// half a file.
+pub fn write_role(state_dir: &Path, record: &RoleRecord) -> std::io::Result<()> {
+    let path = role_file(state_dir);
+    let tmp = state_dir.join(format!(".{ROLE_FILE}.{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(record.render().as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &path)
+}
+
+/// Is `addr` configured on a local interface?
+pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list we free below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut found = false;
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list returned by getifaddrs.
+        let ifa = unsafe { &*cur };
+        if !ifa.ifa_addr.is_null() {
+            // SAFETY: ifa_addr points to a sockaddr whose family tells its real type.
+            let local = unsafe {
+                match (*ifa.ifa_addr).sa_family as i32 {
+                    libc::AF_INET => {
+                        let sin = &*(ifa.ifa_addr as *const libc::sockaddr_in);
+                        Some(IpAddr::from(u32::from_be(sin.sin_addr.s_addr).to_be_bytes()))
+                    }
+                    libc::AF_INET6 => {
+                        let sin6 = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
+                        Some(IpAddr::from(sin6.sin6_addr.s6_addr))
+                    }
+                    _ => None,
+                }
+            };
+            if local == Some(addr) {
+                found = true;
+                break;
+            }
+        }
+        cur = ifa.ifa_next;
+    }
+    // SAFETY: `head` came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(found)
+}
+
+/// Where the role came from, for `-v` and JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDecision {
+    pub role: Role,
+    pub source: String,
+}
+
+/// Resolve `--role` (SPEC: role file, else VIP on a local interface, else standby).
+pub fn resolve(
+    arg: RoleArg,
+    state_dir: &Path,
+    vip: Option<IpAddr>,
+) -> Result<RoleDecision, String> {
+    let decided = |role: Role, source: String| Ok(RoleDecision { role, source });
+    match arg {
+        RoleArg::Writer => return decided(Role::Writer, "--role".into()),
+        RoleArg::Standby => return decided(Role::Standby, "--role".into()),
+        RoleArg::Auto => {}
+    }
+    if let Some(rec) = read_role(state_dir)? {
+        return decided(
+            rec.role,
+            format!("role file {}", role_file(state_dir).display()),
+        );
+    }
+    if let Some(vip) = vip {
+        return match address_is_local(vip) {
+            Ok(true) => decided(Role::Writer, format!("VIP {vip} is local")),
+            Ok(false) => decided(Role::Standby, format!("VIP {vip} is not local")),
+            Err(e) => Err(format!("cannot list local addresses: {e}")),
+        };
+    }
+    decided(Role::Standby, "default (no role file, no --vip)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_role(dir.path()).unwrap(), None);
+        for role in [
+            Role::Writer,
+            Role::Standby,
+            Role::Promoting,
+            Role::PromotionFailed,
+        ] {
+            let rec = RoleRecord { role, seq: 7 };
+            write_role(dir.path(), &rec).unwrap();
+            assert_eq!(read_role(dir.path()).unwrap(), Some(rec));
+            let d = resolve(RoleArg::Auto, dir.path(), None).unwrap();
+            assert_eq!(d.role, role);
+        }
+    }
+
+    #[test]
+    fn bad_role_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(role_file(dir.path()), "role=king\n").unwrap();
+        assert!(read_role(dir.path()).unwrap_err().contains("unknown role"));
+    }
+
+    #[test]
+    fn explicit_role_wins_and_default_is_standby() {
+        let dir = tempfile::tempdir().unwrap();
+        write_role(dir.path(), &RoleRecord { role: Role::Writer, seq: 1 }).unwrap();
+        let d = resolve(RoleArg::Standby, dir.path(), None).unwrap();
+        assert_eq!(d.role, Role::Standby);
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(resolve(RoleArg::Auto, empty.path(), None).unwrap().role, Role::Standby);
+    }
+
+    #[test]
+    fn loopback_is_local_and_documentation_address_is_not() {
+        assert!(address_is_local("127.0.0.1".parse().unwrap()).unwrap());
+        // 192.0.2.0/24 is reserved for documentation: never configured here. Nothing is sent.
+        assert!(!address_is_local("192.0.2.77".parse().unwrap()).unwrap());
+        let empty = tempfile::tempdir().unwrap();
+        let d = resolve(RoleArg::Auto, empty.path(), Some("127.0.0.1".parse().unwrap())).unwrap();
+        assert_eq!(d.role, Role::Writer);
+    }
+}

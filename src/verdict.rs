@@ -1,0 +1,425 @@
+//! The pure verdict: observation + role + policy → [`Verdict`] (SPEC "Verdicts of
+//! check-mysql"). No IO here, so every row of the SPEC table is a unit test.
+
+use std::time::Duration;
+
+use crate::exit::Exit;
+use crate::gtid;
+use crate::observe::{Dialect, IoState, Observation, PeerObservation, ReplicaStatus};
+use crate::role::Role;
+
+/// Operator-chosen thresholds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub max_lag: Duration,
+    pub allow_no_replica: bool,
+    pub allow_read_only: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_lag: Duration::from_secs(120),
+            allow_no_replica: false,
+            allow_read_only: false,
+        }
+    }
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Evidence only (`-v`).
+    Note,
+    /// Degraded: exit 0, but said and logged.
+    Warn,
+    /// Degraded and loud: exit 0, logged as an error (a writer with broken replication).
+    Alert,
+    /// The node must not hold the VIP.
+    Fail,
+}
+
+/// One thing the check found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub level: Level,
+    /// The class (`replication`, `lag`, `diverged`, `read-only`, `down`, or `ok` for notes).
+    #[serde(serialize_with = "exit_name")]
+    pub kind: Exit,
+    pub message: String,
+}
+
+fn exit_name<S: serde::Serializer>(e: &Exit, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.name())
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub role: Role,
+    pub findings: Vec<Finding>,
+    /// `io=Yes sql=Yes lag=0s gtid=0-1-42` — the state at a glance.
+    pub summary: String,
+}
+
+/// Overall status word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+/// Which failure class decides the exit code when there are several, most urgent first.
+const PRECEDENCE: [Exit; 5] = [
+    Exit::Down,
+    Exit::Diverged,
+    Exit::Replication,
+    Exit::Lag,
+    Exit::ReadOnly,
+];
+
+impl Verdict {
+    /// The verdict when nothing could be observed.
+    pub fn down(role: Role, message: impl Into<String>) -> Verdict {
+        Verdict {
+            role,
+            findings: vec![Finding {
+                level: Level::Fail,
+                kind: Exit::Down,
+                message: message.into(),
+            }],
+            summary: String::new(),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        PRECEDENCE
+            .into_iter()
+            .find(|k| {
+                self.findings
+                    .iter()
+                    .any(|f| f.level == Level::Fail && f.kind == *k)
+            })
+            .unwrap_or(Exit::Ok)
+    }
+
+    pub fn status(&self) -> Status {
+        match self.findings.iter().map(|f| f.level).max() {
+            Some(Level::Fail) => Status::Fail,
+            Some(Level::Warn | Level::Alert) => Status::Warn,
+            _ => Status::Ok,
+        }
+    }
+
+    /// Findings worth a line to people (everything but notes).
+    pub fn problems(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.level > Level::Note)
+    }
+}
+
+/// IO errors that mean "the peer cannot be reached", not "replication is broken":
+/// CR_CONNECTION_ERROR 2002, CR_CONN_HOST_ERROR 2003, CR_UNKNOWN_HOST 2005,
+/// CR_SERVER_GONE_ERROR 2006, CR_SERVER_LOST 2013, CR_SERVER_LOST_EXTENDED 2055.
+pub const PEER_DOWN_ERRNOS: [u32; 6] = [2002, 2003, 2005, 2006, 2013, 2055];
+/// ER_MASTER_FATAL_ERROR_READING_BINLOG: the source cannot serve our position.
+const ER_SOURCE_FATAL_READING_BINLOG: u32 = 1236;
+/// ER_GTID_STRICT_OUT_OF_ORDER (MariaDB): an applied GTID would go backwards in its domain.
+const ER_GTID_STRICT_OUT_OF_ORDER: u32 = 1950;
+
+/// Does a 1236 message say the GTID histories forked (rather than, say, purged binlogs)?
+fn is_divergence_message(errno: u32, msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    errno == ER_GTID_STRICT_OUT_OF_ORDER
+        || (errno == ER_SOURCE_FATAL_READING_BINLOG
+            && !m.contains("purged")
+            && (m.contains("gtid") || m.contains("not in the master's binlog")))
+}
+
+struct Judge<'a> {
+    role: Role,
+    policy: &'a Policy,
+    findings: Vec<Finding>,
+}
+
+impl Judge<'_> {
+    fn add(&mut self, level: Level, kind: Exit, message: String) {
+        self.findings.push(Finding {
+            level,
+            kind,
+            message,
+        });
+    }
+
+    /// A problem that fails a standby but only degrades a node that holds the VIP: the VIP
+    /// must stay somewhere, and moving it to a standby in a worse state helps nobody.
+    fn standby_fails(&mut self, kind: Exit, loud: bool, message: String) {
+        let level = match (self.role.holds_vip(), loud) {
+            (false, _) => Level::Fail,
+            (true, true) => Level::Alert,
+            (true, false) => Level::Warn,
+        };
+        self.add(level, kind, message);
+    }
+
+    fn connection(&mut self, r: &ReplicaStatus, peer: &PeerObservation) {
+        let who = if r.name.is_empty() {
+            format!("replication from {}", source(r))
+        } else {
+            format!("replication '{}' from {}", r.name, source(r))
+        };
+        if r.last_sql_errno != 0 || (!r.sql_running && !r.last_sql_error.is_empty()) {
+            let kind = if is_divergence_message(r.last_sql_errno, &r.last_sql_error) {
+                Exit::Diverged
+            } else {
+                Exit::Replication
+            };
+            let msg = format!(
+                "{who}: SQL thread stopped with error {}: {}",
+                r.last_sql_errno, r.last_sql_error
+            );
+            self.standby_fails(kind, true, msg);
+            return;
+        }
+        let peer_unreachable = matches!(peer, PeerObservation::Unreachable { .. });
+        if r.io_running != IoState::Yes {
+            let io = r.io_running.as_str();
+            if peer_unreachable || PEER_DOWN_ERRNOS.contains(&r.last_io_errno) {
+                let why = match peer {
+                    PeerObservation::Unreachable { error, .. } => error.clone(),
+                    _ => format!("IO error {}: {}", r.last_io_errno, r.last_io_error),
+                };
+                self.add(
+                    Level::Warn,
+                    Exit::Ok,
+                    format!("peer down: {who}: IO thread {io} ({why})"),
+                );
+            } else if r.last_io_errno != 0 {
+                let kind = if is_divergence_message(r.last_io_errno, &r.last_io_error) {
+                    Exit::Diverged
+                } else {
+                    Exit::Replication
+                };
+                let msg = format!(
+                    "{who}: IO thread {io} with error {}: {}",
+                    r.last_io_errno, r.last_io_error
+                );
+                self.standby_fails(kind, true, msg);
+            } else if r.io_running == IoState::Connecting {
+                self.add(
+                    Level::Warn,
+                    Exit::Ok,
+                    format!("{who}: IO thread connecting"),
+                );
+            } else {
+                let msg = format!("{who}: stopped (IO thread {io}, no error): STOP SLAVE?");
+                self.standby_fails(Exit::Replication, false, msg);
+            }
+            return;
+        }
+        if !r.sql_running {
+            let msg = format!("{who}: SQL thread stopped without error: STOP SLAVE SQL_THREAD?");
+            self.standby_fails(Exit::Replication, false, msg);
+            return;
+        }
+        let max = self.policy.max_lag.as_secs();
+        match r.seconds_behind {
+            Some(s) if s <= max => {}
+            lag if self.role.holds_vip() => self.add(
+                Level::Note,
+                Exit::Lag,
+                format!("{who}: lag {} (writer: not judged)", lag_text(lag)),
+            ),
+            lag => self.add(
+                Level::Fail,
+                Exit::Lag,
+                format!("{who}: lag {} above --max-lag {max}s", lag_text(lag)),
+            ),
+        }
+    }
+}
+
+fn source(r: &ReplicaStatus) -> String {
+    match r.source_port {
+        Some(p) => format!("{}:{p}", r.source_host),
+        None => r.source_host.clone(),
+    }
+}
+
+fn lag_text(lag: Option<u64>) -> String {
+    lag.map_or("NULL (unknown)".to_string(), |s| format!("{s}s"))
+}
+
+/// Compare local and peer GTID histories, if the peer was reached and both are parseable.
+fn peer_comparison(obs: &Observation, peer: &PeerObservation) -> Option<gtid::PeerComparison> {
+    let PeerObservation::Reached { dialect, gtid, .. } = peer else {
+        return None;
+    };
+    match (obs.dialect, dialect) {
+        (Dialect::MariaDb, Dialect::MariaDb) => {
+            let local = gtid::parse_mariadb(obs.gtid.current_pos.as_deref()?).ok()?;
+            let state = gtid::parse_mariadb(gtid.binlog_state.as_deref()?).ok()?;
+            Some(gtid::compare_mariadb(&local, &state))
+        }
+        (Dialect::MySql, Dialect::MySql) => {
+            let local = gtid::parse_mysql(obs.gtid.executed.as_deref()?).ok()?;
+            let theirs = gtid::parse_mysql(gtid.executed.as_deref()?).ok()?;
+            Some(gtid::compare_mysql(&local, &theirs))
+        }
+        _ => None,
+    }
+}
+
+fn summary(obs: &Observation) -> String {
+    let mut parts = Vec::new();
+    for r in &obs.replicas {
+        let prefix = if r.name.is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", r.name)
+        };
+        parts.push(format!(
+            "{prefix}io={} sql={} lag={}",
+            r.io_running.as_str(),
+            if r.sql_running { "Yes" } else { "No" },
+            r.seconds_behind
+                .map_or("NULL".to_string(), |s| format!("{s}s"))
+        ));
+    }
+    if obs.replicas.is_empty() {
+        parts.push("replication=none".to_string());
+    }
+    parts.push(format!("gtid={}", obs.gtid.display()));
+    if obs.read_only {
+        parts.push("read_only=ON".to_string());
+    }
+    parts.join(" ")
+}
+
+/// Judge one observation for `role` (SPEC verdict table).
+pub fn verdict(
+    obs: &Observation,
+    peer: &PeerObservation,
+    role: Role,
+    policy: &Policy,
+) -> Verdict {
+    let mut j = Judge {
+        role,
+        policy,
+        findings: Vec::new(),
+    };
+
+    if obs.replicas.is_empty() {
+        if role.holds_vip() {
+            j.add(
+                Level::Note,
+                Exit::Ok,
+                "standalone: no replication configured".into(),
+            );
+        } else if policy.allow_no_replica {
+            j.add(
+                Level::Warn,
+                Exit::Ok,
+                "no replication configured (allowed by --allow-no-replica)".into(),
+            );
+        } else {
+            j.add(
+                Level::Fail,
+                Exit::Replication,
+                "no replication configured: nothing keeps this standby in sync \
+                 (--allow-no-replica to accept)"
+                    .into(),
+            );
+        }
+    }
+    for r in &obs.replicas {
+        j.connection(r, peer);
+    }
+
+    if let Some(cmp) = peer_comparison(obs, peer) {
+        if cmp.is_diverged() {
+            let msg = format!(
+                "GTID diverged from peer: {} here but not on the peer, which has moved past it",
+                cmp.diverged.join(",")
+            );
+            j.standby_fails(Exit::Diverged, true, msg);
+        } else if cmp.behind > 0 {
+            j.add(
+                Level::Note,
+                Exit::Ok,
+                format!("behind the peer by {} transaction(s)", cmp.behind),
+            );
+        } else if cmp.ahead > 0 {
+            j.add(
+                Level::Note,
+                Exit::Ok,
+                format!("ahead of the peer by {} transaction(s)", cmp.ahead),
+            );
+        }
+    }
+    if let PeerObservation::Unreachable { address, error } = peer {
+        j.add(
+            Level::Warn,
+            Exit::Ok,
+            format!("peer down: {address} unreachable ({error})"),
+        );
+    }
+
+    let read_only = obs.read_only || obs.super_read_only == Some(true);
+    match role {
+        Role::Writer if read_only && policy.allow_read_only => j.add(
+            Level::Warn,
+            Exit::ReadOnly,
+            "read_only=ON on the writer (allowed by --allow-read-only)".into(),
+        ),
+        Role::Writer if read_only => j.add(
+            Level::Fail,
+            Exit::ReadOnly,
+            "read_only=ON: the writer cannot take writes (--allow-read-only to accept)".into(),
+        ),
+        Role::Promoting if read_only => j.add(
+            Level::Warn,
+            Exit::Ok,
+            "promoting, read-only until caught up".into(),
+        ),
+        Role::Promoting => j.add(Level::Warn, Exit::Ok, "promoting".into()),
+        Role::PromotionFailed => j.add(
+            Level::Fail,
+            Exit::ReadOnly,
+            "promotion gave up (catch-up timeout): this node must not hold the VIP".into(),
+        ),
+        Role::Standby if !read_only => j.add(
+            Level::Note,
+            Exit::Ok,
+            "standby is not fenced (read_only=OFF)".into(),
+        ),
+        _ => {}
+    }
+
+    // One "peer down" line is enough when both the IO thread and the probe say so.
+    let mut findings: Vec<Finding> = Vec::new();
+    for f in j.findings {
+        let dup = f.message.starts_with("peer down")
+            && findings.iter().any(|g| g.message.starts_with("peer down"));
+        if !dup {
+            findings.push(f);
+        }
+    }
+    Verdict {
+        role,
+        findings,
+        summary: summary(obs),
+    }
+}
