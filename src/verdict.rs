@@ -423,3 +423,7 @@ pub fn verdict(
         summary: summary(obs),
     }
 }
+
+#[cfg(test)]
+#[path = "verdict_tests.rs"]
+mod tests;
