@@ -143,7 +143,7 @@ pub struct Observation {
 
 /// What the peer says about its GTID history, when `--peer` is given.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "lowercase")]
+#[serde(tag = "state", rename_all = "kebab-case")]
 pub enum PeerObservation {
     NotAsked,
     Unreachable { address: String, error: String },
