@@ -16,6 +16,15 @@ pub enum Dialect {
     MySql,
 }
 
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::MariaDb => "mariadb",
+            Dialect::MySql => "mysql",
+        }
+    }
+}
+
 /// State of a replication IO (receiver) thread as the server prints it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum IoState {

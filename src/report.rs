@@ -80,7 +80,7 @@ pub fn line(verdict: &Verdict) -> String {
 pub fn evidence(report: &Report) -> Vec<String> {
     let mut out = vec![format!("role: {} ({})", report.role, report.role_source)];
     if let Some(o) = report.observation {
-        out.push(format!("server: {} ({:?})", o.version, o.dialect));
+        out.push(format!("server: {} ({})", o.version, o.dialect.as_str()));
         out.push(format!(
             "read_only: {}{}",
             if o.read_only { "ON" } else { "OFF" },
