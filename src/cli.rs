@@ -149,3 +149,82 @@ pub fn parse_or_exit<P: Parser>(binary: &str) -> P {
         }
     }
 }
+
+/// What notify-master does when the catch-up wait runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OnCatchupTimeout {
+    /// Stay read-only, record the failed promotion (check-mysql then fails this node so
+    /// that the VIP can move to an eligible peer), exit 3.
+    #[default]
+    Fail,
+    /// Take writes anyway, with a loud syslog error: transactions still in the relay log
+    /// are applied after the new writes.
+    Promote,
+}
+
+/// keepalived `notify_master`: make this node a safe writer (catch up on the relay log,
+/// then read_only=OFF), recording the role for check-mysql.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "notify-master",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct NotifyMasterArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Longest wait for the SQL thread to apply what the IO thread received [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub catchup_timeout: Option<Duration>,
+    /// What to do when the catch-up wait runs out [default: fail]
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub on_catchup_timeout: Option<OnCatchupTimeout>,
+    /// Record the writer role but leave read_only as it is
+    #[arg(long)]
+    pub keep_read_only: bool,
+    /// Say what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// keepalived `notify_backup` / `notify_fault` / `notify_stop`: fence this node
+/// (read_only=ON), recording the role for check-mysql.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "notify-backup",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct NotifyBackupArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Say what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Stop keepalived so that the peer takes the VIP: via systemd when systemd runs it, else
+/// SIGTERM to the PID in keepalived's pid file after checking that it is keepalived.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "notify-down",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct NotifyDownArgs {
+    /// keepalived's pid file
+    #[arg(long, value_name = "PATH", default_value = "/run/keepalived.pid")]
+    pub pidfile: PathBuf,
+    /// Say what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE};
+use crate::cli::{CheckArgs, CommonArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs, OnCatchupTimeout};
 use crate::deadline::parse_duration;
 use crate::observe::{ConnectionSpec, SslMode};
 use crate::optfile::{self, OptionEntry, OptionFileError};
@@ -63,6 +63,14 @@ impl OptionValues {
                 });
             }
         };
+        // my_print_defaults reads a directory as an empty file; a check must not silently
+        // run on defaults because a path was mistyped.
+        if path.is_dir() {
+            return Err(ConfigError::Invalid(format!(
+                "option file {} is a directory",
+                path.display()
+            )));
+        }
         let mut entries = optfile::read(&path, &["client", binary])?;
         for e in &mut entries {
             e.key = normalise(&e.key);
@@ -343,6 +351,80 @@ pub fn check_settings(
             .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
+    })
+}
+
+/// Everything notify-master and notify-backup need, resolved.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    pub connection: ConnectionSpec,
+    pub timeout: Duration,
+    pub state_dir: PathBuf,
+    pub catchup_timeout: Duration,
+    pub on_catchup_timeout: OnCatchupTimeout,
+    pub keep_read_only: bool,
+}
+
+pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+const NOTIFY_KEYS: &[&str] = &["timeout", "state-dir"];
+const NOTIFY_MASTER_KEYS: &[&str] = &[
+    "timeout",
+    "state-dir",
+    "catchup-timeout",
+    "on-catchup-timeout",
+    "keep-read-only",
+];
+
+fn parse_on_timeout(v: &str) -> Result<OnCatchupTimeout, String> {
+    <OnCatchupTimeout as clap::ValueEnum>::from_str(v.trim(), true)
+        .map_err(|_| format!("'{v}' is not promote or fail"))
+}
+
+/// Resolve a notify helper's settings (`master` is given for notify-master).
+pub fn notify_settings(
+    binary: &str,
+    connection: &ConnectionArgs,
+    common: &CommonArgs,
+    master: Option<&NotifyMasterArgs>,
+    mysql_pwd: Option<String>,
+) -> Result<NotifySettings, ConfigError> {
+    let opts = OptionValues::load(connection.defaults_file.as_deref(), binary)?;
+    opts.refuse_unknown(
+        binary,
+        if master.is_some() {
+            NOTIFY_MASTER_KEYS
+        } else {
+            NOTIFY_KEYS
+        },
+    )?;
+    let catchup_timeout = match master.and_then(|m| m.catchup_timeout) {
+        Some(d) => d,
+        None => opts
+            .parsed("catchup-timeout", parse_duration)?
+            .unwrap_or(DEFAULT_CATCHUP_TIMEOUT),
+    };
+    let on_catchup_timeout = match master.and_then(|m| m.on_catchup_timeout) {
+        Some(a) => a,
+        None => opts
+            .parsed("on-catchup-timeout", parse_on_timeout)?
+            .unwrap_or_default(),
+    };
+    Ok(NotifySettings {
+        connection: connection_spec(connection, &opts, mysql_pwd)?,
+        timeout: match common.timeout {
+            Some(d) => d,
+            None => opts.parsed("timeout", parse_duration)?.unwrap_or(DEFAULT_TIMEOUT),
+        },
+        state_dir: common
+            .state_dir
+            .clone()
+            .or_else(|| opts.text("state-dir").map(PathBuf::from))
+            .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+        catchup_timeout,
+        on_catchup_timeout,
+        keep_read_only: master.is_some_and(|m| m.keep_read_only)
+            || (master.is_some() && opts.flag("keep-read-only")?),
     })
 }
 

@@ -16,4 +16,5 @@ pub mod observe;
 pub mod optfile;
 pub mod report;
 pub mod role;
+pub mod state;
 pub mod verdict;

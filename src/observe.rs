@@ -2,6 +2,7 @@
 //! possible (MariaDB: one after the handshake). No judgement here: that is [`crate::verdict`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
@@ -217,7 +218,7 @@ impl ConnectionSpec {
         }
     }
 
-    fn opts(&self, deadline: &Deadline) -> OptsBuilder {
+    fn opts(&self, deadline: &Deadline, io_timeout: Duration) -> OptsBuilder {
         let t = deadline.socket_timeout();
         let mut b = OptsBuilder::new()
             .user(self.user.clone())
@@ -229,8 +230,8 @@ impl ConnectionSpec {
             .max_allowed_packet(Some(16 * 1024 * 1024))
             .stmt_cache_size(0)
             .tcp_connect_timeout(Some(t))
-            .read_timeout(Some(t))
-            .write_timeout(Some(t))
+            .read_timeout(Some(io_timeout))
+            .write_timeout(Some(io_timeout))
             .tcp_nodelay(true);
         b = match (&self.host, &self.socket) {
             (Some(h), _) => b.ip_or_hostname(Some(h.clone())).tcp_port(self.port),
@@ -257,7 +258,17 @@ impl ConnectionSpec {
     /// Open one connection; every socket call is bounded by what is left of `deadline`.
     /// (DNS is not: the caller bounds the whole call by running it on a worker thread.)
     pub fn connect(&self, deadline: &Deadline) -> Result<Conn, ObserveError> {
-        Conn::new(self.opts(deadline)).map_err(|e| ObserveError::Connect {
+        self.connect_with_io_timeout(deadline, deadline.socket_timeout())
+    }
+
+    /// Connect within `deadline`, but let later reads and writes each take up to
+    /// `io_timeout` (for statements that wait on purpose, such as MASTER_GTID_WAIT).
+    pub fn connect_with_io_timeout(
+        &self,
+        deadline: &Deadline,
+        io_timeout: Duration,
+    ) -> Result<Conn, ObserveError> {
+        Conn::new(self.opts(deadline, io_timeout)).map_err(|e| ObserveError::Connect {
             target: self.target(),
             message: error_text(&e),
         })
@@ -275,7 +286,7 @@ pub fn error_text(e: &mysql::Error) -> String {
     }
 }
 
-fn server_code(e: &mysql::Error) -> Option<u16> {
+pub fn server_code(e: &mysql::Error) -> Option<u16> {
     match e {
         mysql::Error::MySqlError(m) => Some(m.code),
         _ => None,
@@ -296,11 +307,14 @@ pub const MYSQL_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_executed";
 const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 const ER_PARSE_ERROR: u16 = 1064;
 
-type ResultSets = Vec<Vec<Vec<(String, Option<String>)>>>;
+/// One result row as named text columns.
+pub type Row = Vec<(String, Option<String>)>;
+/// Every result set of a (multi-statement) query.
+pub type ResultSets = Vec<Vec<Row>>;
 
 /// Run a (multi-statement) query and return every result set as named text columns.
 /// Returns the sets read before an error together with the error.
-fn query_sets(conn: &mut Conn, q: &str) -> (ResultSets, Option<mysql::Error>) {
+pub fn query_sets(conn: &mut Conn, q: &str) -> (ResultSets, Option<mysql::Error>) {
     let mut sets = Vec::new();
     let mut result = match conn.query_iter(q) {
         Ok(r) => r,
@@ -319,7 +333,7 @@ fn query_sets(conn: &mut Conn, q: &str) -> (ResultSets, Option<mysql::Error>) {
     (sets, None)
 }
 
-fn row_columns(row: mysql::Row) -> Vec<(String, Option<String>)> {
+fn row_columns(row: mysql::Row) -> Row {
     let names: Vec<String> = row
         .columns_ref()
         .iter()
@@ -380,7 +394,7 @@ pub fn mariadb_observation(sets: &ResultSets) -> Observation {
 /// Build an observation from the MySQL variables row and a status result set.
 pub fn mysql_observation(
     vars: &ResultSets,
-    status: Option<&Vec<Vec<(String, Option<String>)>>>,
+    status: Option<&Vec<Row>>,
 ) -> Observation {
     let v = first_row(vars, 0);
     let at = |i: usize| v.get(i).cloned().flatten();
@@ -397,7 +411,7 @@ pub fn mysql_observation(
     }
 }
 
-fn replicas(set: Option<&Vec<Vec<(String, Option<String>)>>>) -> Vec<ReplicaStatus> {
+fn replicas(set: Option<&Vec<Row>>) -> Vec<ReplicaStatus> {
     set.map(|rows| {
         rows.iter()
             .map(|r| ReplicaStatus::from_columns(r))

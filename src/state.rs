@@ -1,0 +1,120 @@
+//! The state dir shared by the notify helpers and the check: a lock that serialises
+//! transitions, and the ordering of keepalived's notify events.
+//!
+//! keepalived starts notify scripts fire-and-forget: MASTER then BACKUP within a second may
+//! run concurrently and take the lock in either order. Each event is therefore stamped with
+//! its process start time (and PID, for ties), which keepalived's fork order makes
+//! increasing; a transition older than the one recorded is stale and ignored.
+
+use std::fs::File;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::deadline::Deadline;
+
+pub const LOCK_FILE: &str = "lock";
+
+/// Bits of the stamp reserved for the PID (Linux `pid_max` is at most 2^22).
+const PID_BITS: u32 = 22;
+
+/// This process's event stamp: start time in clock ticks since boot, then PID.
+pub fn event_seq() -> u64 {
+    let pid = std::process::id() as u64;
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| start_ticks(&s))
+        .unwrap_or(0);
+    (ticks << PID_BITS) | (pid & ((1 << PID_BITS) - 1))
+}
+
+/// Field 22 (`starttime`) of `/proc/PID/stat`. The command name (field 2) may contain
+/// spaces and parentheses, so count from the last `)`.
+fn start_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// An exclusive lock on the state dir, released on drop.
+#[derive(Debug)]
+pub struct StateLock {
+    file: File,
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        // SAFETY: flock on an fd we own.
+        unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+/// Create the state dir if needed (0755: the check, run by another user, must read it).
+pub fn ensure_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))
+}
+
+/// Take the state dir's lock, waiting at most until `deadline`.
+pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, String> {
+    ensure_dir(dir)?;
+    let path: PathBuf = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+    loop {
+        // SAFETY: flock on an fd we own; LOCK_NB so the wait stays bounded by the deadline.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(StateLock { file });
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(format!("cannot lock {}: {err}", path.display()));
+        }
+        if deadline.passed() {
+            return Err(format!(
+                "state dir {} stayed locked by another helper until the deadline",
+                dir.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5).min(deadline.remaining()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_ticks_skips_a_command_name_with_parentheses() {
+        let stat = "4242 (we (ird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(start_ticks(stat), Some(987654));
+        assert_eq!(start_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn later_processes_have_larger_stamps() {
+        let mine = event_seq();
+        assert!(mine >> PID_BITS > 0, "start time read from /proc/self/stat");
+        let child = std::process::Command::new("/bin/cat")
+            .arg("/proc/self/stat")
+            .output()
+            .unwrap();
+        let ticks = start_ticks(&String::from_utf8_lossy(&child.stdout)).unwrap();
+        assert!(ticks >= mine >> PID_BITS);
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path(), &Deadline::new(Duration::from_secs(1))).unwrap();
+        // flock locks belong to the open file description: a second open conflicts even
+        // in the same process.
+        let second = lock(dir.path(), &Deadline::new(Duration::from_millis(50)));
+        assert!(second.unwrap_err().contains("stayed locked"));
+        drop(first);
+        lock(dir.path(), &Deadline::new(Duration::from_millis(50))).unwrap();
+    }
+}
