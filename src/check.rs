@@ -36,7 +36,10 @@ pub fn main() -> ExitCode {
 
 /// Observe the local server on a worker thread, so that the deadline bounds everything
 /// (DNS included) even when the server accepts and never answers.
-fn spawn_local(spec: ConnectionSpec, deadline: Deadline) -> mpsc::Receiver<Result<Observation, ObserveError>> {
+fn spawn_local(
+    spec: ConnectionSpec,
+    deadline: Deadline,
+) -> mpsc::Receiver<Result<Observation, ObserveError>> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let target = spec.target();
@@ -48,7 +51,10 @@ fn spawn_local(spec: ConnectionSpec, deadline: Deadline) -> mpsc::Receiver<Resul
     rx
 }
 
-fn spawn_peer(spec: Option<ConnectionSpec>, deadline: Deadline) -> Option<mpsc::Receiver<PeerObservation>> {
+fn spawn_peer(
+    spec: Option<ConnectionSpec>,
+    deadline: Deadline,
+) -> Option<mpsc::Receiver<PeerObservation>> {
     let spec = spec?;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
@@ -81,7 +87,11 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
         Some(rx) => rx
             .recv_timeout(deadline.remaining().max(Duration::from_millis(1)))
             .unwrap_or_else(|_| PeerObservation::Unreachable {
-                address: settings.peer.as_ref().map(|p| p.target()).unwrap_or_default(),
+                address: settings
+                    .peer
+                    .as_ref()
+                    .map(|p| p.target())
+                    .unwrap_or_default(),
                 error: "no answer within --timeout".into(),
             }),
     };

@@ -5,7 +5,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{CheckArgs, CommonArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs, OnCatchupTimeout};
+use crate::cli::{
+    CheckArgs, CommonArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs,
+    OnCatchupTimeout,
+};
 use crate::deadline::parse_duration;
 use crate::observe::{ConnectionSpec, SslMode};
 use crate::optfile::{self, OptionEntry, OptionFileError};
@@ -98,7 +101,11 @@ impl OptionValues {
         }
     }
 
-    fn parsed<T>(&self, key: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+    fn parsed<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
         match self.get(key) {
             None => Ok(None),
             Some(e) => parse(e.value.as_deref().unwrap_or(""))
@@ -175,9 +182,11 @@ fn parse_ssl_mode(v: &str) -> Result<SslMode, String> {
         "REQUIRED" => Ok(SslMode::Required),
         "VERIFY_CA" => Ok(SslMode::VerifyCa),
         "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
-        "PREFERRED" => Err("PREFERRED is not supported: a check must know whether it uses TLS \
+        "PREFERRED" => Err(
+            "PREFERRED is not supported: a check must know whether it uses TLS \
                             (use DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)"
-            .into()),
+                .into(),
+        ),
         other => Err(format!("unknown ssl-mode '{other}'")),
     }
 }
@@ -337,11 +346,15 @@ pub fn check_settings(
         vip,
         max_lag: match args.max_lag {
             Some(d) => d,
-            None => opts.parsed("max-lag", parse_duration)?.unwrap_or(DEFAULT_MAX_LAG),
+            None => opts
+                .parsed("max-lag", parse_duration)?
+                .unwrap_or(DEFAULT_MAX_LAG),
         },
         timeout: match args.common.timeout {
             Some(d) => d,
-            None => opts.parsed("timeout", parse_duration)?.unwrap_or(DEFAULT_TIMEOUT),
+            None => opts
+                .parsed("timeout", parse_duration)?
+                .unwrap_or(DEFAULT_TIMEOUT),
         },
         state_dir: args
             .common
@@ -414,7 +427,9 @@ pub fn notify_settings(
         connection: connection_spec(connection, &opts, mysql_pwd)?,
         timeout: match common.timeout {
             Some(d) => d,
-            None => opts.parsed("timeout", parse_duration)?.unwrap_or(DEFAULT_TIMEOUT),
+            None => opts
+                .parsed("timeout", parse_duration)?
+                .unwrap_or(DEFAULT_TIMEOUT),
         },
         state_dir: common
             .state_dir
@@ -435,8 +450,14 @@ mod tests {
     #[test]
     fn host_port_forms() {
         assert_eq!(parse_host_port("db2").unwrap(), ("db2".into(), None));
-        assert_eq!(parse_host_port("db2:3307").unwrap(), ("db2".into(), Some(3307)));
-        assert_eq!(parse_host_port("[::1]:3307").unwrap(), ("::1".into(), Some(3307)));
+        assert_eq!(
+            parse_host_port("db2:3307").unwrap(),
+            ("db2".into(), Some(3307))
+        );
+        assert_eq!(
+            parse_host_port("[::1]:3307").unwrap(),
+            ("::1".into(), Some(3307))
+        );
         assert_eq!(parse_host_port("::1").unwrap(), ("::1".into(), None));
         for bad in ["", ":3306", "db:0", "db:x", "db:70000", "[::1", "a:b:c"] {
             assert!(parse_host_port(bad).is_err(), "{bad}");
@@ -445,8 +466,15 @@ mod tests {
 
     #[test]
     fn ssl_modes() {
-        assert_eq!(parse_ssl_mode("verify_identity").unwrap(), SslMode::VerifyIdentity);
+        assert_eq!(
+            parse_ssl_mode("verify_identity").unwrap(),
+            SslMode::VerifyIdentity
+        );
         assert_eq!(parse_ssl_mode("REQUIRED").unwrap(), SslMode::Required);
-        assert!(parse_ssl_mode("preferred").unwrap_err().contains("not supported"));
+        assert!(
+            parse_ssl_mode("preferred")
+                .unwrap_err()
+                .contains("not supported")
+        );
     }
 }

@@ -52,12 +52,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .map(Duration::from_secs)
             .map_err(|e| format!("invalid duration '{text}': {e}"))?
     } else {
-        humantime::parse_duration(t).map_err(|e| {
-            format!("invalid duration '{text}': {e} (examples: 800ms, 2s, 1m)")
-        })?
+        humantime::parse_duration(t)
+            .map_err(|e| format!("invalid duration '{text}': {e} (examples: 800ms, 2s, 1m)"))?
     };
     if d.is_zero() {
-        return Err(format!("invalid duration '{text}': must be greater than zero"));
+        return Err(format!(
+            "invalid duration '{text}': must be greater than zero"
+        ));
     }
     Ok(d)
 }

@@ -27,15 +27,13 @@ pub fn parse_mariadb(text: &str) -> Result<Vec<MariaGtid>, String> {
         let (d, s, q) = (it.next(), it.next(), it.next());
         let parsed = match (d, s, q) {
             (Some(d), Some(s), Some(q)) => {
-                d.parse()
-                    .ok()
-                    .zip(s.parse().ok())
-                    .zip(q.parse().ok())
-                    .map(|((domain, server), seq)| MariaGtid {
+                d.parse().ok().zip(s.parse().ok()).zip(q.parse().ok()).map(
+                    |((domain, server), seq)| MariaGtid {
                         domain,
                         server,
                         seq,
-                    })
+                    },
+                )
             }
             _ => None,
         };
@@ -205,8 +203,16 @@ mod tests {
         assert_eq!(
             g("0-1-42, 1-2-7"),
             vec![
-                MariaGtid { domain: 0, server: 1, seq: 42 },
-                MariaGtid { domain: 1, server: 2, seq: 7 }
+                MariaGtid {
+                    domain: 0,
+                    server: 1,
+                    seq: 42
+                },
+                MariaGtid {
+                    domain: 1,
+                    server: 2,
+                    seq: 7
+                }
             ]
         );
         for bad in ["0-1", "a-b-c", "0-1-2-3", "0--1-2"] {

@@ -156,8 +156,15 @@ pub struct Observation {
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum PeerObservation {
     NotAsked,
-    Unreachable { address: String, error: String },
-    Reached { address: String, dialect: Dialect, gtid: GtidVars },
+    Unreachable {
+        address: String,
+        error: String,
+    },
+    Reached {
+        address: String,
+        dialect: Dialect,
+        gtid: GtidVars,
+    },
 }
 
 /// Why observing failed: the check's verdict is then `down`.
@@ -392,10 +399,7 @@ pub fn mariadb_observation(sets: &ResultSets) -> Observation {
 }
 
 /// Build an observation from the MySQL variables row and a status result set.
-pub fn mysql_observation(
-    vars: &ResultSets,
-    status: Option<&Vec<Row>>,
-) -> Observation {
+pub fn mysql_observation(vars: &ResultSets, status: Option<&Vec<Row>>) -> Observation {
     let v = first_row(vars, 0);
     let at = |i: usize| v.get(i).cloned().flatten();
     Observation {

@@ -84,8 +84,10 @@ pub fn evidence(report: &Report) -> Vec<String> {
         out.push(format!(
             "read_only: {}{}",
             if o.read_only { "ON" } else { "OFF" },
-            o.super_read_only
-                .map_or(String::new(), |s| format!(" super_read_only: {}", if s { "ON" } else { "OFF" }))
+            o.super_read_only.map_or(String::new(), |s| format!(
+                " super_read_only: {}",
+                if s { "ON" } else { "OFF" }
+            ))
         ));
         let g = &o.gtid;
         for (k, v) in [
@@ -100,7 +102,10 @@ pub fn evidence(report: &Report) -> Vec<String> {
             }
         }
         if let Some(s) = g.strict_mode {
-            out.push(format!("gtid_strict_mode: {}", if s { "ON" } else { "OFF" }));
+            out.push(format!(
+                "gtid_strict_mode: {}",
+                if s { "ON" } else { "OFF" }
+            ));
         }
         for r in &o.replicas {
             out.push(format!(
@@ -118,10 +123,16 @@ pub fn evidence(report: &Report) -> Vec<String> {
                 r.sql_delay.map_or("".into(), |s| s.to_string()),
             ));
             if !r.last_io_error.is_empty() {
-                out.push(format!("connection '{}': last IO error: {}", r.name, r.last_io_error));
+                out.push(format!(
+                    "connection '{}': last IO error: {}",
+                    r.name, r.last_io_error
+                ));
             }
             if !r.last_sql_error.is_empty() {
-                out.push(format!("connection '{}': last SQL error: {}", r.name, r.last_sql_error));
+                out.push(format!(
+                    "connection '{}': last SQL error: {}",
+                    r.name, r.last_sql_error
+                ));
             }
         }
     }
@@ -132,7 +143,10 @@ pub fn evidence(report: &Report) -> Vec<String> {
         }
         PeerObservation::Reached { address, gtid, .. } => out.push(format!(
             "peer {address}: gtid={}",
-            gtid.binlog_state.as_deref().or(gtid.executed.as_deref()).unwrap_or("")
+            gtid.binlog_state
+                .as_deref()
+                .or(gtid.executed.as_deref())
+                .unwrap_or("")
         )),
     }
     for f in report.findings {
@@ -206,7 +220,12 @@ pub fn syslog(binary: &str, target: &SyslogTarget, severity: Severity, message: 
 /// What identifies "the same verdict" run after run: status, reason and the problems with
 /// their numbers removed, so a lag going from 130s to 131s is not a change.
 pub fn verdict_key(verdict: &Verdict) -> String {
-    let mut key = format!("{} {} {}", verdict.status().word(), verdict.role.as_str(), verdict.exit().name());
+    let mut key = format!(
+        "{} {} {}",
+        verdict.status().word(),
+        verdict.role.as_str(),
+        verdict.exit().name()
+    );
     for f in verdict.problems() {
         key.push('\n');
         key.extend(f.message.chars().filter(|c| !c.is_ascii_digit()));
@@ -236,9 +255,12 @@ pub fn log_on_change(binary: &str, target: &SyslogTarget, state_dir: &Path, verd
     match worst {
         Some(Level::Fail | Level::Alert) => syslog(binary, target, Severity::Err, &text),
         Some(Level::Warn) => syslog(binary, target, Severity::Warning, &text),
-        _ if previous.is_some() && remembered => {
-            syslog(binary, target, Severity::Info, &format!("recovered: {text}"))
-        }
+        _ if previous.is_some() && remembered => syslog(
+            binary,
+            target,
+            Severity::Info,
+            &format!("recovered: {text}"),
+        ),
         _ => {}
     }
 }

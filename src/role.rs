@@ -137,7 +137,9 @@ pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
                 match (*ifa.ifa_addr).sa_family as i32 {
                     libc::AF_INET => {
                         let sin = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                        Some(IpAddr::from(u32::from_be(sin.sin_addr.s_addr).to_be_bytes()))
+                        Some(IpAddr::from(
+                            u32::from_be(sin.sin_addr.s_addr).to_be_bytes(),
+                        ))
                     }
                     libc::AF_INET6 => {
                         let sin6 = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
@@ -225,11 +227,21 @@ mod tests {
     #[test]
     fn explicit_role_wins_and_default_is_standby() {
         let dir = tempfile::tempdir().unwrap();
-        write_role(dir.path(), &RoleRecord { role: Role::Writer, seq: 1 }).unwrap();
+        write_role(
+            dir.path(),
+            &RoleRecord {
+                role: Role::Writer,
+                seq: 1,
+            },
+        )
+        .unwrap();
         let d = resolve(RoleArg::Standby, dir.path(), None).unwrap();
         assert_eq!(d.role, Role::Standby);
         let empty = tempfile::tempdir().unwrap();
-        assert_eq!(resolve(RoleArg::Auto, empty.path(), None).unwrap().role, Role::Standby);
+        assert_eq!(
+            resolve(RoleArg::Auto, empty.path(), None).unwrap().role,
+            Role::Standby
+        );
     }
 
     #[test]
@@ -238,7 +250,12 @@ mod tests {
         // 192.0.2.0/24 is reserved for documentation: never configured here. Nothing is sent.
         assert!(!address_is_local("192.0.2.77".parse().unwrap()).unwrap());
         let empty = tempfile::tempdir().unwrap();
-        let d = resolve(RoleArg::Auto, empty.path(), Some("127.0.0.1".parse().unwrap())).unwrap();
+        let d = resolve(
+            RoleArg::Auto,
+            empty.path(),
+            Some("127.0.0.1".parse().unwrap()),
+        )
+        .unwrap();
         assert_eq!(d.role, Role::Writer);
     }
 }

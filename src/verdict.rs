@@ -309,12 +309,7 @@ fn summary(obs: &Observation) -> String {
 }
 
 /// Judge one observation for `role` (SPEC verdict table).
-pub fn verdict(
-    obs: &Observation,
-    peer: &PeerObservation,
-    role: Role,
-    policy: &Policy,
-) -> Verdict {
+pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &Policy) -> Verdict {
     let mut j = Judge {
         role,
         policy,

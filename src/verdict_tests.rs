@@ -9,7 +9,10 @@ type Row = Vec<(String, Option<String>)>;
 /// `SHOW ALL SLAVES STATUS` on MariaDB 10.11, a healthy connection (columns in server order).
 const MARIADB_COLUMNS: &[(&str, Option<&str>)] = &[
     ("Connection_name", Some("")),
-    ("Slave_SQL_State", Some("Slave has read all relay log; waiting for more updates")),
+    (
+        "Slave_SQL_State",
+        Some("Slave has read all relay log; waiting for more updates"),
+    ),
     ("Slave_IO_State", Some("Waiting for master to send event")),
     ("Master_Host", Some("10.0.0.2")),
     ("Master_User", Some("repl")),
@@ -59,7 +62,10 @@ const MARIADB_COLUMNS: &[(&str, Option<&str>)] = &[
     ("Parallel_Mode", Some("optimistic")),
     ("SQL_Delay", Some("0")),
     ("SQL_Remaining_Delay", None),
-    ("Slave_SQL_Running_State", Some("Slave has read all relay log; waiting for more updates")),
+    (
+        "Slave_SQL_Running_State",
+        Some("Slave has read all relay log; waiting for more updates"),
+    ),
     ("Slave_DDL_Groups", Some("3")),
     ("Slave_Non_Transactional_Groups", Some("0")),
     ("Slave_Transactional_Groups", Some("38")),
@@ -118,15 +124,26 @@ const MYSQL_COLUMNS: &[(&str, Option<&str>)] = &[
     ("Source_Info_File", Some("mysql.slave_master_info")),
     ("SQL_Delay", Some("0")),
     ("SQL_Remaining_Delay", None),
-    ("Replica_SQL_Running_State", Some("Replica has read all relay log; waiting for more updates")),
+    (
+        "Replica_SQL_Running_State",
+        Some("Replica has read all relay log; waiting for more updates"),
+    ),
     ("Source_Retry_Count", Some("86400")),
     ("Source_Bind", Some("")),
     ("Last_IO_Error_Timestamp", Some("")),
     ("Last_SQL_Error_Timestamp", Some("")),
     ("Source_SSL_Crl", Some("")),
     ("Source_SSL_Crlpath", Some("")),
-    ("Retrieved_Gtid_Set", Some("4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41")),
-    ("Executed_Gtid_Set", Some("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41")),
+    (
+        "Retrieved_Gtid_Set",
+        Some("4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41"),
+    ),
+    (
+        "Executed_Gtid_Set",
+        Some(
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41",
+        ),
+    ),
     ("Auto_Position", Some("1")),
     ("Replicate_Rewrite_DB", Some("")),
     ("Channel_Name", Some("")),
@@ -139,7 +156,10 @@ const MYSQL_COLUMNS: &[(&str, Option<&str>)] = &[
 fn row(base: &[(&str, Option<&str>)], changes: &[(&str, Option<&str>)]) -> Row {
     base.iter()
         .map(|(k, v)| {
-            let v = changes.iter().find(|(c, _)| c == k).map_or(*v, |(_, nv)| *nv);
+            let v = changes
+                .iter()
+                .find(|(c, _)| c == k)
+                .map_or(*v, |(_, nv)| *nv);
             (k.to_string(), v.map(str::to_string))
         })
         .collect()
@@ -174,8 +194,14 @@ fn mysql_with(read_only: bool, changes: &[(&str, Option<&str>)]) -> Observation 
     let v: Row = [
         ("VERSION()", "8.0.36"),
         ("@@GLOBAL.read_only", if read_only { "1" } else { "0" }),
-        ("@@GLOBAL.super_read_only", if read_only { "1" } else { "0" }),
-        ("@@GLOBAL.gtid_executed", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41"),
+        (
+            "@@GLOBAL.super_read_only",
+            if read_only { "1" } else { "0" },
+        ),
+        (
+            "@@GLOBAL.gtid_executed",
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41",
+        ),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), Some(v.to_string())))
@@ -189,7 +215,12 @@ const PEER_DEAD_IO: &[(&str, Option<&str>)] = &[
     ("Slave_IO_State", Some("Connecting to master")),
     ("Seconds_Behind_Master", None),
     ("Last_IO_Errno", Some("2003")),
-    ("Last_IO_Error", Some("error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")",
+        ),
+    ),
 ];
 const STOPPED: &[(&str, Option<&str>)] = &[
     ("Slave_IO_Running", Some("No")),
@@ -201,32 +232,57 @@ const IO_1236: &[(&str, Option<&str>)] = &[
     ("Slave_IO_Running", Some("No")),
     ("Seconds_Behind_Master", None),
     ("Last_IO_Errno", Some("1236")),
-    ("Last_IO_Error", Some("Got fatal error 1236 from master when reading data from binary log: 'Error: connecting slave requested to start from GTID 0-1-11, which is not in the master's binlog'")),
+    (
+        "Last_IO_Error",
+        Some(
+            "Got fatal error 1236 from master when reading data from binary log: 'Error: connecting slave requested to start from GTID 0-1-11, which is not in the master's binlog'",
+        ),
+    ),
 ];
 const IO_1236_PURGED: &[(&str, Option<&str>)] = &[
     ("Slave_IO_Running", Some("No")),
     ("Seconds_Behind_Master", None),
     ("Last_IO_Errno", Some("1236")),
-    ("Last_IO_Error", Some("Got fatal error 1236 from master when reading data from binary log: 'Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged.'")),
+    (
+        "Last_IO_Error",
+        Some(
+            "Got fatal error 1236 from master when reading data from binary log: 'Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged.'",
+        ),
+    ),
 ];
 const IO_1045: &[(&str, Option<&str>)] = &[
     ("Slave_IO_Running", Some("Connecting")),
     ("Seconds_Behind_Master", None),
     ("Last_IO_Errno", Some("1045")),
-    ("Last_IO_Error", Some("error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Access denied for user 'repl'@'10.0.0.1' (using password: YES)")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Access denied for user 'repl'@'10.0.0.1' (using password: YES)",
+        ),
+    ),
 ];
 const SQL_1062: &[(&str, Option<&str>)] = &[
     ("Slave_SQL_Running", Some("No")),
     ("Seconds_Behind_Master", None),
     ("Last_Errno", Some("1062")),
     ("Last_SQL_Errno", Some("1062")),
-    ("Last_SQL_Error", Some("Could not execute Write_rows_v1 event on table test.t; Duplicate entry '1' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000002, end_log_pos 1234, Gtid 0-2-42, Internal MariaDB error code: 1062")),
+    (
+        "Last_SQL_Error",
+        Some(
+            "Could not execute Write_rows_v1 event on table test.t; Duplicate entry '1' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000002, end_log_pos 1234, Gtid 0-2-42, Internal MariaDB error code: 1062",
+        ),
+    ),
 ];
 const SQL_1950: &[(&str, Option<&str>)] = &[
     ("Slave_SQL_Running", Some("No")),
     ("Seconds_Behind_Master", None),
     ("Last_SQL_Errno", Some("1950")),
-    ("Last_SQL_Error", Some("An attempt was made to binlog GTID 0-2-42 which would create an out-of-order sequence number with existing GTID 0-1-43, and gtid strict mode is enabled")),
+    (
+        "Last_SQL_Error",
+        Some(
+            "An attempt was made to binlog GTID 0-2-42 which would create an out-of-order sequence number with existing GTID 0-1-43, and gtid strict mode is enabled",
+        ),
+    ),
 ];
 const LAG_300: &[(&str, Option<&str>)] = &[("Seconds_Behind_Master", Some("300"))];
 const LAG_NULL: &[(&str, Option<&str>)] = &[("Seconds_Behind_Master", None)];
@@ -258,7 +314,12 @@ struct Case {
     standby: (Status, Exit),
 }
 
-fn case(row: &'static str, obs: Observation, writer: (Status, Exit), standby: (Status, Exit)) -> Case {
+fn case(
+    row: &'static str,
+    obs: Observation,
+    writer: (Status, Exit),
+    standby: (Status, Exit),
+) -> Case {
     Case {
         row,
         obs,
@@ -279,16 +340,37 @@ fn cases() -> Vec<Case> {
     vec![
         case("healthy", maria_with(&[]), OK, OK),
         // "no replication configured at all"
-        case("no replication", maria(false, vec![]), OK, fail(Exit::Replication)),
+        case(
+            "no replication",
+            maria(false, vec![]),
+            OK,
+            fail(Exit::Replication),
+        ),
         Case {
-            policy: Policy { allow_no_replica: true, ..Policy::default() },
-            ..case("no replication, --allow-no-replica", maria(false, vec![]), OK, WARN)
+            policy: Policy {
+                allow_no_replica: true,
+                ..Policy::default()
+            },
+            ..case(
+                "no replication, --allow-no-replica",
+                maria(false, vec![]),
+                OK,
+                WARN,
+            )
         },
         // "replication stopped by an operator, no error"
-        case("STOP SLAVE", maria_with(STOPPED), WARN, fail(Exit::Replication)),
+        case(
+            "STOP SLAVE",
+            maria_with(STOPPED),
+            WARN,
+            fail(Exit::Replication),
+        ),
         case(
             "STOP SLAVE SQL_THREAD",
-            maria_with(&[("Slave_SQL_Running", Some("No")), ("Seconds_Behind_Master", None)]),
+            maria_with(&[
+                ("Slave_SQL_Running", Some("No")),
+                ("Seconds_Behind_Master", None),
+            ]),
             WARN,
             fail(Exit::Replication),
         ),
@@ -300,31 +382,77 @@ fn cases() -> Vec<Case> {
                 ("Slave_IO_Running", Some("No")),
                 ("Seconds_Behind_Master", None),
                 ("Last_IO_Errno", Some("2013")),
-                ("Last_IO_Error", Some("Lost connection to server during query")),
+                (
+                    "Last_IO_Error",
+                    Some("Lost connection to server during query"),
+                ),
             ]),
             WARN,
             WARN,
         ),
         Case {
             peer: unreachable(),
-            ..case("--peer unreachable, IO error 1045", maria_with(IO_1045), WARN, WARN)
+            ..case(
+                "--peer unreachable, IO error 1045",
+                maria_with(IO_1045),
+                WARN,
+                WARN,
+            )
         },
         Case {
             peer: unreachable(),
-            ..case("--peer unreachable, replication still Yes", maria_with(&[]), WARN, WARN)
+            ..case(
+                "--peer unreachable, replication still Yes",
+                maria_with(&[]),
+                WARN,
+                WARN,
+            )
         },
         // "IO thread stopped with a replication error while the peer is up"
-        case("IO 1045 bad credentials", maria_with(IO_1045), WARN, fail(Exit::Replication)),
-        case("IO 1236 purged", maria_with(IO_1236_PURGED), WARN, fail(Exit::Replication)),
-        case("IO 1236 GTID not in master's binlog", maria_with(IO_1236), WARN, fail(Exit::Diverged)),
+        case(
+            "IO 1045 bad credentials",
+            maria_with(IO_1045),
+            WARN,
+            fail(Exit::Replication),
+        ),
+        case(
+            "IO 1236 purged",
+            maria_with(IO_1236_PURGED),
+            WARN,
+            fail(Exit::Replication),
+        ),
+        case(
+            "IO 1236 GTID not in master's binlog",
+            maria_with(IO_1236),
+            WARN,
+            fail(Exit::Diverged),
+        ),
         // "SQL thread stopped (Last_SQL_Errno != 0)"
-        case("SQL 1062", maria_with(SQL_1062), WARN, fail(Exit::Replication)),
-        case("SQL 1950 out-of-order GTID", maria_with(SQL_1950), WARN, fail(Exit::Diverged)),
+        case(
+            "SQL 1062",
+            maria_with(SQL_1062),
+            WARN,
+            fail(Exit::Replication),
+        ),
+        case(
+            "SQL 1950 out-of-order GTID",
+            maria_with(SQL_1950),
+            WARN,
+            fail(Exit::Diverged),
+        ),
         // "lag above --max-lag; NULL is not 0"
         case("lag 300s > 120s", maria_with(LAG_300), OK, fail(Exit::Lag)),
-        case("lag NULL with threads running", maria_with(LAG_NULL), OK, fail(Exit::Lag)),
+        case(
+            "lag NULL with threads running",
+            maria_with(LAG_NULL),
+            OK,
+            fail(Exit::Lag),
+        ),
         Case {
-            policy: Policy { max_lag: Duration::from_secs(600), ..Policy::default() },
+            policy: Policy {
+                max_lag: Duration::from_secs(600),
+                ..Policy::default()
+            },
             ..case("lag 300s <= 600s", maria_with(LAG_300), OK, OK)
         },
         // "local GTID history diverged from the peer's"
@@ -338,7 +466,12 @@ fn cases() -> Vec<Case> {
         },
         Case {
             peer: reached("0-1-41,0-2-40"),
-            ..case("fork: 0-2-41 here, 0-1-41 on peer", maria_with(&[]), WARN, fail(Exit::Diverged))
+            ..case(
+                "fork: 0-2-41 here, 0-1-41 on peer",
+                maria_with(&[]),
+                WARN,
+                fail(Exit::Diverged),
+            )
         },
         // "read_only=ON"
         case(
@@ -348,8 +481,16 @@ fn cases() -> Vec<Case> {
             OK,
         ),
         Case {
-            policy: Policy { allow_read_only: true, ..Policy::default() },
-            ..case("read_only=ON, --allow-read-only", maria(true, vec![row(MARIADB_COLUMNS, &[])]), WARN, OK)
+            policy: Policy {
+                allow_read_only: true,
+                ..Policy::default()
+            },
+            ..case(
+                "read_only=ON, --allow-read-only",
+                maria(true, vec![row(MARIADB_COLUMNS, &[])]),
+                WARN,
+                OK,
+            )
         },
         // multi-source: the worst connection decides
         case(
@@ -358,7 +499,15 @@ fn cases() -> Vec<Case> {
                 false,
                 vec![
                     row(MARIADB_COLUMNS, &[("Connection_name", Some("a"))]),
-                    row(MARIADB_COLUMNS, &[("Connection_name", Some("b")), SQL_1062[0], SQL_1062[3], SQL_1062[4]]),
+                    row(
+                        MARIADB_COLUMNS,
+                        &[
+                            ("Connection_name", Some("b")),
+                            SQL_1062[0],
+                            SQL_1062[3],
+                            SQL_1062[4],
+                        ],
+                    ),
                 ],
             ),
             WARN,
@@ -374,17 +523,37 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "mysql SQL error",
-            mysql_with(false, &[("Replica_SQL_Running", Some("No")), ("Last_SQL_Errno", Some("1062")), ("Last_SQL_Error", Some("Duplicate entry"))]),
+            mysql_with(
+                false,
+                &[
+                    ("Replica_SQL_Running", Some("No")),
+                    ("Last_SQL_Errno", Some("1062")),
+                    ("Last_SQL_Error", Some("Duplicate entry")),
+                ],
+            ),
             WARN,
             fail(Exit::Replication),
         ),
         case(
             "mysql peer dead",
-            mysql_with(false, &[("Replica_IO_Running", Some("Connecting")), ("Seconds_Behind_Source", None), ("Last_IO_Errno", Some("2003")), ("Last_IO_Error", Some("error connecting to source"))]),
+            mysql_with(
+                false,
+                &[
+                    ("Replica_IO_Running", Some("Connecting")),
+                    ("Seconds_Behind_Source", None),
+                    ("Last_IO_Errno", Some("2003")),
+                    ("Last_IO_Error", Some("error connecting to source")),
+                ],
+            ),
             WARN,
             WARN,
         ),
-        case("mysql super_read_only", mysql_with(true, &[]), fail(Exit::ReadOnly), OK),
+        case(
+            "mysql super_read_only",
+            mysql_with(true, &[]),
+            fail(Exit::ReadOnly),
+            OK,
+        ),
     ]
 }
 
@@ -396,7 +565,11 @@ fn verdict_table() {
             let v = verdict(&c.obs, &c.peer, role, &c.policy);
             let got = (v.status(), v.exit());
             if got != want {
-                failures.push(format!("{} as {}: want {want:?}, got {got:?}: {v:?}", c.row, role.as_str()));
+                failures.push(format!(
+                    "{} as {}: want {want:?}, got {got:?}: {v:?}",
+                    c.row,
+                    role.as_str()
+                ));
             }
         }
     }
@@ -406,23 +579,52 @@ fn verdict_table() {
 #[test]
 fn loud_rows_are_alerts_for_the_writer() {
     for changes in [IO_1236, SQL_1062, IO_1045] {
-        let v = verdict(&maria_with(changes), &PeerObservation::NotAsked, Role::Writer, &Policy::default());
+        let v = verdict(
+            &maria_with(changes),
+            &PeerObservation::NotAsked,
+            Role::Writer,
+            &Policy::default(),
+        );
         assert!(v.findings.iter().any(|f| f.level == Level::Alert), "{v:?}");
     }
-    let v = verdict(&maria_with(STOPPED), &PeerObservation::NotAsked, Role::Writer, &Policy::default());
+    let v = verdict(
+        &maria_with(STOPPED),
+        &PeerObservation::NotAsked,
+        Role::Writer,
+        &Policy::default(),
+    );
     assert!(v.findings.iter().all(|f| f.level != Level::Alert), "{v:?}");
 }
 
 #[test]
 fn promoting_passes_read_only_and_failed_promotion_fails() {
     let ro = maria(true, vec![row(MARIADB_COLUMNS, &[])]);
-    let v = verdict(&ro, &PeerObservation::NotAsked, Role::Promoting, &Policy::default());
+    let v = verdict(
+        &ro,
+        &PeerObservation::NotAsked,
+        Role::Promoting,
+        &Policy::default(),
+    );
     assert_eq!((v.status(), v.exit()), WARN, "{v:?}");
-    assert!(v.findings.iter().any(|f| f.message.contains("promoting, read-only until caught up")));
-    let v = verdict(&ro, &PeerObservation::NotAsked, Role::PromotionFailed, &Policy::default());
+    assert!(
+        v.findings
+            .iter()
+            .any(|f| f.message.contains("promoting, read-only until caught up"))
+    );
+    let v = verdict(
+        &ro,
+        &PeerObservation::NotAsked,
+        Role::PromotionFailed,
+        &Policy::default(),
+    );
     assert_eq!((v.status(), v.exit()), fail(Exit::ReadOnly), "{v:?}");
     // Promoting uses writer rules otherwise: a broken SQL thread degrades, does not fail.
-    let v = verdict(&maria_with(SQL_1062), &PeerObservation::NotAsked, Role::Promoting, &Policy::default());
+    let v = verdict(
+        &maria_with(SQL_1062),
+        &PeerObservation::NotAsked,
+        Role::Promoting,
+        &Policy::default(),
+    );
     assert_eq!(v.status(), Status::Warn);
 }
 
@@ -431,15 +633,34 @@ fn down_verdict_and_precedence() {
     let v = Verdict::down(Role::Writer, "cannot connect");
     assert_eq!((v.status(), v.exit()), fail(Exit::Down));
     // A standby that is both lagging-unknown and diverged reports the divergence.
-    let v = verdict(&maria_with(SQL_1950), &reached("0-1-41,0-2-40"), Role::Standby, &Policy::default());
+    let v = verdict(
+        &maria_with(SQL_1950),
+        &reached("0-1-41,0-2-40"),
+        Role::Standby,
+        &Policy::default(),
+    );
     assert_eq!(v.exit(), Exit::Diverged);
 }
 
 #[test]
 fn summary_line_shapes() {
-    let v = verdict(&maria_with(&[]), &PeerObservation::NotAsked, Role::Writer, &Policy::default());
+    let v = verdict(
+        &maria_with(&[]),
+        &PeerObservation::NotAsked,
+        Role::Writer,
+        &Policy::default(),
+    );
     assert_eq!(v.summary, "io=Yes sql=Yes lag=0s gtid=0-2-41");
-    let v = verdict(&maria_with(PEER_DEAD_IO), &unreachable(), Role::Standby, &Policy::default());
-    let peer_lines = v.findings.iter().filter(|f| f.message.starts_with("peer down")).count();
+    let v = verdict(
+        &maria_with(PEER_DEAD_IO),
+        &unreachable(),
+        Role::Standby,
+        &Policy::default(),
+    );
+    let peer_lines = v
+        .findings
+        .iter()
+        .filter(|f| f.message.starts_with("peer down"))
+        .count();
     assert_eq!(peer_lines, 1, "{v:?}");
 }

@@ -77,7 +77,10 @@ fn usage_errors_exit_64_with_one_line() {
         let out = check().args(&args).assert().code(64).get_output().clone();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("check-mysql: usage error:"), "{args:?}: {err}");
+        assert!(
+            err.starts_with("check-mysql: usage error:"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -131,7 +134,9 @@ fn closed_port_is_down_with_exit_1() {
         .args(&args)
         .assert()
         .code(1)
-        .stdout(predicate::str::starts_with("FAIL standby down: cannot connect to 127.0.0.1:"));
+        .stdout(predicate::str::starts_with(
+            "FAIL standby down: cannot connect to 127.0.0.1:",
+        ));
 }
 
 #[test]
@@ -192,7 +197,12 @@ fn syslog_gets_the_verdict_once_per_change() {
         check()
             .args(["--defaults-file", f.to_str().unwrap()])
             .args(["--state-dir", state.to_str().unwrap()])
-            .args(["--syslog-socket", sock_path.to_str().unwrap(), "--role", role])
+            .args([
+                "--syslog-socket",
+                sock_path.to_str().unwrap(),
+                "--role",
+                role,
+            ])
             .assert()
             .code(1);
     };
@@ -209,7 +219,10 @@ fn syslog_gets_the_verdict_once_per_change() {
     // Same verdict again: nothing logged.
     run(port, "standby");
     sock.set_nonblocking(true).unwrap();
-    assert!(sock.recv(&mut buf).is_err(), "a repeated verdict was logged again");
+    assert!(
+        sock.recv(&mut buf).is_err(),
+        "a repeated verdict was logged again"
+    );
 
     // A different verdict is logged.
     sock.set_nonblocking(false).unwrap();
