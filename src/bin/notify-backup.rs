@@ -1,0 +1,4 @@
+//! keepalived `notify_backup` / `notify_fault` / `notify_stop`: fence. See `--help`.
+fn main() -> std::process::ExitCode {
+    keepalived_mysql::notify::backup_main()
+}

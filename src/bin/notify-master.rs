@@ -1,0 +1,4 @@
+//! keepalived `notify_master`: catch up, then take writes. See `--help`.
+fn main() -> std::process::ExitCode {
+    keepalived_mysql::notify::master_main()
+}

@@ -1,0 +1,305 @@
+//! `notify-down`: stop keepalived so that the peer takes the VIP. Never by name (the seed's
+//! `pkill keepalived`): via systemd when systemd runs the service, else SIGTERM to the PID in
+//! keepalived's pid file after checking that the process is keepalived.
+//!
+//! The process is pinned with a pidfd before its name is checked, so a PID reused between
+//! the check and the signal gets no signal.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::NotifyDownArgs;
+use crate::deadline::Deadline;
+use crate::exit::Exit;
+use crate::notify::KeepalivedEvent;
+use crate::report::{self, Severity, SyslogTarget};
+
+pub const BINARY: &str = "notify-down";
+/// Stopping keepalived takes longer than a check: it sends its last adverts first.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+const SYSTEMCTL: [&str; 2] = ["/usr/bin/systemctl", "/bin/systemctl"];
+const UNIT: &str = "keepalived.service";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownError {
+    /// The pid file is unusable or names another program: exit 78.
+    #[error("{0}")]
+    Refused(String),
+    /// keepalived did not stop in time, or could not be signalled: exit 1.
+    #[error("{0}")]
+    NotStopped(String),
+}
+
+/// How keepalived will be stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    Systemd,
+    Signal,
+}
+
+/// The outcome, for the one output line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    NotRunning(String),
+    Stopped(String),
+    DryRun(String),
+}
+
+fn read_pid(pidfile: &Path) -> Result<Option<i32>, DownError> {
+    let text = match std::fs::read_to_string(pidfile) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(DownError::Refused(format!(
+                "cannot read pid file {}: {e}",
+                pidfile.display()
+            )));
+        }
+    };
+    match text.trim().parse::<i32>() {
+        Ok(pid) if pid > 1 => Ok(Some(pid)),
+        _ => Err(DownError::Refused(format!(
+            "pid file {} does not hold a process id: '{}'",
+            pidfile.display(),
+            text.trim().chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: a plain syscall; on success the return value is a new fd that we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned by the kernel and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+fn pidfd_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
+    // SAFETY: a plain syscall on an fd we own.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Wait until the process behind `fd` exits (the pidfd becomes readable), within `deadline`.
+fn wait_exit(fd: &OwnedFd, deadline: &Deadline) -> bool {
+    loop {
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = deadline.remaining().as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, ms) };
+        if r > 0 {
+            return true;
+        }
+        if r == 0 || deadline.passed() {
+            return false;
+        }
+        // EINTR: poll again with what is left.
+    }
+}
+
+fn comm(pid: i32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim_end().to_string())
+}
+
+/// keepalived runs under systemd when systemd is the init and the process is in the unit's
+/// cgroup; a keepalived started by hand on a systemd host is stopped by signal.
+fn method(pid: i32) -> Method {
+    let booted = Path::new("/run/systemd/system").is_dir();
+    let in_unit = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map(|c| c.lines().any(|l| l.ends_with(&format!("/{UNIT}"))))
+        .unwrap_or(false);
+    if booted && in_unit {
+        Method::Systemd
+    } else {
+        Method::Signal
+    }
+}
+
+/// Stop keepalived as described in the module docs.
+pub fn stop(pidfile: &Path, dry_run: bool, deadline: &Deadline) -> Result<Stopped, DownError> {
+    let Some(pid) = read_pid(pidfile)? else {
+        return Ok(Stopped::NotRunning(format!(
+            "keepalived is not running (no pid file {})",
+            pidfile.display()
+        )));
+    };
+    let fd = match pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+            return Ok(Stopped::NotRunning(format!(
+                "keepalived is not running (stale pid file {}: no process {pid})",
+                pidfile.display()
+            )));
+        }
+        Err(e) => {
+            return Err(DownError::NotStopped(format!(
+                "cannot open process {pid}: {e}"
+            )));
+        }
+    };
+    match comm(pid) {
+        Some(name) if name == "keepalived" => {}
+        Some(name) => {
+            return Err(DownError::Refused(format!(
+                "pid file {} names process {pid} '{name}', not keepalived: refusing to signal it",
+                pidfile.display()
+            )));
+        }
+        None => {
+            return Ok(Stopped::NotRunning(format!(
+                "keepalived is not running (process {pid} from {} is gone)",
+                pidfile.display()
+            )));
+        }
+    }
+    let how = method(pid);
+    if dry_run {
+        return Ok(Stopped::DryRun(match how {
+            Method::Systemd => format!("would run systemctl stop {UNIT} (keepalived PID {pid})"),
+            Method::Signal => format!("would send SIGTERM to keepalived PID {pid}"),
+        }));
+    }
+    match how {
+        Method::Systemd => {
+            let systemctl = SYSTEMCTL
+                .iter()
+                .find(|p| Path::new(p).exists())
+                .ok_or_else(|| DownError::NotStopped("systemctl not found".into()))?;
+            // --no-block: the wait below is ours, bounded by the deadline.
+            let status = std::process::Command::new(systemctl)
+                .args(["stop", "--no-block", UNIT])
+                .env_clear()
+                .status()
+                .map_err(|e| DownError::NotStopped(format!("{systemctl}: {e}")))?;
+            if !status.success() {
+                return Err(DownError::NotStopped(format!(
+                    "systemctl stop {UNIT} failed: {status}"
+                )));
+            }
+        }
+        Method::Signal => pidfd_signal(&fd, libc::SIGTERM).map_err(|e| {
+            DownError::NotStopped(format!("cannot signal keepalived PID {pid}: {e}"))
+        })?,
+    }
+    if wait_exit(&fd, deadline) {
+        Ok(Stopped::Stopped(format!(
+            "keepalived PID {pid} stopped ({}): its VIP is released for the peer",
+            match how {
+                Method::Systemd => "systemctl stop",
+                Method::Signal => "SIGTERM",
+            }
+        )))
+    } else {
+        Err(DownError::NotStopped(format!(
+            "keepalived PID {pid} still running after {}",
+            humantime::format_duration(deadline.budget())
+        )))
+    }
+}
+
+/// Entry point of `notify-down`.
+pub fn main() -> ExitCode {
+    let args: NotifyDownArgs = crate::cli::parse_or_exit(BINARY);
+    let syslog = SyslogTarget {
+        enabled: !args.common.no_syslog,
+        socket: args.common.syslog_socket.clone(),
+    };
+    let event = match KeepalivedEvent::parse(
+        &args.common.keepalived_args,
+        &["MASTER", "BACKUP", "FAULT", "STOP", "DOWN", "UP"],
+    ) {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("{BINARY}: usage error: {msg}");
+            return Exit::Usage.into();
+        }
+    };
+    let origin = KeepalivedEvent::describe(&event);
+    let deadline = Deadline::new(args.common.timeout.unwrap_or(DEFAULT_TIMEOUT));
+    let pidfile: PathBuf = args.pidfile.clone();
+    let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline) {
+        Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
+        Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
+        Ok(Stopped::DryRun(m)) => (format!("DRY-RUN: {m}"), Severity::Info, Exit::Ok),
+        Err(e @ DownError::Refused(_)) => {
+            (format!("FAIL config: {e}"), Severity::Err, Exit::Config)
+        }
+        Err(e @ DownError::NotStopped(_)) => (format!("FAIL down: {e}"), Severity::Err, Exit::Down),
+    };
+    println!("{line}");
+    report::syslog(BINARY, &syslog, severity, &format!("{line} ({origin})"));
+    exit.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_process_that_is_not_keepalived() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pidfile = dir.path().join("k.pid");
+        std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
+        let r = stop(&pidfile, false, &Deadline::new(Duration::from_millis(200)));
+        assert!(
+            matches!(r, Err(DownError::Refused(ref m)) if m.contains("'sleep'")),
+            "{r:?}"
+        );
+        // It was not signalled.
+        assert!(child.try_wait().unwrap().is_none());
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn missing_stale_and_garbage_pid_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Deadline::new(Duration::from_millis(200));
+        let pidfile = dir.path().join("k.pid");
+        assert!(matches!(
+            stop(&pidfile, false, &d),
+            Ok(Stopped::NotRunning(_))
+        ));
+        // A PID that exited and was reaped.
+        let mut child = std::process::Command::new("/bin/true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
+        assert!(matches!(
+            stop(&pidfile, false, &d),
+            Ok(Stopped::NotRunning(_))
+        ));
+        for garbage in ["", "abc", "1", "-5"] {
+            std::fs::write(&pidfile, garbage).unwrap();
+            assert!(
+                matches!(stop(&pidfile, false, &d), Err(DownError::Refused(_))),
+                "{garbage}"
+            );
+        }
+    }
+}

@@ -1,0 +1,689 @@
+//! `notify-master` and `notify-backup`: promotion and fencing, serialised through the state
+//! dir (SPEC "Notify hooks run concurrently").
+//!
+//! Every transition takes the state dir's lock, compares its event stamp with the one
+//! recorded, and records itself. notify-master releases the lock while it waits for catch-up
+//! and takes it again before unfencing: if a newer BACKUP/FAULT/STOP was recorded meanwhile,
+//! it leaves the node fenced.
+
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mysql::Conn;
+
+use crate::cli::{CommonArgs, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout};
+use crate::config::{self, ConfigError, NotifySettings};
+use crate::deadline::Deadline;
+use crate::exit::Exit;
+use crate::gtid;
+use crate::observe::{self, Dialect, ReplicaStatus, error_text, query_sets};
+use crate::report::{self, Severity, SyslogTarget};
+use crate::role::{self, Role, RoleRecord};
+use crate::state;
+
+pub const MASTER: &str = "notify-master";
+pub const BACKUP: &str = "notify-backup";
+
+/// keepalived's notify arguments: `TYPE NAME STATE [PRIORITY]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedEvent {
+    pub kind: String,
+    pub name: String,
+    pub state: String,
+    pub priority: Option<String>,
+}
+
+impl KeepalivedEvent {
+    /// Parse the arguments when present; refuse a state this binary does not handle.
+    pub fn parse(args: &[String], accepted: &[&str]) -> Result<Option<KeepalivedEvent>, String> {
+        match args {
+            [] => Ok(None),
+            [kind, name, state, rest @ ..] => {
+                let kind_ok = ["INSTANCE", "GROUP"].contains(&kind.to_ascii_uppercase().as_str());
+                if !kind_ok {
+                    return Err(format!(
+                        "keepalived TYPE must be INSTANCE or GROUP, not '{kind}'"
+                    ));
+                }
+                let upper = state.to_ascii_uppercase();
+                if !accepted.contains(&upper.as_str()) {
+                    return Err(format!(
+                        "keepalived state {state} is not handled here (expects {})",
+                        accepted.join("/")
+                    ));
+                }
+                Ok(Some(KeepalivedEvent {
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    state: upper,
+                    priority: rest.first().cloned(),
+                }))
+            }
+            _ => Err("keepalived arguments are TYPE NAME STATE [PRIORITY]".into()),
+        }
+    }
+
+    pub fn describe(event: &Option<KeepalivedEvent>) -> String {
+        match event {
+            None => "run by hand".into(),
+            Some(e) => format!(
+                "keepalived {} {} {}{}",
+                e.kind,
+                e.name,
+                e.state,
+                e.priority
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" priority {p}"))
+            ),
+        }
+    }
+}
+
+/// Why a notify helper did not reach its goal.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    State(String),
+    #[error("{0}")]
+    Down(String),
+    #[error("{0}")]
+    CatchupTimedOut(String),
+}
+
+impl NotifyError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            NotifyError::Config(_) | NotifyError::State(_) => Exit::Config,
+            NotifyError::Down(_) => Exit::Down,
+            NotifyError::CatchupTimedOut(_) => Exit::Lag,
+        }
+    }
+}
+
+/// What a notify helper achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The node is the writer (read_only=OFF unless --keep-read-only).
+    Writer(String),
+    /// The node is fenced (read_only=ON).
+    Fenced(String),
+    /// A newer transition was recorded first: nothing done.
+    Superseded(String),
+    /// --dry-run: what would have been done.
+    DryRun(String),
+}
+
+impl Outcome {
+    fn line(&self) -> String {
+        match self {
+            Outcome::Writer(m) => format!("OK writer: {m}"),
+            Outcome::Fenced(m) => format!("OK standby: {m}"),
+            Outcome::Superseded(m) => format!("OK superseded: {m}"),
+            Outcome::DryRun(m) => format!("DRY-RUN: {m}"),
+        }
+    }
+}
+
+struct Context<'a> {
+    binary: &'static str,
+    syslog: &'a SyslogTarget,
+    settings: &'a NotifySettings,
+    seq: u64,
+    dry_run: bool,
+    verbose: bool,
+}
+
+impl Context<'_> {
+    fn log(&self, severity: Severity, msg: &str) {
+        report::syslog(self.binary, self.syslog, severity, msg);
+    }
+
+    fn progress(&self, msg: &str) {
+        if self.verbose {
+            println!("  {msg}");
+        }
+        self.log(Severity::Info, msg);
+    }
+
+    fn lock(&self) -> Result<state::StateLock, NotifyError> {
+        state::lock(
+            &self.settings.state_dir,
+            &Deadline::new(self.settings.timeout),
+        )
+        .map_err(NotifyError::Down)
+    }
+
+    /// The recorded transition, if it is newer than ours.
+    fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
+        let rec = role::read_role(&self.settings.state_dir).map_err(NotifyError::State)?;
+        Ok(rec.filter(|r| r.seq > self.seq))
+    }
+
+    /// Record `role` under the lock the caller holds, unless a newer transition is there.
+    fn record(&self, role: Role) -> Result<Option<RoleRecord>, NotifyError> {
+        if let Some(newer) = self.newer()? {
+            return Ok(Some(newer));
+        }
+        if !self.dry_run {
+            role::write_role(
+                &self.settings.state_dir,
+                &RoleRecord {
+                    role,
+                    seq: self.seq,
+                },
+            )
+            .map_err(|e| {
+                NotifyError::State(format!(
+                    "cannot write role file in {}: {e}",
+                    self.settings.state_dir.display()
+                ))
+            })?;
+        }
+        Ok(None)
+    }
+}
+
+fn superseded(rec: &RoleRecord) -> Outcome {
+    Outcome::Superseded(format!(
+        "a newer transition ({}, seq {}) was recorded first: nothing done",
+        rec.role.as_str(),
+        rec.seq
+    ))
+}
+
+fn dialect_of(conn: &mut Conn) -> Result<Dialect, NotifyError> {
+    let (sets, err) = query_sets(conn, "SELECT VERSION()");
+    if let Some(e) = err {
+        return Err(NotifyError::Down(format!(
+            "query failed: {}",
+            error_text(&e)
+        )));
+    }
+    let version = sets
+        .first()
+        .and_then(|s| s.first())
+        .and_then(|r| r.first())
+        .and_then(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Ok(if version.contains("MariaDB") {
+        Dialect::MariaDb
+    } else {
+        Dialect::MySql
+    })
+}
+
+fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
+    match query_sets(conn, q) {
+        (sets, None) => Ok(sets),
+        (_, Some(e)) => Err(NotifyError::Down(format!("{q}: {}", error_text(&e)))),
+    }
+}
+
+/// `SET GLOBAL read_only`, and on MySQL `super_read_only` (which also fences SUPER users).
+fn set_read_only(conn: &mut Conn, dialect: Dialect, on: bool) -> Result<(), NotifyError> {
+    let q = match (dialect, on) {
+        (Dialect::MariaDb, true) => "SET GLOBAL read_only=ON",
+        (Dialect::MariaDb, false) => "SET GLOBAL read_only=OFF",
+        (Dialect::MySql, true) => "SET GLOBAL super_read_only=ON",
+        (Dialect::MySql, false) => "SET GLOBAL super_read_only=OFF, GLOBAL read_only=OFF",
+    };
+    exec(conn, q)?;
+    // Read it back: the statement can succeed on a server where another session changes it.
+    let sets = exec(conn, "SELECT @@GLOBAL.read_only")?;
+    let now = sets
+        .first()
+        .and_then(|s| s.first())
+        .and_then(|r| r.first())
+        .and_then(|(_, v)| v.clone());
+    let now_on = matches!(now.as_deref(), Some("1" | "ON"));
+    if now_on != on {
+        return Err(NotifyError::Down(format!(
+            "read_only is still {} after setting it",
+            if now_on { "ON" } else { "OFF" }
+        )));
+    }
+    Ok(())
+}
+
+/// Run `work` on a worker thread and give up at `limit`: a hung server must not keep a
+/// keepalived hook running. On timeout the process exits soon after, ending the thread.
+fn bounded<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+fn finish(
+    binary: &'static str,
+    syslog: &SyslogTarget,
+    event: &Option<KeepalivedEvent>,
+    result: Result<Outcome, NotifyError>,
+) -> ExitCode {
+    let origin = KeepalivedEvent::describe(event);
+    match result {
+        Ok(outcome) => {
+            let line = outcome.line();
+            println!("{line}");
+            let severity = match outcome {
+                Outcome::Superseded(_) => Severity::Warning,
+                _ => Severity::Info,
+            };
+            report::syslog(binary, syslog, severity, &format!("{line} ({origin})"));
+            Exit::Ok.into()
+        }
+        Err(e) => {
+            let exit = e.exit();
+            let line = format!("FAIL {}: {e}", exit.name());
+            println!("{line}");
+            report::syslog(binary, syslog, Severity::Err, &format!("{line} ({origin})"));
+            exit.into()
+        }
+    }
+}
+
+fn syslog_target(common: &CommonArgs) -> SyslogTarget {
+    SyslogTarget {
+        enabled: !common.no_syslog,
+        socket: common.syslog_socket.clone(),
+    }
+}
+
+fn parse_event(binary: &str, args: &[String], accepted: &[&str]) -> Option<KeepalivedEvent> {
+    match KeepalivedEvent::parse(args, accepted) {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("{binary}: usage error: {msg}");
+            std::process::exit(Exit::Usage.code());
+        }
+    }
+}
+
+// ---------------------------------------------------------------- notify-backup
+
+/// Entry point of `notify-backup`.
+pub fn backup_main() -> ExitCode {
+    let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
+    let syslog = syslog_target(&args.common);
+    let event = parse_event(
+        BACKUP,
+        &args.common.keepalived_args,
+        &["BACKUP", "FAULT", "STOP"],
+    );
+    let settings = match config::notify_settings(
+        BACKUP,
+        &args.connection,
+        &args.common,
+        None,
+        std::env::var("MYSQL_PWD").ok(),
+    ) {
+        Ok(s) => s,
+        Err(e) => return finish(BACKUP, &syslog, &event, Err(e.into())),
+    };
+    let seq = state::event_seq();
+    let (dry_run, verbose) = (args.dry_run, args.common.verbose);
+    let worker_settings = settings.clone();
+    let worker_syslog = syslog.clone();
+    let result = bounded(settings.timeout, move || {
+        let ctx = Context {
+            binary: BACKUP,
+            syslog: &worker_syslog,
+            settings: &worker_settings,
+            seq,
+            dry_run,
+            verbose,
+        };
+        fence(&ctx)
+    })
+    .unwrap_or_else(|| {
+        Err(NotifyError::Down(format!(
+            "no answer from {} within --timeout {}: fencing not confirmed",
+            settings.connection.target(),
+            humantime::format_duration(settings.timeout)
+        )))
+    });
+    finish(BACKUP, &syslog, &event, result)
+}
+
+/// Record standby, then `read_only=ON`, all under the lock so that a promotion that is
+/// finishing cannot interleave.
+fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
+    let deadline = Deadline::new(ctx.settings.timeout);
+    let _lock = ctx.lock()?;
+    if let Some(newer) = ctx.record(Role::Standby)? {
+        return Ok(superseded(&newer));
+    }
+    let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
+        NotifyError::Down(format!(
+            "role recorded as standby, but the server could not be fenced: {e}"
+        ))
+    })?;
+    let dialect = dialect_of(&mut conn)?;
+    if ctx.dry_run {
+        return Ok(Outcome::DryRun(
+            "would record standby and SET GLOBAL read_only=ON".into(),
+        ));
+    }
+    set_read_only(&mut conn, dialect, true)?;
+    Ok(Outcome::Fenced("fenced: read_only=ON".into()))
+}
+
+// ---------------------------------------------------------------- notify-master
+
+/// Entry point of `notify-master`.
+pub fn master_main() -> ExitCode {
+    let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
+    let syslog = syslog_target(&args.common);
+    let event = parse_event(MASTER, &args.common.keepalived_args, &["MASTER"]);
+    let settings = match config::notify_settings(
+        MASTER,
+        &args.connection,
+        &args.common,
+        Some(&args),
+        std::env::var("MYSQL_PWD").ok(),
+    ) {
+        Ok(s) => s,
+        Err(e) => return finish(MASTER, &syslog, &event, Err(e.into())),
+    };
+    let seq = state::event_seq();
+    // Lock, connect, wait, lock again, unfence: each bounded; the total is their sum.
+    let limit = settings.timeout * 4 + settings.catchup_timeout;
+    let (dry_run, verbose) = (args.dry_run, args.common.verbose);
+    let worker_settings = settings.clone();
+    let worker_syslog = syslog.clone();
+    let result = bounded(limit, move || {
+        let ctx = Context {
+            binary: MASTER,
+            syslog: &worker_syslog,
+            settings: &worker_settings,
+            seq,
+            dry_run,
+            verbose,
+        };
+        promote(&ctx)
+    });
+    let result = match result {
+        Some(r) => r,
+        None => {
+            // Do not leave the node "promoting" forever: check-mysql passes that state.
+            let ctx = Context {
+                binary: MASTER,
+                syslog: &syslog,
+                settings: &settings,
+                seq,
+                dry_run,
+                verbose,
+            };
+            let short = Deadline::new(Duration::from_millis(200));
+            if let Ok(_lock) = state::lock(&settings.state_dir, &short) {
+                let _ = ctx.record(Role::PromotionFailed);
+            }
+            Err(NotifyError::Down(format!(
+                "promotion did not finish within {}: recorded as failed, node stays read-only",
+                humantime::format_duration(limit)
+            )))
+        }
+    };
+    finish(MASTER, &syslog, &event, result)
+}
+
+/// What the IO threads have received, per connection, as GTID lists.
+fn received_positions(
+    conn: &mut Conn,
+    dialect: Dialect,
+) -> Result<Vec<ReplicaStatus>, NotifyError> {
+    let q = match dialect {
+        Dialect::MariaDb => "SHOW ALL SLAVES STATUS",
+        Dialect::MySql => "SHOW REPLICA STATUS",
+    };
+    let sets = exec(conn, q)?;
+    Ok(sets
+        .first()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| ReplicaStatus::from_columns(r))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// A position is interpolated into SQL: accept only what GTIDs are made of.
+fn validated_position(dialect: Dialect, pos: &str) -> Option<String> {
+    let ok = match dialect {
+        Dialect::MariaDb => gtid::parse_mariadb(pos).is_ok(),
+        Dialect::MySql => gtid::parse_mysql(pos).is_ok(),
+    };
+    (ok && pos
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ",:-_ \n".contains(c)))
+    .then(|| pos.replace('\n', ""))
+}
+
+/// Wait (in slices, to notice a newer transition) until every received transaction has been
+/// applied. Returns whether it caught up before `catchup` passed.
+fn catch_up(
+    ctx: &Context,
+    conn: &mut Conn,
+    dialect: Dialect,
+    positions: &[String],
+    catchup: &Deadline,
+) -> Result<Result<bool, RoleRecord>, NotifyError> {
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    for pos in positions {
+        loop {
+            let slice = catchup.remaining().min(Duration::from_secs(1));
+            let secs = slice.as_secs_f64().max(0.001);
+            let q = match dialect {
+                Dialect::MariaDb => format!("SELECT MASTER_GTID_WAIT('{pos}', {secs:.3})"),
+                Dialect::MySql => format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{pos}', {secs:.3})"),
+            };
+            let sets = exec(conn, &q)?;
+            let answer = sets
+                .first()
+                .and_then(|s| s.first())
+                .and_then(|r| r.first())
+                .and_then(|(_, v)| v.clone());
+            match (dialect, answer.as_deref()) {
+                (Dialect::MariaDb, Some("0")) | (Dialect::MySql, Some("0")) => break,
+                (Dialect::MariaDb, Some("-1")) | (Dialect::MySql, Some("1")) => {}
+                (_, other) => {
+                    return Err(NotifyError::Down(format!(
+                        "waiting for {pos} returned {}",
+                        other.unwrap_or("NULL")
+                    )));
+                }
+            }
+            if let Some(newer) = ctx.newer()? {
+                return Ok(Err(newer));
+            }
+            if catchup.passed() {
+                return Ok(Ok(false));
+            }
+            if last_log.elapsed() >= Duration::from_secs(5) {
+                last_log = Instant::now();
+                ctx.progress(&format!(
+                    "catching up: waiting for {pos} to be applied ({}s so far)",
+                    started.elapsed().as_secs()
+                ));
+            }
+        }
+    }
+    Ok(Ok(true))
+}
+
+fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
+    // 1. Record "promoting": check-mysql passes the fenced node meanwhile, so keepalived
+    //    does not take the VIP away mid-promotion.
+    {
+        let _lock = ctx.lock()?;
+        if let Some(newer) = ctx.record(Role::Promoting)? {
+            return Ok(superseded(&newer));
+        }
+    }
+    let fail_promotion = |e: NotifyError| -> NotifyError {
+        if let Ok(_lock) = ctx.lock() {
+            let _ = ctx.record(Role::PromotionFailed);
+        }
+        e
+    };
+
+    // 2. Connect; reads may wait up to one catch-up slice plus the normal timeout.
+    let deadline = Deadline::new(ctx.settings.timeout);
+    let io = ctx.settings.timeout + Duration::from_secs(1);
+    let mut conn = ctx
+        .settings
+        .connection
+        .connect_with_io_timeout(&deadline, io)
+        .map_err(|e| fail_promotion(NotifyError::Down(e.to_string())))?;
+    let dialect = dialect_of(&mut conn).map_err(fail_promotion)?;
+    let replicas = received_positions(&mut conn, dialect).map_err(fail_promotion)?;
+    let mut positions = Vec::new();
+    for r in &replicas {
+        match r.received_gtid.as_deref().map(str::trim) {
+            None | Some("") => {}
+            Some(p) => match validated_position(dialect, p) {
+                Some(v) => positions.push(v),
+                None => {
+                    return Err(fail_promotion(NotifyError::Down(format!(
+                        "connection '{}': received position '{p}' is not a GTID list",
+                        r.name
+                    ))));
+                }
+            },
+        }
+    }
+    ctx.progress(&format!(
+        "promoting: {} replication connection(s), waiting for {} to be applied",
+        replicas.len(),
+        if positions.is_empty() {
+            "nothing".to_string()
+        } else {
+            positions.join(" ")
+        }
+    ));
+
+    // 3. Catch up, bounded by --catchup-timeout.
+    let catchup = Deadline::new(ctx.settings.catchup_timeout);
+    let started = Instant::now();
+    let caught_up = match catch_up(ctx, &mut conn, dialect, &positions, &catchup) {
+        Ok(Ok(c)) => c,
+        Ok(Err(newer)) => return Ok(superseded(&newer)),
+        Err(e) => return Err(fail_promotion(e)),
+    };
+    let waited =
+        humantime::format_duration(Duration::from_millis(started.elapsed().as_millis() as u64));
+
+    // 4. Unfence under the lock, only if no newer transition arrived meanwhile.
+    let _lock = ctx.lock()?;
+    if let Some(newer) = ctx.newer()? {
+        return Ok(superseded(&newer));
+    }
+    if !caught_up {
+        let what = format!(
+            "catch-up not finished after --catchup-timeout {} (waiting for {})",
+            humantime::format_duration(ctx.settings.catchup_timeout),
+            positions.join(" ")
+        );
+        match ctx.settings.on_catchup_timeout {
+            OnCatchupTimeout::Fail => {
+                if !ctx.dry_run {
+                    ctx.record(Role::PromotionFailed)?;
+                }
+                return Err(NotifyError::CatchupTimedOut(format!(
+                    "{what}: promotion given up, node stays read-only; check-mysql now fails \
+                     it so the VIP can move. Fix replication (check-mysql -v), then restart \
+                     keepalived here"
+                )));
+            }
+            OnCatchupTimeout::Promote => ctx.log(
+                Severity::Err,
+                &format!(
+                    "{what}: promoting anyway (--on-catchup-timeout promote); transactions \
+                     still in the relay log will be applied after new writes"
+                ),
+            ),
+        }
+    }
+    if ctx.dry_run {
+        return Ok(Outcome::DryRun(format!(
+            "caught up: {caught_up} after {waited}; would {}record writer",
+            if ctx.settings.keep_read_only {
+                ""
+            } else {
+                "SET GLOBAL read_only=OFF and "
+            }
+        )));
+    }
+    if !ctx.settings.keep_read_only {
+        set_read_only(&mut conn, dialect, false)?;
+    }
+    ctx.record(Role::Writer)?;
+    Ok(Outcome::Writer(format!(
+        "promoted{} after {waited} of catch-up{}",
+        if ctx.settings.keep_read_only {
+            " (read_only left as it is)"
+        } else {
+            ": read_only=OFF"
+        },
+        if caught_up { "" } else { " (NOT caught up)" }
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keepalived_arguments() {
+        assert_eq!(KeepalivedEvent::parse(&[], &["MASTER"]).unwrap(), None);
+        let e = KeepalivedEvent::parse(&args(&["INSTANCE", "VI_1", "MASTER", "100"]), &["MASTER"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (e.state.as_str(), e.priority.as_deref()),
+            ("MASTER", Some("100"))
+        );
+        let e = KeepalivedEvent::parse(&args(&["GROUP", "G", "fault"]), &["BACKUP", "FAULT"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.state, "FAULT");
+        for bad in [
+            vec!["INSTANCE", "VI_1", "BACKUP"],
+            vec!["INSTANCE", "VI_1"],
+            vec!["HOST", "VI_1", "MASTER"],
+        ] {
+            assert!(
+                KeepalivedEvent::parse(&args(&bad), &["MASTER"]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn positions_are_validated_before_interpolation() {
+        assert_eq!(
+            validated_position(Dialect::MariaDb, "0-1-5,1-2-7").as_deref(),
+            Some("0-1-5,1-2-7")
+        );
+        assert_eq!(
+            validated_position(Dialect::MariaDb, "0-1-5'; DROP TABLE x; --"),
+            None
+        );
+        let u =
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-3";
+        assert!(validated_position(Dialect::MySql, u).is_some());
+    }
+}
