@@ -661,3 +661,43 @@ fn command_line_usage() {
         );
     }
 }
+
+// The check's cost on the server: one connection, one query after the handshake (MariaDB).
+#[test]
+fn one_query_after_the_handshake() {
+    let p = Pair::dual_master();
+    create_monitor_user(&p.b, "rtprobe", "rt-pw");
+    p.b.sql("SET GLOBAL log_output='TABLE'");
+    p.b.sql("TRUNCATE TABLE mysql.general_log");
+    p.b.sql("SET GLOBAL general_log=1");
+    let f = p.b.option_file("rtprobe", Some("rt-pw"));
+    check_with(&p.b, &f, &[], &["--role", "standby"]).expect(0, "OK standby");
+    p.b.sql("SET GLOBAL general_log=0");
+    let rows = p.b.sql(
+        "SELECT g.command_type, CONVERT(g.argument USING utf8mb4) FROM mysql.general_log g \
+         WHERE g.thread_id IN (SELECT thread_id FROM mysql.general_log \
+           WHERE command_type='Connect' AND CONVERT(argument USING utf8mb4) LIKE 'rtprobe@%') \
+         ORDER BY g.event_time",
+    );
+    let commands: Vec<String> = rows
+        .iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect();
+    let queries: Vec<&Vec<Option<String>>> = rows
+        .iter()
+        .filter(|r| r[0].as_deref() == Some("Query"))
+        .collect();
+    assert_eq!(
+        commands.iter().filter(|c| *c == "Connect").count(),
+        1,
+        "one connection: {rows:?}"
+    );
+    assert_eq!(queries.len(), 1, "one query after the handshake: {rows:?}");
+    assert!(
+        queries[0][1]
+            .as_deref()
+            .unwrap_or("")
+            .contains("SHOW ALL SLAVES STATUS"),
+        "{rows:?}"
+    );
+}
