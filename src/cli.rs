@@ -1,4 +1,6 @@
-//! Command-line definitions (clap derive), shared by the binaries and by build-time man pages.
+//! Command-line definitions (clap derive), shared by the binaries and by build.rs, which
+//! renders man pages and completions from them. So this file depends on nothing else in the
+//! crate: build.rs includes it on its own.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -6,12 +8,55 @@ use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
 
-use crate::deadline::parse_duration;
-use crate::observe::SslMode;
-use crate::role::RoleArg;
+/// Parse a humantime duration (`800ms`, `2s`, `1m 30s`), refusing zero. A bare number is
+/// taken as seconds, as the seed scripts' `sbm=120` and keepalived's `interval 2` are.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let d = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|e| format!("invalid duration '{text}': {e}"))?
+    } else {
+        humantime::parse_duration(t)
+            .map_err(|e| format!("invalid duration '{text}': {e} (examples: 800ms, 2s, 1m)"))?
+    };
+    if d.is_zero() {
+        return Err(format!(
+            "invalid duration '{text}': must be greater than zero"
+        ));
+    }
+    Ok(d)
+}
+
+/// TLS settings (`--ssl-mode`, `--ssl-ca`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SslMode {
+    /// Plain connection.
+    #[default]
+    Disabled,
+    /// TLS, any certificate.
+    Required,
+    /// TLS, certificate signed by `--ssl-ca`, any host name.
+    VerifyCa,
+    /// TLS, certificate signed by `--ssl-ca` and matching the host name.
+    VerifyIdentity,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum RoleArg {
+    /// Role file in the state dir, else `--vip` on a local interface, else standby.
+    #[default]
+    Auto,
+    Writer,
+    Standby,
+}
 
 /// Default option file (absolute: keepalived gives scripts no useful environment).
 pub const DEFAULT_DEFAULTS_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
+
+/// `Exit::Usage` (kept as a literal so that this file stands alone).
+pub const USAGE_EXIT_CODE: i32 = 64;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -145,7 +190,7 @@ pub fn parse_or_exit<P: Parser>(binary: &str) -> P {
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
             eprintln!("{binary}: usage error: {first} (see {binary} --help)");
-            std::process::exit(crate::exit::Exit::Usage.code());
+            std::process::exit(USAGE_EXIT_CODE);
         }
     }
 }

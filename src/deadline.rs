@@ -43,25 +43,7 @@ impl Deadline {
     }
 }
 
-/// Parse a humantime duration (`800ms`, `2s`, `1m 30s`), refusing zero. A bare number is
-/// taken as seconds, as the seed scripts' `sbm=120` and keepalived's `interval 2` are.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let d = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        t.parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|e| format!("invalid duration '{text}': {e}"))?
-    } else {
-        humantime::parse_duration(t)
-            .map_err(|e| format!("invalid duration '{text}': {e} (examples: 800ms, 2s, 1m)"))?
-    };
-    if d.is_zero() {
-        return Err(format!(
-            "invalid duration '{text}': must be greater than zero"
-        ));
-    }
-    Ok(d)
-}
+pub use crate::cli::parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -46,3 +46,27 @@ impl From<Exit> for std::process::ExitCode {
         std::process::ExitCode::from(e.code() as u8)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        let all = [
+            (Exit::Ok, 0, "ok"),
+            (Exit::Down, 1, "down"),
+            (Exit::Replication, 2, "replication"),
+            (Exit::Lag, 3, "lag"),
+            (Exit::Diverged, 4, "diverged"),
+            (Exit::ReadOnly, 5, "read-only"),
+            (Exit::Usage, 64, "usage"),
+            (Exit::Config, 78, "config"),
+        ];
+        for (e, code, name) in all {
+            assert_eq!((e.code(), e.name()), (code, name));
+        }
+        // cli.rs stands alone (build.rs includes it) and repeats the usage code.
+        assert_eq!(Exit::Usage.code(), crate::cli::USAGE_EXIT_CODE);
+    }
+}

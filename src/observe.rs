@@ -176,19 +176,7 @@ pub enum ObserveError {
     Query { target: String, message: String },
 }
 
-/// TLS settings (`--ssl-mode`, `--ssl-ca`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SslMode {
-    /// Plain connection.
-    #[default]
-    Disabled,
-    /// TLS, any certificate.
-    Required,
-    /// TLS, certificate signed by `--ssl-ca`, any host name.
-    VerifyCa,
-    /// TLS, certificate signed by `--ssl-ca` and matching the host name.
-    VerifyIdentity,
-}
+pub use crate::cli::SslMode;
 
 /// Where and how to connect. `Debug` hides the password.
 #[derive(Clone, Default)]

@@ -50,15 +50,7 @@ impl Role {
     }
 }
 
-/// `--role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum RoleArg {
-    /// Role file in the state dir, else `--vip` on a local interface, else standby.
-    #[default]
-    Auto,
-    Writer,
-    Standby,
-}
+pub use crate::cli::RoleArg;
 
 /// Contents of the role file: `role=<word>` and `seq=<n>` lines (other keys kept for people).
 #[derive(Debug, Clone, PartialEq, Eq)]
