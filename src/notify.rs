@@ -165,6 +165,14 @@ impl Context<'_> {
 
     /// Record `role` under the lock the caller holds, unless a newer transition is there.
     fn record(&self, role: Role) -> Result<Option<RoleRecord>, NotifyError> {
+        self.record_until(role, None)
+    }
+
+    fn record_until(
+        &self,
+        role: Role,
+        until: Option<u64>,
+    ) -> Result<Option<RoleRecord>, NotifyError> {
         if let Some(newer) = self.newer()? {
             return Ok(Some(newer));
         }
@@ -174,6 +182,7 @@ impl Context<'_> {
                 &RoleRecord {
                     role,
                     seq: self.seq,
+                    until,
                 },
             )
             .map_err(|e| {
@@ -378,6 +387,12 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
 
 // ---------------------------------------------------------------- notify-master
 
+/// How long a promotion may take in all: lock, connect, wait, lock again, unfence, each
+/// bounded; the total is their sum.
+fn promotion_limit(settings: &NotifySettings) -> Duration {
+    settings.timeout * 4 + settings.catchup_timeout
+}
+
 /// Entry point of `notify-master`.
 pub fn master_main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
@@ -394,8 +409,7 @@ pub fn master_main() -> ExitCode {
         Err(e) => return finish(MASTER, &syslog, &event, Err(e.into())),
     };
     let seq = state::event_seq();
-    // Lock, connect, wait, lock again, unfence: each bounded; the total is their sum.
-    let limit = settings.timeout * 4 + settings.catchup_timeout;
+    let limit = promotion_limit(&settings);
     let (dry_run, verbose) = (args.dry_run, args.common.verbose);
     let worker_settings = settings.clone();
     let worker_syslog = syslog.clone();
@@ -525,7 +539,9 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
     //    does not take the VIP away mid-promotion.
     {
         let _lock = ctx.lock()?;
-        if let Some(newer) = ctx.record(Role::Promoting)? {
+        // Past this, a promotion still recorded is treated as failed by check-mysql.
+        let until = role::unix_now() + promotion_limit(ctx.settings).as_secs() + 2;
+        if let Some(newer) = ctx.record_until(Role::Promoting, Some(until))? {
             return Ok(superseded(&newer));
         }
     }

@@ -58,29 +58,42 @@ pub struct RoleRecord {
     pub role: Role,
     /// Increases with every transition the notify helpers record.
     pub seq: u64,
+    /// For `promoting`: the Unix time by which notify-master must have finished. A promotion
+    /// still recorded after that (notify-master killed, or stuck) counts as failed, so that a
+    /// fenced node is not passed forever.
+    pub until: Option<u64>,
 }
 
 impl RoleRecord {
     pub fn parse(text: &str) -> Result<RoleRecord, String> {
         let mut role = None;
         let mut seq = 0;
+        let mut until = None;
         for line in text.lines() {
             match line.split_once('=') {
                 Some(("role", v)) => {
                     role = Some(Role::parse(v).ok_or_else(|| format!("unknown role '{v}'"))?)
                 }
                 Some(("seq", v)) => seq = v.trim().parse().map_err(|_| format!("bad seq '{v}'"))?,
+                Some(("until", v)) => {
+                    until = Some(v.trim().parse().map_err(|_| format!("bad until '{v}'"))?)
+                }
                 _ => {}
             }
         }
         Ok(RoleRecord {
             role: role.ok_or("no role= line")?,
             seq,
+            until,
         })
     }
 
     pub fn render(&self) -> String {
-        format!("role={}\nseq={}\n", self.role.as_str(), self.seq)
+        let mut s = format!("role={}\nseq={}\n", self.role.as_str(), self.seq);
+        if let Some(u) = self.until {
+            s.push_str(&format!("until={u}\n"));
+        }
+        s
     }
 }
 
@@ -152,6 +165,13 @@ pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
     Ok(found)
 }
 
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Where the role came from, for `-v` and JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleDecision {
@@ -172,10 +192,14 @@ pub fn resolve(
         RoleArg::Auto => {}
     }
     if let Some(rec) = read_role(state_dir)? {
-        return decided(
-            rec.role,
-            format!("role file {}", role_file(state_dir).display()),
-        );
+        let source = format!("role file {}", role_file(state_dir).display());
+        if rec.role == Role::Promoting && rec.until.is_some_and(|u| u < unix_now()) {
+            return decided(
+                Role::PromotionFailed,
+                format!("{source}: promoting past its deadline (notify-master killed or stuck)"),
+            );
+        }
+        return decided(rec.role, source);
     }
     if let Some(vip) = vip {
         return match address_is_local(vip) {
@@ -201,12 +225,37 @@ mod tests {
             Role::Promoting,
             Role::PromotionFailed,
         ] {
-            let rec = RoleRecord { role, seq: 7 };
+            let rec = RoleRecord {
+                role,
+                seq: 7,
+                until: None,
+            };
             write_role(dir.path(), &rec).unwrap();
             assert_eq!(read_role(dir.path()).unwrap(), Some(rec));
             let d = resolve(RoleArg::Auto, dir.path(), None).unwrap();
             assert_eq!(d.role, role);
         }
+    }
+
+    #[test]
+    fn promoting_past_its_deadline_counts_as_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = unix_now();
+        let rec = |until| RoleRecord {
+            role: Role::Promoting,
+            seq: 3,
+            until: Some(until),
+        };
+        write_role(dir.path(), &rec(now + 60)).unwrap();
+        assert_eq!(read_role(dir.path()).unwrap(), Some(rec(now + 60)));
+        assert_eq!(
+            resolve(RoleArg::Auto, dir.path(), None).unwrap().role,
+            Role::Promoting
+        );
+        write_role(dir.path(), &rec(now - 1)).unwrap();
+        let d = resolve(RoleArg::Auto, dir.path(), None).unwrap();
+        assert_eq!(d.role, Role::PromotionFailed);
+        assert!(d.source.contains("past its deadline"), "{}", d.source);
     }
 
     #[test]
@@ -224,6 +273,7 @@ mod tests {
             &RoleRecord {
                 role: Role::Writer,
                 seq: 1,
+                until: None,
             },
         )
         .unwrap();
