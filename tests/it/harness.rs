@@ -755,6 +755,84 @@ pub fn check_mysql() -> assert_cmd::Command {
         .expect("the check-mysql binary is not built (run the suite with `cargo test --test it`)")
 }
 
+/// Path of one of this crate's binaries (`check-mysql`, `notify-master`, `notify-backup`,
+/// `notify-down`) as built by cargo for this test run.
+pub fn bin_path(name: &str) -> &'static str {
+    match name {
+        "check-mysql" => env!("CARGO_BIN_EXE_check-mysql"),
+        "notify-master" => env!("CARGO_BIN_EXE_notify-master"),
+        "notify-backup" => env!("CARGO_BIN_EXE_notify-backup"),
+        "notify-down" => env!("CARGO_BIN_EXE_notify-down"),
+        other => panic!("no binary named {other} in this crate"),
+    }
+}
+
+/// `notify-master` built by cargo for this test run.
+pub fn notify_master() -> assert_cmd::Command {
+    assert_cmd::Command::new(bin_path("notify-master"))
+}
+
+/// `notify-backup` built by cargo for this test run.
+pub fn notify_backup() -> assert_cmd::Command {
+    assert_cmd::Command::new(bin_path("notify-backup"))
+}
+
+/// `notify-down` built by cargo for this test run.
+pub fn notify_down() -> assert_cmd::Command {
+    assert_cmd::Command::new(bin_path("notify-down"))
+}
+
+/// Creates `name@127.0.0.1` identified by `password` with exactly `READ_ONLY ADMIN` and
+/// `SLAVE MONITOR`: the least privileges the notify helpers need on MariaDB 10.11 (README
+/// "Least privileges of the notify helpers"). Binlogged, so it replicates on a [`Pair`].
+pub fn create_failover_user(s: &Server, name: &str, password: &str) {
+    let (n, p) = (quote(name), quote(password));
+    s.sql(&format!(
+        "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
+         GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO {n}@'127.0.0.1'"
+    ));
+}
+
+/// A child process that is killed (SIGCONT, SIGKILL) and reaped when dropped, so that a
+/// panicking test leaves nothing behind.
+pub struct KillOnDrop(pub Option<Child>);
+
+impl KillOnDrop {
+    pub fn new(child: Child) -> KillOnDrop {
+        KillOnDrop(Some(child))
+    }
+
+    /// The child's PID (it is not reaped before drop unless taken).
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// `Some(status)` once the child has exited (it is reaped then).
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// The child itself, to wait for it or read its pipes.
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("child already taken")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            if let Ok(None) = child.try_wait() {
+                // SAFETY: plain kill(2) on our own child, which has not been reaped yet.
+                unsafe {
+                    libc::kill(child.id() as libc::pid_t, libc::SIGCONT);
+                }
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Self-tests of the harness.
 
