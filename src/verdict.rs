@@ -40,6 +40,42 @@ pub enum Level {
     Fail,
 }
 
+/// What situation a finding describes: a stable code for JSON, monitoring and `--explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Situation {
+    /// Cannot connect, query failed, deadline passed.
+    Down,
+    /// No replication configured on the writer.
+    Standalone,
+    /// No replication configured on a standby.
+    NoReplication,
+    /// The peer cannot be reached (IO thread errno class, or `--peer` probe).
+    PeerDown,
+    /// IO thread connecting, no error yet.
+    Connecting,
+    /// IO thread stopped with a replication error (1045, 1236 purged, ...).
+    IoError,
+    /// SQL thread stopped with an error (1062, ...).
+    SqlError,
+    /// GTID histories forked (1236 "not in the master's binlog", 1950, or `--peer`).
+    Diverged,
+    /// Replication stopped by an operator, no error.
+    Stopped,
+    /// Seconds_Behind_Master above `--max-lag`, or NULL.
+    Lag,
+    /// Behind or ahead of the peer by some transactions (evidence).
+    PeerPosition,
+    /// A writer with read_only=ON.
+    ReadOnlyWriter,
+    /// notify-master is catching up.
+    Promoting,
+    /// notify-master gave up.
+    PromotionFailed,
+    /// A standby that is not fenced.
+    Unfenced,
+}
+
 /// One thing the check found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
@@ -47,6 +83,7 @@ pub struct Finding {
     /// The class (`replication`, `lag`, `diverged`, `read-only`, `down`, or `ok` for notes).
     #[serde(serialize_with = "exit_name")]
     pub kind: Exit,
+    pub situation: Situation,
     pub message: String,
 }
 
@@ -99,6 +136,7 @@ impl Verdict {
             findings: vec![Finding {
                 level: Level::Fail,
                 kind: Exit::Down,
+                situation: Situation::Down,
                 message: message.into(),
             }],
             summary: String::new(),
@@ -155,23 +193,24 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn add(&mut self, level: Level, kind: Exit, message: String) {
+    fn add(&mut self, level: Level, kind: Exit, situation: Situation, message: String) {
         self.findings.push(Finding {
             level,
             kind,
+            situation,
             message,
         });
     }
 
     /// A problem that fails a standby but only degrades a node that holds the VIP: the VIP
     /// must stay somewhere, and moving it to a standby in a worse state helps nobody.
-    fn standby_fails(&mut self, kind: Exit, loud: bool, message: String) {
+    fn standby_fails(&mut self, kind: Exit, situation: Situation, loud: bool, message: String) {
         let level = match (self.role.holds_vip(), loud) {
             (false, _) => Level::Fail,
             (true, true) => Level::Alert,
             (true, false) => Level::Warn,
         };
-        self.add(level, kind, message);
+        self.add(level, kind, situation, message);
     }
 
     fn connection(&mut self, r: &ReplicaStatus, peer: &PeerObservation) {
@@ -190,7 +229,7 @@ impl Judge<'_> {
                 "{who}: SQL thread stopped with error {}: {}",
                 r.last_sql_errno, r.last_sql_error
             );
-            self.standby_fails(kind, true, msg);
+            self.standby_fails(kind, situation_of(kind, Situation::SqlError), true, msg);
             return;
         }
         let peer_unreachable = matches!(peer, PeerObservation::Unreachable { .. });
@@ -204,6 +243,7 @@ impl Judge<'_> {
                 self.add(
                     Level::Warn,
                     Exit::Ok,
+                    Situation::PeerDown,
                     format!("peer down: {who}: IO thread {io} ({why})"),
                 );
             } else if r.last_io_errno != 0 {
@@ -216,22 +256,23 @@ impl Judge<'_> {
                     "{who}: IO thread {io} with error {}: {}",
                     r.last_io_errno, r.last_io_error
                 );
-                self.standby_fails(kind, true, msg);
+                self.standby_fails(kind, situation_of(kind, Situation::IoError), true, msg);
             } else if r.io_running == IoState::Connecting {
                 self.add(
                     Level::Warn,
                     Exit::Ok,
+                    Situation::Connecting,
                     format!("{who}: IO thread connecting"),
                 );
             } else {
                 let msg = format!("{who}: stopped (IO thread {io}, no error): STOP SLAVE?");
-                self.standby_fails(Exit::Replication, false, msg);
+                self.standby_fails(Exit::Replication, Situation::Stopped, false, msg);
             }
             return;
         }
         if !r.sql_running {
             let msg = format!("{who}: SQL thread stopped without error: STOP SLAVE SQL_THREAD?");
-            self.standby_fails(Exit::Replication, false, msg);
+            self.standby_fails(Exit::Replication, Situation::Stopped, false, msg);
             return;
         }
         let max = self.policy.max_lag.as_secs();
@@ -240,14 +281,25 @@ impl Judge<'_> {
             lag if self.role.holds_vip() => self.add(
                 Level::Note,
                 Exit::Lag,
+                Situation::Lag,
                 format!("{who}: lag {} (writer: not judged)", lag_text(lag)),
             ),
             lag => self.add(
                 Level::Fail,
                 Exit::Lag,
+                Situation::Lag,
                 format!("{who}: lag {} above --max-lag {max}s", lag_text(lag)),
             ),
         }
+    }
+}
+
+/// A replication error that turned out to be a GTID fork is reported as such.
+fn situation_of(kind: Exit, otherwise: Situation) -> Situation {
+    if kind == Exit::Diverged {
+        Situation::Diverged
+    } else {
+        otherwise
     }
 }
 
@@ -321,18 +373,21 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
             j.add(
                 Level::Note,
                 Exit::Ok,
+                Situation::Standalone,
                 "standalone: no replication configured".into(),
             );
         } else if policy.allow_no_replica {
             j.add(
                 Level::Warn,
                 Exit::Ok,
+                Situation::NoReplication,
                 "no replication configured (allowed by --allow-no-replica)".into(),
             );
         } else {
             j.add(
                 Level::Fail,
                 Exit::Replication,
+                Situation::NoReplication,
                 "no replication configured: nothing keeps this standby in sync \
                  (--allow-no-replica to accept)"
                     .into(),
@@ -349,17 +404,19 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
                 "GTID diverged from peer: {} here but not on the peer, which has moved past it",
                 cmp.diverged.join(",")
             );
-            j.standby_fails(Exit::Diverged, true, msg);
+            j.standby_fails(Exit::Diverged, Situation::Diverged, true, msg);
         } else if cmp.behind > 0 {
             j.add(
                 Level::Note,
                 Exit::Ok,
+                Situation::PeerPosition,
                 format!("behind the peer by {} transaction(s)", cmp.behind),
             );
         } else if cmp.ahead > 0 {
             j.add(
                 Level::Note,
                 Exit::Ok,
+                Situation::PeerPosition,
                 format!("ahead of the peer by {} transaction(s)", cmp.ahead),
             );
         }
@@ -368,6 +425,7 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
         j.add(
             Level::Warn,
             Exit::Ok,
+            Situation::PeerDown,
             format!("peer down: {address} unreachable ({error})"),
         );
     }
@@ -377,27 +435,37 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
         Role::Writer if read_only && policy.allow_read_only => j.add(
             Level::Warn,
             Exit::ReadOnly,
+            Situation::ReadOnlyWriter,
             "read_only=ON on the writer (allowed by --allow-read-only)".into(),
         ),
         Role::Writer if read_only => j.add(
             Level::Fail,
             Exit::ReadOnly,
+            Situation::ReadOnlyWriter,
             "read_only=ON: the writer cannot take writes (--allow-read-only to accept)".into(),
         ),
         Role::Promoting if read_only => j.add(
             Level::Warn,
             Exit::Ok,
+            Situation::Promoting,
             "promoting, read-only until caught up".into(),
         ),
-        Role::Promoting => j.add(Level::Warn, Exit::Ok, "promoting".into()),
+        Role::Promoting => j.add(
+            Level::Warn,
+            Exit::Ok,
+            Situation::Promoting,
+            "promoting".into(),
+        ),
         Role::PromotionFailed => j.add(
             Level::Fail,
             Exit::ReadOnly,
+            Situation::PromotionFailed,
             "promotion gave up (catch-up timeout): this node must not hold the VIP".into(),
         ),
         Role::Standby if !read_only => j.add(
             Level::Note,
             Exit::Ok,
+            Situation::Unfenced,
             "standby is not fenced (read_only=OFF)".into(),
         ),
         _ => {}
@@ -406,8 +474,8 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
     // One "peer down" line is enough when both the IO thread and the probe say so.
     let mut findings: Vec<Finding> = Vec::new();
     for f in j.findings {
-        let dup = f.message.starts_with("peer down")
-            && findings.iter().any(|g| g.message.starts_with("peer down"));
+        let dup = f.situation == Situation::PeerDown
+            && findings.iter().any(|g| g.situation == Situation::PeerDown);
         if !dup {
             findings.push(f);
         }
