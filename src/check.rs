@@ -122,6 +122,11 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
                     println!("  {l}");
                 }
             }
+            if args.explain || args.common.verbose {
+                for l in crate::explain::lines(&verdict.findings) {
+                    println!("  {l}");
+                }
+            }
         }
     }
     report::log_on_change(BINARY, syslog, &settings.state_dir, &verdict);

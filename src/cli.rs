@@ -163,6 +163,9 @@ pub struct CheckArgs {
     /// A writer with read_only=ON passes (degraded)
     #[arg(long)]
     pub allow_read_only: bool,
+    /// After the line, the next step for each problem, with its runbook section
+    #[arg(long)]
+    pub explain: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod deadline;
 pub mod down;
 pub mod exit;
+pub mod explain;
 pub mod gtid;
 pub mod notify;
 pub mod observe;

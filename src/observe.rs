@@ -277,6 +277,13 @@ pub fn error_text(e: &mysql::Error) -> String {
         mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
             "timed out".to_string()
         }
+        mysql::Error::IoError(io) => io.to_string(),
+        mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(Some((_, desc, _)))) => {
+            desc.clone()
+        }
+        mysql::Error::DriverError(mysql::DriverError::ConnectTimeout) => {
+            "connect timed out".to_string()
+        }
         other => other.to_string(),
     }
 }

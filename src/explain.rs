@@ -1,0 +1,120 @@
+//! `--explain`: for each problem, the next step an operator should take, pointing at the
+//! runbook section that has the details (docs/runbook.md, installed under /usr/share/doc).
+
+use crate::verdict::{Finding, Level, Situation};
+
+/// Where the packages install the runbook.
+pub const RUNBOOK: &str = "/usr/share/doc/keepalived-mysql/runbook.md";
+
+/// The next step for a situation, and the runbook section (anchor) that explains it.
+pub fn advice(s: Situation) -> Option<(&'static str, &'static str)> {
+    let a = match s {
+        Situation::Down => (
+            "check the server (systemctl status mariadb, error log, SHOW PROCESSLIST for locks); \
+             keep keepalived stopped here until it is healthy",
+            "down",
+        ),
+        Situation::PeerDown => (
+            "repair the other node; replication reconnects by itself",
+            "peer-down",
+        ),
+        Situation::Connecting => (
+            "wait a few seconds; if it lasts, look at the other node and the IO error",
+            "connecting",
+        ),
+        Situation::IoError => (
+            "1045: fix the replication user's password; 1236 purged: rebuild this node \
+             from the writer",
+            "io-error",
+        ),
+        Situation::SqlError => (
+            "compare the row named in the error on both nodes; skip one event only if you \
+             know why, else rebuild this node from the writer",
+            "sql-error",
+        ),
+        Situation::Diverged => (
+            "decide which node's history wins (normally the writer's), save the other's extra \
+             transactions, rebuild the other node from the winner",
+            "diverged",
+        ),
+        Situation::Stopped => ("START SLAVE, unless stopped on purpose", "stopped"),
+        Situation::Lag => (
+            "find what the SQL thread is doing (SHOW PROCESSLIST, SQL_Delay); this node must \
+             not take the VIP until it catches up",
+            "lag",
+        ),
+        Situation::ReadOnlyWriter => (
+            "check the role file and notify-master's log; run notify-master here if this node \
+             should be the writer",
+            "read-only-writer",
+        ),
+        Situation::Promoting => ("wait for notify-master to finish catching up", "promoting"),
+        Situation::PromotionFailed => (
+            "fix what stops the SQL thread from catching up, then restart keepalived here",
+            "promotion-failed",
+        ),
+        Situation::NoReplication => (
+            "CHANGE MASTER TO ... master_use_gtid=slave_pos; START SLAVE",
+            "no-replication",
+        ),
+        Situation::Unfenced => ("run notify-backup (SET GLOBAL read_only=ON)", "unfenced"),
+        Situation::Standalone | Situation::PeerPosition => return None,
+    };
+    Some(a)
+}
+
+/// The `--explain` lines for a verdict's problems, once per situation.
+pub fn lines(findings: &[Finding]) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for f in findings.iter().filter(|f| f.level > Level::Note) {
+        if seen.contains(&f.situation) {
+            continue;
+        }
+        seen.push(f.situation);
+        if let Some((step, anchor)) = advice(f.situation) {
+            out.push(format!(
+                "next step ({anchor}): {step}; see {RUNBOOK}#{anchor}"
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every anchor the advice names is a section of the runbook.
+    #[test]
+    fn anchors_exist_in_the_runbook() {
+        let runbook = include_str!("../docs/runbook.md");
+        let all = [
+            Situation::Down,
+            Situation::Standalone,
+            Situation::NoReplication,
+            Situation::PeerDown,
+            Situation::Connecting,
+            Situation::IoError,
+            Situation::SqlError,
+            Situation::Diverged,
+            Situation::Stopped,
+            Situation::Lag,
+            Situation::PeerPosition,
+            Situation::ReadOnlyWriter,
+            Situation::Promoting,
+            Situation::PromotionFailed,
+            Situation::Unfenced,
+        ];
+        for s in all {
+            if let Some((_, anchor)) = advice(s) {
+                assert!(
+                    runbook.contains(&format!("\n## {anchor}\n")),
+                    "runbook has no section `## {anchor}`"
+                );
+                // The anchor is the situation's JSON code, so monitoring can link it too.
+                assert_eq!(serde_json::to_value(s).unwrap(), anchor);
+            }
+        }
+    }
+}
