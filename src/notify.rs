@@ -67,7 +67,7 @@ impl KeepalivedEvent {
 
     pub fn describe(event: &Option<KeepalivedEvent>) -> String {
         match event {
-            None => "run by hand".into(),
+            None => "no keepalived arguments".into(),
             Some(e) => format!(
                 "keepalived {} {} {}{}",
                 e.kind,
@@ -92,12 +92,17 @@ pub enum NotifyError {
     Down(String),
     #[error("{0}")]
     CatchupTimedOut(String),
+    /// The account lacks a privilege (README "Least privileges"): fix the grants.
+    #[error("{0}")]
+    Privilege(String),
 }
 
 impl NotifyError {
     pub fn exit(&self) -> Exit {
         match self {
-            NotifyError::Config(_) | NotifyError::State(_) => Exit::Config,
+            NotifyError::Config(_) | NotifyError::State(_) | NotifyError::Privilege(_) => {
+                Exit::Config
+            }
             NotifyError::Down(_) => Exit::Down,
             NotifyError::CatchupTimedOut(_) => Exit::Lag,
         }
@@ -157,10 +162,11 @@ impl Context<'_> {
         .map_err(NotifyError::Down)
     }
 
-    /// The recorded transition, if it is newer than ours.
+    /// The recorded transition, if it is newer than ours. Stamps count from boot, so only
+    /// a record of this boot can be newer.
     fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
         let rec = role::read_role(&self.settings.state_dir).map_err(NotifyError::State)?;
-        Ok(rec.filter(|r| r.seq > self.seq))
+        Ok(rec.filter(|r| r.this_boot() && r.seq > self.seq))
     }
 
     /// Record `role` under the lock the caller holds, unless a newer transition is there.
@@ -183,6 +189,7 @@ impl Context<'_> {
                     role,
                     seq: self.seq,
                     until,
+                    boot: role::boot_id(),
                 },
             )
             .map_err(|e| {
@@ -225,9 +232,18 @@ fn dialect_of(conn: &mut Conn) -> Result<Dialect, NotifyError> {
     })
 }
 
+/// ER_SPECIFIC_ACCESS_DENIED_ERROR: "you need (at least one of) the X privilege(s)".
+const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
+
 fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
     match query_sets(conn, q) {
         (sets, None) => Ok(sets),
+        (_, Some(e)) if observe::server_code(&e) == Some(ER_SPECIFIC_ACCESS_DENIED) => {
+            Err(NotifyError::Privilege(format!(
+                "{q}: {} (see README, least privileges)",
+                error_text(&e)
+            )))
+        }
         (_, Some(e)) => Err(NotifyError::Down(format!("{q}: {}", error_text(&e)))),
     }
 }

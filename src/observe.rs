@@ -278,6 +278,10 @@ pub fn error_text(e: &mysql::Error) -> String {
             "timed out".to_string()
         }
         mysql::Error::IoError(io) => io.to_string(),
+        // A socket timeout inside the packet codec surfaces as EAGAIN.
+        mysql::Error::CodecError(c) if c.to_string().contains("os error 11") => {
+            "timed out (no answer)".to_string()
+        }
         mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(Some((_, desc, _)))) => {
             desc.clone()
         }

@@ -62,6 +62,9 @@ pub struct RoleRecord {
     /// still recorded after that (notify-master killed, or stuck) counts as failed, so that a
     /// fenced node is not passed forever.
     pub until: Option<u64>,
+    /// The kernel's boot id when it was recorded. Event stamps count from boot, so a record
+    /// from another boot (a state dir on persistent storage) can be compared with nothing.
+    pub boot: Option<String>,
 }
 
 impl RoleRecord {
@@ -69,12 +72,14 @@ impl RoleRecord {
         let mut role = None;
         let mut seq = 0;
         let mut until = None;
+        let mut boot = None;
         for line in text.lines() {
             match line.split_once('=') {
                 Some(("role", v)) => {
                     role = Some(Role::parse(v).ok_or_else(|| format!("unknown role '{v}'"))?)
                 }
                 Some(("seq", v)) => seq = v.trim().parse().map_err(|_| format!("bad seq '{v}'"))?,
+                Some(("boot", v)) => boot = Some(v.trim().to_string()),
                 Some(("until", v)) => {
                     until = Some(v.trim().parse().map_err(|_| format!("bad until '{v}'"))?)
                 }
@@ -85,13 +90,22 @@ impl RoleRecord {
             role: role.ok_or("no role= line")?,
             seq,
             until,
+            boot,
         })
+    }
+
+    /// Recorded during this boot (a record that does not say is not).
+    pub fn this_boot(&self) -> bool {
+        self.boot.is_some() && self.boot == boot_id()
     }
 
     pub fn render(&self) -> String {
         let mut s = format!("role={}\nseq={}\n", self.role.as_str(), self.seq);
         if let Some(u) = self.until {
             s.push_str(&format!("until={u}\n"));
+        }
+        if let Some(b) = &self.boot {
+            s.push_str(&format!("boot={b}\n"));
         }
         s
     }
@@ -165,6 +179,14 @@ pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
     Ok(found)
 }
 
+/// The kernel's id of the current boot.
+pub fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -191,7 +213,12 @@ pub fn resolve(
         RoleArg::Standby => return decided(Role::Standby, "--role".into()),
         RoleArg::Auto => {}
     }
-    if let Some(rec) = read_role(state_dir)? {
+    let recorded = read_role(state_dir)?;
+    // A role recorded before a reboot says nothing about now (the VIP is gone with the boot).
+    let stale = recorded
+        .as_ref()
+        .is_some_and(|r| r.boot.is_some() && !r.this_boot());
+    if let Some(rec) = recorded.filter(|_| !stale) {
         let source = format!("role file {}", role_file(state_dir).display());
         if rec.role == Role::Promoting && rec.until.is_some_and(|u| u < unix_now()) {
             return decided(
@@ -208,7 +235,12 @@ pub fn resolve(
             Err(e) => Err(format!("cannot list local addresses: {e}")),
         };
     }
-    decided(Role::Standby, "default (no role file, no --vip)".into())
+    let why = if stale {
+        "default (role file from a previous boot ignored, no --vip)"
+    } else {
+        "default (no role file, no --vip)"
+    };
+    decided(Role::Standby, why.into())
 }
 
 #[cfg(test)]
@@ -229,6 +261,7 @@ mod tests {
                 role,
                 seq: 7,
                 until: None,
+                boot: boot_id(),
             };
             write_role(dir.path(), &rec).unwrap();
             assert_eq!(read_role(dir.path()).unwrap(), Some(rec));
@@ -245,6 +278,7 @@ mod tests {
             role: Role::Promoting,
             seq: 3,
             until: Some(until),
+            boot: boot_id(),
         };
         write_role(dir.path(), &rec(now + 60)).unwrap();
         assert_eq!(read_role(dir.path()).unwrap(), Some(rec(now + 60)));
@@ -256,6 +290,32 @@ mod tests {
         let d = resolve(RoleArg::Auto, dir.path(), None).unwrap();
         assert_eq!(d.role, Role::PromotionFailed);
         assert!(d.source.contains("past its deadline"), "{}", d.source);
+    }
+
+    #[test]
+    fn a_role_from_a_previous_boot_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = RoleRecord {
+            role: Role::Writer,
+            seq: u64::MAX,
+            until: None,
+            boot: Some("00000000-0000-0000-0000-000000000000".into()),
+        };
+        write_role(dir.path(), &old).unwrap();
+        assert!(!read_role(dir.path()).unwrap().unwrap().this_boot());
+        let d = resolve(RoleArg::Auto, dir.path(), None).unwrap();
+        assert_eq!(d.role, Role::Standby);
+        assert!(d.source.contains("previous boot"), "{}", d.source);
+        let now = RoleRecord {
+            boot: boot_id(),
+            ..old
+        };
+        assert!(now.this_boot());
+        write_role(dir.path(), &now).unwrap();
+        assert_eq!(
+            resolve(RoleArg::Auto, dir.path(), None).unwrap().role,
+            Role::Writer
+        );
     }
 
     #[test]
@@ -274,6 +334,7 @@ mod tests {
                 role: Role::Writer,
                 seq: 1,
                 until: None,
+                boot: boot_id(),
             },
         )
         .unwrap();

@@ -1,7 +1,10 @@
 //! Integration tests against real MariaDB servers (see `harness`).
 //!
 //! Run with `cargo test --test it`. Needs MariaDB 10.11 (`mariadbd`, `mariadb-install-db`):
-//! `apt-get install mariadb-server mariadb-client`.
+//! `apt-get install mariadb-server mariadb-client`; the `keepalived` tests also need root,
+//! keepalived and iproute2 (`apt-get install keepalived iproute2`).
 
 mod check;
 mod harness;
+mod keepalived;
+mod notify;

@@ -1,0 +1,593 @@
+//! `notify-down` (and the notify hooks) against a real keepalived (2.2.7) that runs VRRP inside
+//! a network namespace the test creates: a veth pair with both ends inside it, 10.200.0.1 and
+//! 10.200.0.2, and the VIP 10.200.0.100. keepalived sends its adverts (unicast) only to the
+//! other veth end, so no traffic leaves the namespace; the MariaDB server of the hooks test
+//! is reached over its unix socket.
+//!
+//! keepalived runs in the foreground (`-n`) as the test's child (`ip netns exec` execs it, so
+//! the child's PID is keepalived's), with its own pid files (`-p`, `-r`, `-c`: nothing is
+//! written to /run). Every test deletes its namespace and stops keepalived on drop, also when
+//! it panics. A missing keepalived or `ip` is a test failure that says what to install, never
+//! a skip. Needs root (network namespaces).
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::harness::{KillOnDrop, Server, bin_path, notify_down, wait_until};
+
+const INSTALL_HINT: &str = "apt-get install keepalived iproute2";
+/// Kills a notify-down run that has not exited by then (a hang guard, not an assertion).
+const GUARD: Duration = Duration::from_secs(10);
+/// How long keepalived gets to stop by itself in Drop before it is killed.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+const LOCAL: &str = "10.200.0.1";
+const PEER: &str = "10.200.0.2";
+const VIP: &str = "10.200.0.100";
+/// The veth end keepalived runs VRRP on (its peer end is `kv1`).
+const DEV: &str = "kv0";
+
+/// Finds `name` in the usual sbin/bin directories or PATH, or fails with the install hint.
+fn program(name: &str) -> PathBuf {
+    let fixed = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin"];
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    fixed
+        .iter()
+        .map(PathBuf::from)
+        .chain(std::env::split_paths(&path))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` not found (/usr/sbin, PATH): these tests need it: {INSTALL_HINT}")
+        })
+}
+
+/// Runs `ip ARGS`, panicking with its output when it fails.
+#[track_caller]
+fn ip(args: &[&str]) -> String {
+    let out = Command::new(program("ip"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run ip ({INSTALL_HINT}): {e}"));
+    assert!(
+        out.status.success(),
+        "ip {} failed ({}): {}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A network namespace of this test, deleted on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    /// `kam-it-<pid>-<n>` with a veth pair inside (both ends up and addressed) and `lo` up.
+    #[track_caller]
+    fn new() -> Netns {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "kam-it-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        ip(&["netns", "add", &name]);
+        let ns = Netns { name };
+        let n = ns.name.as_str();
+        ip(&[
+            "-n", n, "link", "add", DEV, "type", "veth", "peer", "name", "kv1",
+        ]);
+        ip(&["-n", n, "link", "set", "lo", "up"]);
+        ip(&["-n", n, "addr", "add", &format!("{LOCAL}/24"), "dev", DEV]);
+        ip(&["-n", n, "addr", "add", &format!("{PEER}/24"), "dev", "kv1"]);
+        ip(&["-n", n, "link", "set", DEV, "up"]);
+        ip(&["-n", n, "link", "set", "kv1", "up"]);
+        ns
+    }
+
+    /// `ip -4 -o addr show dev kv0` inside the namespace.
+    fn addrs(&self) -> String {
+        ip(&["-n", &self.name, "-4", "-o", "addr", "show", "dev", DEV])
+    }
+
+    fn has_vip(&self) -> bool {
+        self.addrs().contains(&format!(" {VIP}/"))
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let out = Command::new(program("ip"))
+            .args(["netns", "del", &self.name])
+            .stdin(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => eprintln!(
+                "ip netns del {}: {}",
+                self.name,
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => eprintln!("ip netns del {}: {e}", self.name),
+        }
+    }
+}
+
+/// keepalived in the foreground inside its own namespace, with one VRRP instance (MASTER,
+/// priority 100, unicast to the other veth end) holding [`VIP`]. Drop stops it (SIGTERM, then
+/// SIGKILL) before the namespace is deleted.
+struct Keepalived {
+    child: KillOnDrop,
+    dir: tempfile::TempDir,
+    ns: Netns,
+}
+
+impl Keepalived {
+    /// Starts keepalived and waits until it is MASTER with the VIP on [`DEV`].
+    #[track_caller]
+    fn start_master() -> Keepalived {
+        Keepalived::start_master_with("")
+    }
+
+    /// [`Keepalived::start_master`] with `extra` lines inside the `vrrp_instance` block.
+    #[track_caller]
+    fn start_master_with(extra: &str) -> Keepalived {
+        let keepalived = program("keepalived");
+        let ns = Netns::new();
+        let dir = tempfile::Builder::new()
+            .prefix("kam-it-keepalived-")
+            .tempdir()
+            .expect("keepalived dir");
+        let conf = dir.path().join("keepalived.conf");
+        fs::write(
+            &conf,
+            format!(
+                "global_defs {{\n\
+                 \x20   enable_script_security\n\
+                 \x20   script_user root\n\
+                 }}\n\
+                 vrrp_instance VI_1 {{\n\
+                 \x20   state MASTER\n\
+                 \x20   interface {DEV}\n\
+                 \x20   virtual_router_id 51\n\
+                 \x20   priority 100\n\
+                 \x20   advert_int 1\n\
+                 \x20   unicast_src_ip {LOCAL}\n\
+                 \x20   unicast_peer {{\n\
+                 \x20       {PEER}\n\
+                 \x20   }}\n\
+                 \x20   virtual_ipaddress {{\n\
+                 \x20       {VIP}/24\n\
+                 \x20   }}\n\
+                 {extra}\
+                 }}\n"
+            ),
+        )
+        .expect("write keepalived.conf");
+        let log = fs::File::create(dir.path().join("keepalived.log")).expect("keepalived.log");
+        let d = dir.path();
+        let mut cmd = Command::new(program("ip"));
+        cmd.args(["netns", "exec", &ns.name])
+            .arg(&keepalived)
+            .args(["-n", "-l", "-D", "--no-syslog", "-f"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(d.join("keepalived.pid"))
+            .arg("-r")
+            .arg(d.join("vrrp.pid"))
+            .arg("-c")
+            .arg(d.join("checkers.pid"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn ip netns exec keepalived: {e}"));
+        let mut k = Keepalived {
+            child: KillOnDrop::new(child),
+            dir,
+            ns,
+        };
+        let start = Instant::now();
+        while !k.ns.has_vip() {
+            if let Some(status) = k.child.try_wait() {
+                panic!(
+                    "keepalived exited ({status}) before becoming MASTER\n{}",
+                    k.describe()
+                );
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!(
+                    "keepalived did not add the VIP within 60 s\n{}",
+                    k.describe()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        k
+    }
+
+    fn pidfile(&self) -> PathBuf {
+        self.dir.path().join("keepalived.pid")
+    }
+
+    /// The PID in keepalived's pid file.
+    #[track_caller]
+    fn pid_from_file(&self) -> u32 {
+        let text = fs::read_to_string(self.pidfile())
+            .unwrap_or_else(|e| panic!("read keepalived's pid file: {e}\n{}", self.describe()));
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("pid file holds {text:?}: {e}"))
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("keepalived.log")).unwrap_or_default()
+    }
+
+    /// Addresses and keepalived's log, for failure messages.
+    fn describe(&self) -> String {
+        format!(
+            "namespace {}: {}\nkeepalived log:\n{}",
+            self.ns.name,
+            self.ns.addrs().trim_end(),
+            self.log()
+        )
+    }
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        // SIGTERM first, so that keepalived stops its VRRP child and removes its addresses;
+        // KillOnDrop then kills whatever is left, and the namespace is deleted last.
+        if self.child.try_wait().is_none() {
+            // SAFETY: plain kill(2) on our own child, which has not been reaped yet.
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            }
+            let start = Instant::now();
+            while self.child.try_wait().is_none() && start.elapsed() < STOP_WAIT {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// The outcome of one notify-down run.
+struct Run {
+    args: Vec<String>,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn fail(&self, why: &str, context: &str) -> ! {
+        panic!(
+            "{why}\nnotify-down {}\nexit code: {}\nstdout: {:?}\nstderr: {:?}\n{context}",
+            self.args.join(" "),
+            self.code
+                .map_or("none (killed by the guard or a signal)".into(), |c| c
+                    .to_string()),
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    /// Exit code `code` and one stdout line starting with `prefix`.
+    #[track_caller]
+    fn expect(&self, code: i32, prefix: &str, context: &str) -> &Self {
+        let line = self.stdout.trim_end_matches('\n');
+        if self.code != Some(code) || line.lines().count() != 1 || !line.starts_with(prefix) {
+            self.fail(
+                &format!("expected exit code {code} and one line `{prefix}...`"),
+                context,
+            );
+        }
+        self
+    }
+}
+
+/// Runs notify-down with `--no-syslog`, an empty environment, and `args`.
+fn down(args: &[&str]) -> Run {
+    let mut all = vec!["--no-syslog".to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let out = notify_down()
+        .env_clear()
+        .args(&all)
+        .timeout(GUARD)
+        .output()
+        .expect("run notify-down");
+    let run = Run {
+        args: all,
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    println!(
+        "$ notify-down {}\n  exit {:?}\n  stdout: {:?}\n  stderr: {:?}",
+        run.args.join(" "),
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+fn path_arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
+// a
+#[test]
+fn notify_down_stops_keepalived_and_the_vip_goes() {
+    let mut k = Keepalived::start_master();
+    let pid = k.pid_from_file();
+    assert_eq!(
+        pid,
+        k.child.id(),
+        "the pid file names keepalived\n{}",
+        k.describe()
+    );
+    assert!(k.ns.has_vip(), "VIP present before\n{}", k.describe());
+
+    let pidfile = path_arg(&k.pidfile());
+    let r = down(&["--pidfile", &pidfile, "--timeout", "5s"]);
+    r.expect(
+        0,
+        &format!("OK keepalived PID {pid} stopped"),
+        &k.describe(),
+    );
+    // notify-down waits for keepalived to exit: it has exited by now (reaped here).
+    if k.child.try_wait().is_none() {
+        r.fail(
+            "keepalived is still running after notify-down returned",
+            &k.describe(),
+        );
+    }
+    wait_until("the VIP is gone from kv0", || {
+        if k.ns.has_vip() {
+            Err(k.describe())
+        } else {
+            Ok(())
+        }
+    });
+    let log = k.log();
+    assert!(
+        log.contains("removing VIPs"),
+        "keepalived should say it removed its VIPs:\n{log}"
+    );
+}
+
+/// Spawns `/bin/sleep 600` with SIGTERM blocked: a signal sent to it stays pending, so the
+/// test can see whether anyone signalled it (no waiting for a reaction).
+fn sleeper() -> KillOnDrop {
+    let mut cmd = Command::new("/bin/sleep");
+    cmd.arg("600").stdin(Stdio::null());
+    // SAFETY: sigemptyset, sigaddset and sigprocmask are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    KillOnDrop::new(cmd.spawn().expect("spawn /bin/sleep"))
+}
+
+/// Signals pending for process `pid` (`ShdPnd` | `SigPnd` of /proc/PID/status).
+fn pending_signals(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ShdPnd:")
+                .or_else(|| l.strip_prefix("SigPnd:"))
+        })
+        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .fold(0, |a, b| a | b)
+}
+
+// b
+#[test]
+fn pid_file_naming_another_program_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sleep = sleeper();
+    let pid = sleep.id();
+    let pidfile = dir.path().join("keepalived.pid");
+    fs::write(&pidfile, format!("{pid}\n")).expect("write pid file");
+    let context = format!("pid file names /bin/sleep, PID {pid}");
+
+    let r = down(&["--pidfile", &path_arg(&pidfile)]);
+    r.expect(78, "FAIL", &context);
+    if !r.stdout.contains("sleep") {
+        r.fail("the refusal should name the process it found", &context);
+    }
+    if let Some(status) = sleep.try_wait() {
+        r.fail(&format!("/bin/sleep exited ({status})"), &context);
+    }
+    let pending = pending_signals(pid);
+    if pending & (1 << (libc::SIGTERM - 1)) != 0 {
+        r.fail(
+            &format!("/bin/sleep was sent SIGTERM (pending signals {pending:#x})"),
+            &context,
+        );
+    }
+    // The same with --dry-run: also refused.
+    down(&["--pidfile", &path_arg(&pidfile), "--dry-run"]).expect(78, "FAIL", &context);
+    assert!(sleep.try_wait().is_none() && pending_signals(pid) == 0);
+}
+
+// c
+#[test]
+fn missing_or_stale_pid_file_means_not_running() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pidfile = dir.path().join("keepalived.pid");
+    down(&["--pidfile", &path_arg(&pidfile)]).expect(
+        0,
+        "OK keepalived is not running",
+        "no pid file",
+    );
+
+    let mut gone = Command::new("/bin/true").spawn().expect("spawn /bin/true");
+    let pid = gone.id();
+    gone.wait().expect("reap /bin/true");
+    fs::write(&pidfile, format!("{pid}\n")).expect("write pid file");
+    down(&["--pidfile", &path_arg(&pidfile)]).expect(
+        0,
+        "OK keepalived is not running",
+        &format!("pid file names reaped PID {pid}"),
+    );
+
+    fs::write(&pidfile, "not a pid\n").expect("write pid file");
+    down(&["--pidfile", &path_arg(&pidfile)]).expect(78, "FAIL", "pid file holds garbage");
+}
+
+// d
+#[test]
+fn dry_run_leaves_keepalived_running() {
+    let mut k = Keepalived::start_master();
+    let pid = k.pid_from_file();
+    let pidfile = path_arg(&k.pidfile());
+    let r = down(&["--pidfile", &pidfile, "--dry-run"]);
+    r.expect(
+        0,
+        &format!("DRY-RUN: would send SIGTERM to keepalived PID {pid}"),
+        &k.describe(),
+    );
+    if let Some(status) = k.child.try_wait() {
+        r.fail(&format!("keepalived exited ({status})"), &k.describe());
+    }
+    if !k.ns.has_vip() || k.log().contains("Stopping") {
+        r.fail("keepalived is stopping after a dry run", &k.describe());
+    }
+    // The pid file still names it, and a real run still stops it.
+    assert_eq!(k.pid_from_file(), pid);
+    down(&["--pidfile", &pidfile]).expect(
+        0,
+        &format!("OK keepalived PID {pid} stopped"),
+        &k.describe(),
+    );
+    assert!(k.child.try_wait().is_some(), "stopped\n{}", k.describe());
+}
+
+// e: keepalived itself runs the notify hooks (enable_script_security, script_user root). The
+// server is reached over its unix socket, which works from inside the namespace; the hooks'
+// syslog lines go to a datagram socket the test binds (keepalived discards their stdout).
+#[test]
+fn keepalived_runs_the_notify_hooks() {
+    let s = Server::start(1);
+    s.sql("SET GLOBAL read_only=ON");
+    let defaults = s.write_file(
+        "client-socket",
+        &format!(
+            "[client]\nsocket={}\nuser=root\n",
+            s.dir.path().join("mysqld.sock").display()
+        ),
+        0o600,
+    );
+    let state = tempfile::Builder::new()
+        .prefix("kam-it-state-")
+        .tempdir()
+        .expect("state dir");
+    let log_dir = tempfile::Builder::new()
+        .prefix("kam-it-syslog-")
+        .tempdir()
+        .expect("syslog dir");
+    let log_path = log_dir.path().join("log");
+    let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).expect("bind syslog socket");
+    syslog.set_nonblocking(true).expect("nonblocking");
+    let hook = |bin: &str| {
+        format!(
+            "\"{} --defaults-file {} --state-dir {} --syslog-socket {}\"",
+            bin_path(bin),
+            defaults.display(),
+            state.path().display(),
+            log_path.display()
+        )
+    };
+    let extra = format!(
+        "    notify_master {}\n    notify_backup {}\n    notify_fault {}\n    notify_stop {}\n",
+        hook("notify-master"),
+        hook("notify-backup"),
+        hook("notify-backup"),
+        hook("notify-backup")
+    );
+    let mut lines: Vec<String> = Vec::new();
+    let context = |k: &Keepalived, lines: &mut Vec<String>| {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = syslog.recv(&mut buf) {
+            lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        format!(
+            "role file: {:?}\nread_only: {:?}\nhooks' syslog lines: {lines:#?}\n{}",
+            fs::read_to_string(state.path().join("role")).ok(),
+            s.var("read_only"),
+            k.describe()
+        )
+    };
+
+    let mut k = Keepalived::start_master_with(&extra);
+    // MASTER: notify-master promoted the node (no replication: nothing to catch up).
+    wait_until(
+        "notify-master run by keepalived made the node the writer",
+        || {
+            let role = fs::read_to_string(state.path().join("role")).unwrap_or_default();
+            if role.starts_with("role=writer\n") && s.var("read_only").as_deref() == Some("0") {
+                Ok(())
+            } else {
+                Err(context(&k, &mut lines))
+            }
+        },
+    );
+
+    // notify-down: keepalived stops, runs notify_stop, and the node is fenced again.
+    let r = down(&["--pidfile", &path_arg(&k.pidfile())]);
+    r.expect(0, "OK keepalived PID", &context(&k, &mut lines));
+    assert!(k.child.try_wait().is_some(), "{}", context(&k, &mut lines));
+    wait_until("notify_stop (notify-backup) fenced the node", || {
+        let role = fs::read_to_string(state.path().join("role")).unwrap_or_default();
+        if role.starts_with("role=standby\n") && s.var("read_only").as_deref() == Some("1") {
+            Ok(())
+        } else {
+            Err(context(&k, &mut lines))
+        }
+    });
+    let all = context(&k, &mut lines);
+    println!("{all}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("notify-master[") && l.contains("OK writer")),
+        "{all}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("notify-backup[") && l.contains("OK standby")),
+        "{all}"
+    );
+}

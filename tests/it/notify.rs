@@ -1,0 +1,913 @@
+//! `notify-master` and `notify-backup` against real servers: promotion with catch-up,
+//! fencing, the role file that `check-mysql --role auto` reads, and concurrent hooks.
+//!
+//! As in `check.rs`: every test has its own [`Pair`], every node its own fresh `--state-dir`,
+//! every run an empty environment and `--no-syslog` (unless the test reads syslog from a
+//! socket it binds), and a guard timeout that kills a hung run (a guard against hanging the
+//! suite, never a timed assertion). Runs that must go on in the background (a promotion
+//! waiting for catch-up) are spawned with [`KillOnDrop`], so a failing test kills them.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{
+    KillOnDrop, Pair, Server, WAIT, bin_path, check_mysql, create_failover_user,
+    create_monitor_user, notify_backup, notify_master, quote, wait_until,
+};
+
+/// Kills a foreground run that has not exited by then; the test then fails (exit code `None`).
+const GUARD: Duration = Duration::from_secs(10);
+/// Same for a background notify-master (whose catch-up may last up to 30 s by contract).
+const BACKGROUND_GUARD: Duration = Duration::from_secs(90);
+
+/// Rows written on `a` while `b`'s SQL thread is stopped.
+const BEHIND: usize = 5;
+
+/// One node as the notify helpers see it: a server, an option file, a state dir.
+struct Node<'s> {
+    server: &'s Server,
+    defaults: PathBuf,
+    state: tempfile::TempDir,
+}
+
+/// What one run printed, with what is needed to explain a failed expectation.
+struct Run<'n, 's> {
+    node: &'n Node<'s>,
+    bin: &'static str,
+    args: Vec<String>,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl<'s> Node<'s> {
+    /// As root@127.0.0.1 (no password), with a fresh state dir.
+    fn new(server: &'s Server) -> Node<'s> {
+        Node::as_user(server, "root", None)
+    }
+
+    /// As `user` with `password`, with a fresh state dir.
+    fn as_user(server: &'s Server, user: &str, password: Option<&str>) -> Node<'s> {
+        let state = tempfile::Builder::new()
+            .prefix("kam-it-state-")
+            .tempdir()
+            .expect("state dir");
+        Node {
+            server,
+            defaults: server.option_file(user, password),
+            state,
+        }
+    }
+
+    fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// `--defaults-file F --state-dir D`, `--no-syslog` unless `syslog` names a socket, then
+    /// `args`.
+    fn argv(&self, args: &[&str], syslog: Option<&Path>) -> Vec<String> {
+        let mut all: Vec<String> = vec![
+            "--defaults-file".into(),
+            self.defaults.display().to_string(),
+            "--state-dir".into(),
+            self.state_dir().display().to_string(),
+        ];
+        match syslog {
+            None => all.push("--no-syslog".into()),
+            Some(p) => {
+                all.push("--syslog-socket".into());
+                all.push(p.display().to_string());
+            }
+        }
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    }
+
+    /// Runs `bin` (`notify-master`, `notify-backup`, `check-mysql`) to completion.
+    fn run(&self, bin: &'static str, args: &[&str]) -> Run<'_, 's> {
+        self.run_guarded(bin, args, None, GUARD)
+    }
+
+    fn run_guarded(
+        &self,
+        bin: &'static str,
+        args: &[&str],
+        syslog: Option<&Path>,
+        guard: Duration,
+    ) -> Run<'_, 's> {
+        let all = self.argv(args, syslog);
+        let mut cmd = match bin {
+            "notify-master" => notify_master(),
+            "notify-backup" => notify_backup(),
+            "check-mysql" => check_mysql(),
+            other => panic!("unexpected binary {other}"),
+        };
+        let out = cmd
+            .env_clear()
+            .args(&all)
+            .timeout(guard)
+            .output()
+            .unwrap_or_else(|e| panic!("run {bin}: {e}"));
+        self.ran(
+            bin,
+            all,
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ran(
+        &self,
+        bin: &'static str,
+        args: Vec<String>,
+        code: Option<i32>,
+        stdout: String,
+        stderr: String,
+    ) -> Run<'_, 's> {
+        // Captured by the test runner; shown when the test fails (or with --nocapture).
+        println!(
+            "$ {bin} {}\n  exit {code:?}\n  stdout: {stdout:?}\n  stderr: {stderr:?}",
+            args.join(" ")
+        );
+        Run {
+            node: self,
+            bin,
+            args,
+            code,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Starts `bin` in the background (stdout and stderr piped, empty environment).
+    fn spawn(&self, bin: &'static str, args: &[&str]) -> Background<'_, 's> {
+        let all = self.argv(args, None);
+        let child = Command::new(bin_path(bin))
+            .env_clear()
+            .args(&all)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+        println!("$ {bin} {} &  (pid {})", all.join(" "), child.id());
+        Background {
+            node: self,
+            bin,
+            args: all,
+            child: KillOnDrop::new(child),
+        }
+    }
+
+    /// The role file's text, `None` when there is none.
+    fn role_file(&self) -> Option<String> {
+        fs::read_to_string(self.state_dir().join("role")).ok()
+    }
+
+    /// The `role=` value of the role file.
+    fn role(&self) -> Option<String> {
+        self.role_file()?
+            .lines()
+            .find_map(|l| l.strip_prefix("role=").map(str::to_string))
+    }
+
+    /// The state dir's contents and the server's state, for failure messages.
+    fn describe(&self) -> String {
+        let mut entries: Vec<String> = fs::read_dir(self.state_dir())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        entries.sort();
+        format!(
+            "state dir {} holds {entries:?}; role file: {:?}\nserver state: {}",
+            self.state_dir().display(),
+            self.role_file(),
+            self.server.describe()
+        )
+    }
+
+    /// Panics with `why` and [`Node::describe`] unless the role file says `role`.
+    #[track_caller]
+    fn expect_role(&self, role: &str) {
+        if self.role().as_deref() != Some(role) {
+            panic!("expected role file role={role}\n{}", self.describe());
+        }
+    }
+
+    /// Panics unless the server's `read_only` is `on`.
+    #[track_caller]
+    fn expect_read_only(&self, on: bool) {
+        if read_only(self.server) != on {
+            panic!(
+                "expected read_only={}\n{}",
+                if on { 1 } else { 0 },
+                self.describe()
+            );
+        }
+    }
+
+    /// `check-mysql --role auto` with this node's state dir.
+    fn check(&self) -> Run<'_, 's> {
+        self.run("check-mysql", &["--role", "auto"])
+    }
+}
+
+impl Run<'_, '_> {
+    #[track_caller]
+    fn fail(&self, why: &str) -> ! {
+        panic!(
+            "{why}\n{} {}\nexit code: {}\nstdout: {:?}\nstderr: {:?}\n{}",
+            self.bin,
+            self.args.join(" "),
+            self.code
+                .map_or("none (killed by the guard or a signal)".into(), |c| c
+                    .to_string()),
+            self.stdout,
+            self.stderr,
+            self.node.describe()
+        )
+    }
+
+    fn line(&self) -> &str {
+        self.stdout.trim_end_matches('\n')
+    }
+
+    /// Exit code `code` and exactly one stdout line starting with `prefix`.
+    #[track_caller]
+    fn expect(&self, code: i32, prefix: &str) -> &Self {
+        if self.code != Some(code) {
+            self.fail(&format!(
+                "expected exit code {code} and a line `{prefix}...`"
+            ));
+        }
+        if self.line().lines().count() != 1 || !self.line().starts_with(prefix) {
+            self.fail(&format!(
+                "expected exactly one stdout line starting with `{prefix}`"
+            ));
+        }
+        self
+    }
+
+    /// Exit code `code`, whatever the output.
+    #[track_caller]
+    fn expect_code(&self, code: i32) -> &Self {
+        if self.code != Some(code) {
+            self.fail(&format!("expected exit code {code}"));
+        }
+        self
+    }
+
+    /// Exit 0 with one line `OK <role>` or `WARN <role>`.
+    #[track_caller]
+    fn expect_pass(&self, role: &str) -> &Self {
+        if self.code != Some(0) {
+            self.fail(&format!("expected exit code 0 (OK or WARN {role})"));
+        }
+        let (ok, warn) = (format!("OK {role}"), format!("WARN {role}"));
+        if self.line().lines().count() != 1
+            || !(self.line().starts_with(&ok) || self.line().starts_with(&warn))
+        {
+            self.fail(&format!(
+                "expected one line starting with `{ok}` or `{warn}`"
+            ));
+        }
+        self
+    }
+
+    /// Stdout or stderr mentions every word (case-insensitive).
+    #[track_caller]
+    fn output_mentions(&self, words: &[&str]) -> &Self {
+        let out = format!("{}\n{}", self.stdout, self.stderr).to_lowercase();
+        if let Some(w) = words.iter().find(|w| !out.contains(&w.to_lowercase())) {
+            self.fail(&format!("neither stdout nor stderr mentions `{w}`"));
+        }
+        self
+    }
+}
+
+/// A helper running in the background; killed when dropped.
+struct Background<'n, 's> {
+    node: &'n Node<'s>,
+    bin: &'static str,
+    args: Vec<String>,
+    child: KillOnDrop,
+}
+
+impl<'n, 's> Background<'n, 's> {
+    /// Stdout and stderr of the exited child.
+    fn output(&mut self) -> (String, String) {
+        let (mut out, mut err) = (String::new(), String::new());
+        let child = self.child.child();
+        if let Some(mut o) = child.stdout.take() {
+            let _ = o.read_to_string(&mut out);
+        }
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (out, err)
+    }
+
+    /// Panics with the child's output if it has already exited (it must still be waiting).
+    #[track_caller]
+    fn expect_running(&mut self, why: &str) {
+        if let Some(status) = self.child.try_wait() {
+            let (out, err) = self.output();
+            panic!(
+                "{} exited ({status}) but should still be running: {why}\n{} {}\n\
+                 stdout: {out:?}\nstderr: {err:?}\n{}",
+                self.bin,
+                self.bin,
+                self.args.join(" "),
+                self.node.describe()
+            );
+        }
+    }
+
+    /// Polls until the role file says `role`, failing at once if the child exits first.
+    #[track_caller]
+    fn wait_role(&mut self, role: &str) {
+        let start = Instant::now();
+        while self.node.role().as_deref() != Some(role) {
+            self.expect_running(&format!("waiting for the role file to say {role}"));
+            if start.elapsed() > WAIT {
+                panic!(
+                    "role file never said role={role} within {WAIT:?}\n{}",
+                    self.node.describe()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the child to exit (at most [`BACKGROUND_GUARD`], then kills it).
+    fn wait(mut self) -> Run<'n, 's> {
+        let start = Instant::now();
+        let code = loop {
+            if let Some(status) = self.child.try_wait() {
+                break status.code();
+            }
+            if start.elapsed() > BACKGROUND_GUARD {
+                let _ = self.child.child().kill();
+                let _ = self.child.child().wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let (out, err) = self.output();
+        let args = std::mem::take(&mut self.args);
+        self.node.ran(self.bin, args, code, out, err)
+    }
+}
+
+fn read_only(s: &Server) -> bool {
+    s.var("read_only").as_deref() == Some("1")
+}
+
+fn count(s: &Server, table: &str) -> usize {
+    s.sql(&format!("SELECT COUNT(*) FROM {table}"))[0][0]
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("COUNT(*) FROM {table} on server {}", s.server_id))
+}
+
+/// `t.k` on both servers, replicated.
+fn with_table(p: &Pair) {
+    p.a.sql("CREATE DATABASE t; CREATE TABLE t.k (id INT PRIMARY KEY AUTO_INCREMENT, v TEXT)");
+    p.wait_synced();
+}
+
+/// Stops `b`'s SQL thread (default connection), writes [`BEHIND`] transactions on `a`, and
+/// waits until `b`'s IO thread has received all of them; `b` has applied none. Returns the
+/// GTID position received (`Gtid_IO_Pos`).
+fn sql_thread_behind(p: &Pair) -> String {
+    p.b.sql("STOP SLAVE '' SQL_THREAD");
+    p.b.wait_for("SQL thread stopped", |s| {
+        s.slave_field("Slave_SQL_Running").as_deref() == Some("No")
+    });
+    let before = count(&p.b, "t.k");
+    for i in 0..BEHIND {
+        p.a.sql(&format!(
+            "INSERT INTO t.k (v) VALUES ({})",
+            quote(&format!("while b's SQL thread was stopped #{i}"))
+        ));
+    }
+    let written = p.a.var("gtid_binlog_pos").expect("gtid_binlog_pos on a");
+    p.b.wait_for(&format!("Gtid_IO_Pos = {written}"), |s| {
+        s.slave_field("Gtid_IO_Pos").as_deref() == Some(written.as_str())
+    });
+    assert_eq!(
+        count(&p.b, "t.k"),
+        before,
+        "b applied transactions although its SQL thread is stopped\n{}",
+        p.describe()
+    );
+    written
+}
+
+impl Background<'_, '_> {
+    /// Polls until this (notify-master) process is inside `MASTER_GTID_WAIT('pos', ...)` on
+    /// its server, failing at once if it exits first.
+    #[track_caller]
+    fn wait_in_gtid_wait(&mut self, pos: &str) {
+        let q = format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE {}",
+            quote(&format!("SELECT MASTER_GTID_WAIT('{pos}'%"))
+        );
+        let server = self.node.server;
+        let start = Instant::now();
+        while server.sql(&q)[0][0].as_deref() == Some("0") {
+            self.expect_running(&format!("waiting for it to run MASTER_GTID_WAIT('{pos}')"));
+            if start.elapsed() > WAIT {
+                let list = server.sql(
+                    "SELECT ID, USER, COMMAND, STATE, INFO FROM information_schema.PROCESSLIST",
+                );
+                panic!(
+                    "{} never ran MASTER_GTID_WAIT('{pos}', ...) within {WAIT:?}\n\
+                     processlist: {list:?}\n{}",
+                    self.bin,
+                    self.node.describe()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn start_sql_thread(s: &Server) {
+    s.sql("START SLAVE '' SQL_THREAD");
+}
+
+// 1
+#[test]
+fn promotion_waits_for_the_relay_log_to_be_applied() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    b.run("notify-backup", &[])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    b.expect_read_only(true);
+    let received = sql_thread_behind(&p);
+    let total = count(&p.a, "t.k");
+
+    let mut master = b.spawn(
+        "notify-master",
+        &[
+            "--catchup-timeout",
+            "30s",
+            "INSTANCE",
+            "VI_1",
+            "MASTER",
+            "100",
+        ],
+    );
+    master.wait_role("promoting");
+    master.wait_in_gtid_wait(&received);
+    // While it waits the node is fenced, and the check passes it (writer rules, degraded).
+    b.expect_read_only(true);
+    let c = b.check();
+    c.expect_pass("promoting");
+    if !c.line().contains("promoting") {
+        c.fail("the check's line should say `promoting`");
+    }
+    master.expect_running("the SQL thread is stopped, so catch-up cannot have finished");
+    b.expect_read_only(true);
+
+    start_sql_thread(&p.b);
+    let done = master.wait();
+    done.expect(0, "OK writer");
+    b.expect_read_only(false);
+    b.expect_role("writer");
+    // Everything b had received was applied before it took writes: no polling here.
+    let applied = count(&p.b, "t.k");
+    if applied != total {
+        done.fail(&format!(
+            "b is writable with {applied} rows in t.k, but a wrote {total}: promotion did \
+             not apply everything that was received"
+        ));
+    }
+    b.check().expect(0, "OK writer");
+}
+
+// 2
+#[test]
+fn catchup_timeout_fail_then_promote() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    sql_thread_behind(&p);
+
+    // The helpers' syslog lines go to a datagram socket bound here.
+    let log_dir = tempfile::Builder::new()
+        .prefix("kam-it-syslog-")
+        .tempdir()
+        .expect("syslog dir");
+    let log_path = log_dir.path().join("log");
+    let log = UnixDatagram::bind(&log_path).expect("bind syslog socket");
+    let guard = Duration::from_secs(30);
+
+    // `fail`: stays fenced, records the failure, exit 3 and a syslog error.
+    let failed = b.run_guarded(
+        "notify-master",
+        &["--catchup-timeout", "2s", "--on-catchup-timeout", "fail"],
+        Some(&log_path),
+        guard,
+    );
+    failed.expect(3, "FAIL lag:").output_mentions(&["catch"]);
+    b.expect_read_only(true);
+    b.expect_role("promotion-failed");
+    expect_syslog_error(&failed, &drain(&log), "catch-up");
+    b.check().expect(5, "FAIL promotion-failed");
+
+    // `promote`: writes are taken anyway, with a syslog error.
+    let promoted = b.run_guarded(
+        "notify-master",
+        &["--catchup-timeout", "2s", "--on-catchup-timeout", "promote"],
+        Some(&log_path),
+        guard,
+    );
+    promoted.expect(0, "OK writer");
+    b.expect_read_only(false);
+    b.expect_role("writer");
+    expect_syslog_error(&promoted, &drain(&log), "catch-up");
+}
+
+/// `lines` (what `run` sent to syslog) hold a daemon.err line (`<27>`: facility 3 * 8 +
+/// severity 3) that mentions `what`, and every line carries the binary's ident.
+#[track_caller]
+fn expect_syslog_error(run: &Run, lines: &[String], what: &str) {
+    println!("syslog from {}: {lines:#?}", run.bin);
+    let loud = lines
+        .iter()
+        .any(|l| l.starts_with("<27>") && l.to_lowercase().contains(what));
+    if !loud {
+        run.fail(&format!(
+            "expected a syslog line with priority <27> (daemon.err) mentioning `{what}`; \
+             received: {lines:#?}"
+        ));
+    }
+    let ident = format!("{}[", run.bin);
+    if !lines.iter().all(|l| l.contains(&ident)) {
+        run.fail(&format!(
+            "every syslog line should carry the ident {}: {lines:#?}",
+            run.bin
+        ));
+    }
+}
+
+/// Every datagram queued on `sock` (the sender has exited, so all are there).
+fn drain(sock: &UnixDatagram) -> Vec<String> {
+    sock.set_nonblocking(true).expect("nonblocking");
+    let mut lines = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while let Ok(n) = sock.recv(&mut buf) {
+        lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    lines
+}
+
+// 3
+#[test]
+fn backup_fences_idempotently_and_records_standby_when_down() {
+    let mut p = Pair::dual_master();
+    p.a.sql(
+        "CREATE DATABASE appdb; CREATE TABLE appdb.t (id INT PRIMARY KEY); \
+         CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; \
+         GRANT INSERT, CREATE ON appdb.* TO 'app'@'127.0.0.1'",
+    );
+    p.wait_synced();
+    let grants = p.b.sql("SHOW GRANTS FOR 'app'@'127.0.0.1'");
+    assert!(
+        !format!("{grants:?}").contains("READ_ONLY ADMIN"),
+        "{grants:?}"
+    );
+    p.b.sql_as("app", "app-pw", "INSERT INTO appdb.t VALUES (1)")
+        .unwrap_or_else(|e| panic!("app can write before fencing: {e}\n{}", p.describe()));
+
+    let b = Node::new(&p.b);
+    b.expect_read_only(false);
+    for _ in 0..2 {
+        b.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "90"])
+            .expect(0, "OK standby: fenced: read_only=ON");
+        b.expect_read_only(true);
+        b.expect_role("standby");
+        for q in [
+            "INSERT INTO appdb.t VALUES (2)",
+            "CREATE TABLE appdb.t2 (id INT PRIMARY KEY)",
+        ] {
+            match p.b.sql_as("app", "app-pw", q) {
+                Err(e) if e.contains("1290") => {}
+                other => panic!(
+                    "`{q}` by a user without READ_ONLY ADMIN on a fenced node should fail \
+                     with 1290, got {other:?}\n{}",
+                    b.describe()
+                ),
+            }
+        }
+    }
+
+    // Server down: the role is still recorded, exit 1 within the guard.
+    p.b.kill();
+    let down = Node::new(&p.b);
+    down.run("notify-backup", &["INSTANCE", "VI_1", "FAULT", "90"])
+        .expect(1, "FAIL");
+    down.expect_role("standby");
+    // notify-master on a server that is down: exit 1, the promotion recorded as failed.
+    let down = Node::new(&p.b);
+    down.run("notify-master", &["INSTANCE", "VI_1", "MASTER", "100"])
+        .expect(1, "FAIL");
+    down.expect_role("promotion-failed");
+
+    // A hung server (SIGSTOP: TCP handshakes still complete) is down too, within the guard:
+    // keepalived kills notify_stop hooks after 1 s, so the role must be recorded first.
+    p.a.pause();
+    let hung = Node::new(&p.a);
+    hung.run("notify-backup", &["INSTANCE", "VI_1", "STOP", "100"])
+        .expect(1, "FAIL");
+    hung.expect_role("standby");
+    let hung = Node::new(&p.a);
+    hung.run("notify-master", &[]).expect(1, "FAIL");
+    hung.expect_role("promotion-failed");
+    p.a.resume();
+}
+
+// 4
+#[test]
+fn newer_backup_wins_over_a_promotion_still_catching_up() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let received = sql_thread_behind(&p);
+
+    let mut master = b.spawn(
+        "notify-master",
+        &[
+            "--catchup-timeout",
+            "30s",
+            "INSTANCE",
+            "VI_1",
+            "MASTER",
+            "100",
+        ],
+    );
+    master.wait_role("promoting");
+    master.wait_in_gtid_wait(&received);
+    b.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "100"])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    b.expect_role("standby");
+    b.expect_read_only(true);
+    let recorded = b.role_file();
+
+    // Now the promotion's wait can succeed: it must notice the newer transition.
+    start_sql_thread(&p.b);
+    let done = master.wait();
+    done.expect(0, "OK superseded");
+    b.expect_read_only(true);
+    if b.role_file() != recorded {
+        done.fail(&format!(
+            "the superseded promotion changed the role file (was {recorded:?})"
+        ));
+    }
+    let total = count(&p.a, "t.k");
+    p.b.wait_for("b applied everything", |s| count(s, "t.k") == total);
+    b.expect_read_only(true);
+    b.expect_role("standby");
+}
+
+/// Whether process `pid` has `path` open.
+fn has_open(pid: u32, path: &Path) -> bool {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| fs::read_link(e.path()).is_ok_and(|t| t == path))
+        })
+        .unwrap_or(false)
+}
+
+// 5
+#[test]
+fn lock_serialises_master_and_backup_and_the_newer_wins() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    let lock_path = b.state_dir().join("lock");
+    // Three rounds: the helpers may take the lock in either order; the end state may not
+    // depend on it.
+    for round in 0..3 {
+        if round > 0 {
+            p.b.sql("SET GLOBAL read_only=OFF");
+        }
+        let before = b.role_file();
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .expect("open the state dir lock");
+        // SAFETY: flock on an fd we own.
+        let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(rc, 0, "flock: {}", std::io::Error::last_os_error());
+
+        let mut master = b.spawn("notify-master", &["--timeout", "5s"]);
+        let mut backup = b.spawn("notify-backup", &["--timeout", "5s"]);
+        // Both are started (older master, newer backup) and wait at the lock.
+        let (mp, bp) = (master.child.id(), backup.child.id());
+        wait_until("both helpers have the lock file open", || {
+            master.expect_running("it must wait for the lock");
+            backup.expect_running("it must wait for the lock");
+            if has_open(mp, &lock_path) && has_open(bp, &lock_path) {
+                Ok(())
+            } else {
+                Err(b.describe())
+            }
+        });
+        if b.role_file() != before {
+            panic!(
+                "a helper recorded a transition while the lock was held (before: {before:?})\n{}",
+                b.describe()
+            );
+        }
+        drop(lock);
+
+        let m = master.wait();
+        let k = backup.wait();
+        k.expect(0, "OK standby");
+        if m.code != Some(0)
+            || !(m.line().starts_with("OK superseded") || m.line().starts_with("OK writer"))
+        {
+            m.fail("notify-master should exit 0 with `OK writer` or `OK superseded`");
+        }
+        println!("round {round}: notify-master said {:?}", m.line());
+        b.expect_role("standby");
+        b.expect_read_only(true);
+    }
+}
+
+// 6
+#[test]
+fn least_privileges_are_enough_for_both_helpers() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    create_failover_user(&p.a, "failover", "failover-pw");
+    create_monitor_user(&p.a, "monitor", "monitor-pw");
+    p.wait_synced();
+    let grants = p.b.sql("SHOW GRANTS FOR 'failover'@'127.0.0.1'");
+    let first = grants[0][0].clone().unwrap_or_default();
+    assert!(
+        first.starts_with("GRANT SLAVE MONITOR, READ_ONLY ADMIN ON *.*")
+            || first.starts_with("GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.*"),
+        "{grants:?}"
+    );
+    assert_eq!(grants.len(), 1, "{grants:?}");
+
+    let b = Node::as_user(&p.b, "failover", Some("failover-pw"));
+    b.run("notify-backup", &[])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    b.expect_read_only(true);
+    b.run("notify-master", &[]).expect(0, "OK writer");
+    b.expect_read_only(false);
+    b.expect_role("writer");
+
+    // The check's account (SLAVE MONITOR only) cannot fence: that must not pass as fenced,
+    // and a missing privilege is a configuration error (78), not "server down".
+    let weak = Node::as_user(&p.b, "monitor", Some("monitor-pw"));
+    let r = weak.run("notify-backup", &[]);
+    r.expect_code(78);
+    r.output_mentions(&["READ_ONLY ADMIN"]);
+    weak.expect_read_only(false);
+}
+
+// 7
+#[test]
+fn wrong_state_and_dry_run_change_nothing() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+
+    b.run("notify-master", &["INSTANCE", "VI_1", "BACKUP", "100"])
+        .expect_code(64);
+    b.run("notify-backup", &["INSTANCE", "VI_1", "MASTER", "100"])
+        .expect_code(64);
+    b.expect_read_only(false);
+    if b.role_file().is_some() {
+        panic!("a usage error wrote a role file\n{}", b.describe());
+    }
+
+    // --dry-run: notify-backup leaves a writable node writable.
+    b.run(
+        "notify-backup",
+        &["--dry-run", "INSTANCE", "VI_1", "BACKUP", "100"],
+    )
+    .expect(0, "DRY-RUN");
+    b.expect_read_only(false);
+    // ... and notify-master leaves a fenced node fenced (also one that is behind).
+    p.b.sql("SET GLOBAL read_only=ON");
+    b.run(
+        "notify-master",
+        &["--dry-run", "INSTANCE", "VI_1", "MASTER", "100"],
+    )
+    .expect(0, "DRY-RUN");
+    b.expect_read_only(true);
+    sql_thread_behind(&p);
+    b.run_guarded(
+        "notify-master",
+        &[
+            "--dry-run",
+            "--catchup-timeout",
+            "1s",
+            "--on-catchup-timeout",
+            "promote",
+        ],
+        None,
+        GUARD,
+    )
+    .expect_code(0);
+    b.expect_read_only(true);
+    if b.role_file().is_some() {
+        panic!("--dry-run wrote a role file\n{}", b.describe());
+    }
+}
+
+// 8
+#[test]
+fn role_file_round_trip_with_check_mysql() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    b.check().expect(0, "OK standby");
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    b.check().expect(0, "OK standby");
+
+    // promoting, fenced: passes.
+    let received = sql_thread_behind(&p);
+    let mut master = b.spawn("notify-master", &["--catchup-timeout", "30s"]);
+    master.wait_role("promoting");
+    master.wait_in_gtid_wait(&received);
+    b.check().expect_pass("promoting");
+    master.expect_running("the SQL thread is stopped");
+    start_sql_thread(&p.b);
+    master.wait().expect(0, "OK writer");
+
+    // writer: writer rules, so read_only=ON fails it.
+    b.check().expect(0, "OK writer");
+    p.b.sql("SET GLOBAL read_only=ON");
+    b.check().expect(5, "FAIL writer read-only");
+    p.b.sql("SET GLOBAL read_only=OFF");
+
+    // promotion-failed: fails.
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    sql_thread_behind(&p);
+    b.run_guarded(
+        "notify-master",
+        &["--catchup-timeout", "1s"],
+        None,
+        Duration::from_secs(30),
+    )
+    .expect(3, "FAIL lag:");
+    b.expect_role("promotion-failed");
+    b.check().expect(5, "FAIL promotion-failed");
+
+    // and back to standby.
+    start_sql_thread(&p.b);
+    p.wait_synced();
+    b.run("notify-backup", &["INSTANCE", "VI_1", "STOP", "0"])
+        .expect(0, "OK standby");
+    b.check().expect(0, "OK standby");
+}
+
+// 9: a role file left by a previous boot. The stamps are process start times in clock ticks
+// since boot, so a record written after a long uptime carries a larger stamp than any event
+// of the next boot. /run is emptied at boot, but the state dir is configurable (`state-dir`
+// in the option file) and may be on persistent storage. A transition recorded before the
+// reboot is older than every event after it: fencing must still happen.
+#[test]
+fn role_file_from_a_previous_boot_does_not_block_fencing() {
+    let p = Pair::dual_master();
+    with_table(&p);
+    let b = Node::new(&p.b);
+    // Written by notify-master after 400 days of uptime: 400 d * 86400 s * 100 ticks/s,
+    // shifted past the 22 PID bits, plus a PID.
+    let ticks: u64 = 400 * 86_400 * 100;
+    let seq = (ticks << 22) | 4242;
+    fs::write(
+        b.state_dir().join("role"),
+        format!("role=writer\nseq={seq}\n"),
+    )
+    .expect("write role file");
+    // After the reboot the server came up writable (read_only is not persisted).
+    b.expect_read_only(false);
+    b.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "100"])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    b.expect_read_only(true);
+    b.expect_role("standby");
+}
