@@ -114,6 +114,34 @@ impl OptionValues {
         }
     }
 
+    /// The command line's value if given, else the option file's `key`, else `default`.
+    fn pick<T>(
+        &self,
+        flag: Option<T>,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        match flag {
+            Some(v) => Ok(v),
+            None => Ok(self.parsed(key, parse)?.unwrap_or(default)),
+        }
+    }
+
+    /// `--timeout` / `timeout`, with the binary's default.
+    fn timeout(&self, common: &CommonArgs, default: Duration) -> Result<Duration, ConfigError> {
+        self.pick(common.timeout, "timeout", parse_duration, default)
+    }
+
+    /// `--state-dir` / `state-dir`.
+    fn state_dir(&self, common: &CommonArgs) -> PathBuf {
+        common
+            .state_dir
+            .clone()
+            .or_else(|| self.text("state-dir").map(PathBuf::from))
+            .unwrap_or_else(|| DEFAULT_STATE_DIR.into())
+    }
+
     /// A boolean option: a bare key, `1/0`, `ON/OFF`, `true/false`; `skip-KEY` is false.
     fn flag(&self, key: &str) -> Result<bool, ConfigError> {
         let skip = format!("skip-{key}");
@@ -198,10 +226,7 @@ pub fn connection_spec(
     mysql_pwd: Option<String>,
 ) -> Result<ConnectionSpec, ConfigError> {
     let host = args.host.clone().or_else(|| opts.text("host"));
-    let port = match args.port {
-        Some(p) => p,
-        None => opts.parsed("port", parse_port)?.unwrap_or(DEFAULT_PORT),
-    };
+    let port = opts.pick(args.port, "port", parse_port, DEFAULT_PORT)?;
     let socket = args
         .socket
         .clone()
@@ -298,9 +323,15 @@ const CHECK_KEYS: &[&str] = &[
     "allow-read-only",
 ];
 
-fn parse_role(v: &str) -> Result<RoleArg, String> {
-    <RoleArg as clap::ValueEnum>::from_str(v.trim(), true)
-        .map_err(|_| format!("'{v}' is not auto, writer or standby"))
+/// One of a clap value enum's names, as on the command line.
+fn parse_choice<T: clap::ValueEnum>(v: &str) -> Result<T, String> {
+    T::from_str(v.trim(), true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|x| x.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("'{v}' is not one of {}", names.join(", "))
+    })
 }
 
 /// Resolve `check-mysql`'s settings.
@@ -339,29 +370,11 @@ pub fn check_settings(
     Ok(CheckSettings {
         connection,
         peer,
-        role: match args.role {
-            Some(r) => r,
-            None => opts.parsed("role", parse_role)?.unwrap_or_default(),
-        },
+        role: opts.pick(args.role, "role", parse_choice, RoleArg::default())?,
         vip,
-        max_lag: match args.max_lag {
-            Some(d) => d,
-            None => opts
-                .parsed("max-lag", parse_duration)?
-                .unwrap_or(DEFAULT_MAX_LAG),
-        },
-        timeout: match args.common.timeout {
-            Some(d) => d,
-            None => opts
-                .parsed("timeout", parse_duration)?
-                .unwrap_or(DEFAULT_TIMEOUT),
-        },
-        state_dir: args
-            .common
-            .state_dir
-            .clone()
-            .or_else(|| opts.text("state-dir").map(PathBuf::from))
-            .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+        max_lag: opts.pick(args.max_lag, "max-lag", parse_duration, DEFAULT_MAX_LAG)?,
+        timeout: opts.timeout(&args.common, DEFAULT_TIMEOUT)?,
+        state_dir: opts.state_dir(&args.common),
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
     })
@@ -389,11 +402,6 @@ const NOTIFY_MASTER_KEYS: &[&str] = &[
     "keep-read-only",
 ];
 
-fn parse_on_timeout(v: &str) -> Result<OnCatchupTimeout, String> {
-    <OnCatchupTimeout as clap::ValueEnum>::from_str(v.trim(), true)
-        .map_err(|_| format!("'{v}' is not promote or fail"))
-}
-
 /// Resolve a notify helper's settings (`master` is given for notify-master).
 pub fn notify_settings(
     binary: &str,
@@ -411,31 +419,22 @@ pub fn notify_settings(
             NOTIFY_KEYS
         },
     )?;
-    let catchup_timeout = match master.and_then(|m| m.catchup_timeout) {
-        Some(d) => d,
-        None => opts
-            .parsed("catchup-timeout", parse_duration)?
-            .unwrap_or(DEFAULT_CATCHUP_TIMEOUT),
-    };
-    let on_catchup_timeout = match master.and_then(|m| m.on_catchup_timeout) {
-        Some(a) => a,
-        None => opts
-            .parsed("on-catchup-timeout", parse_on_timeout)?
-            .unwrap_or_default(),
-    };
+    let catchup_timeout = opts.pick(
+        master.and_then(|m| m.catchup_timeout),
+        "catchup-timeout",
+        parse_duration,
+        DEFAULT_CATCHUP_TIMEOUT,
+    )?;
+    let on_catchup_timeout = opts.pick(
+        master.and_then(|m| m.on_catchup_timeout),
+        "on-catchup-timeout",
+        parse_choice,
+        OnCatchupTimeout::default(),
+    )?;
     Ok(NotifySettings {
         connection: connection_spec(connection, &opts, mysql_pwd)?,
-        timeout: match common.timeout {
-            Some(d) => d,
-            None => opts
-                .parsed("timeout", parse_duration)?
-                .unwrap_or(DEFAULT_TIMEOUT),
-        },
-        state_dir: common
-            .state_dir
-            .clone()
-            .or_else(|| opts.text("state-dir").map(PathBuf::from))
-            .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+        timeout: opts.timeout(common, DEFAULT_TIMEOUT)?,
+        state_dir: opts.state_dir(common),
         catchup_timeout,
         on_catchup_timeout,
         keep_read_only: master.is_some_and(|m| m.keep_read_only)
