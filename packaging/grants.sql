@@ -1,0 +1,49 @@
+-- Least privileges of the keepalived-mysql helpers and of replication, MariaDB 10.11.
+--
+-- Run it ONCE, on one node, as an administrator, while replication runs in both directions:
+-- these statements are written to the binary log and replicate to the other node. (Run on both
+-- nodes, each CREATE USER would replicate to a node that already has that user, and the SQL
+-- thread would stop with error 1396.) Replace every CHANGE-ME password, and the 192.0.2.x documentation addresses
+-- with the nodes' own. The same passwords go into /etc/keepalived/mysql-helpers.cnf.
+--   mariadb < /usr/share/doc/keepalived-mysql/examples/grants.sql
+--
+-- Applications must get neither READ_ONLY ADMIN nor SUPER: both ignore read_only, the fence
+-- that notify-backup puts on the standby.
+
+-- check-mysql: SHOW ALL SLAVES STATUS needs SLAVE MONITOR (MariaDB 10.5.2+; before, REPLICATION
+-- CLIENT). Reading @@read_only and the @@gtid_* variables needs nothing.
+CREATE USER 'keepalived_check'@'localhost' IDENTIFIED BY 'CHANGE-ME-check';
+GRANT SLAVE MONITOR ON *.* TO 'keepalived_check'@'localhost';
+-- With --peer, the check logs in on the other node over TCP (to read @@gtid_binlog_state, which
+-- needs no privilege): one account per node address, with no privilege at all.
+CREATE USER 'keepalived_check'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-check';
+CREATE USER 'keepalived_check'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-check';
+-- MySQL 8.0: GRANT REPLICATION CLIENT ON *.* TO 'keepalived_check'@'localhost';
+--            (SHOW REPLICA STATUS; MySQL has no SLAVE MONITOR)
+
+-- notify-master and notify-backup: SET GLOBAL read_only needs READ_ONLY ADMIN (MariaDB 10.11:
+-- SUPER no longer implies it); SHOW ALL SLAVES STATUS needs SLAVE MONITOR; MASTER_GTID_WAIT
+-- needs nothing more.
+CREATE USER 'keepalived_failover'@'localhost' IDENTIFIED BY 'CHANGE-ME-failover';
+GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO 'keepalived_failover'@'localhost';
+-- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'keepalived_failover'@'localhost';
+--            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN;
+--             WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
+
+-- Replication: each node's IO thread logs in on the other one. REPLICATION SLAVE only (it reads
+-- the binary log; it cannot read or change data).
+CREATE USER 'repl'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-repl';
+CREATE USER 'repl'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-repl';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'192.0.2.11';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'192.0.2.12';
+-- MySQL 8.0: the same (GRANT REPLICATION SLAVE ON *.* ...; 8.0.26+ also calls it REPLICATION
+--            REPLICA). Its caching_sha2_password accounts need TLS or GET_MASTER_PUBLIC_KEY=1
+--            on the replica.
+
+-- Then, on each node, point replication at the other one (node A shown; on node B use
+-- master_host='192.0.2.11'). master_use_gtid=slave_pos: the server finds the position from
+-- the GTIDs it has applied, so no binlog file or position is ever copied by hand.
+--   CHANGE MASTER TO master_host='192.0.2.12', master_user='repl',
+--                    master_password='CHANGE-ME-repl', master_use_gtid=slave_pos,
+--                    master_connect_retry=5;
+--   START SLAVE;
