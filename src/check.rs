@@ -28,7 +28,13 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let msg = format!("FAIL config: {e}");
             println!("{msg}");
-            report::syslog(BINARY, &syslog, report::Severity::Err, &msg);
+            // The state dir may itself come from the bad file: use the flag's or the default.
+            let state_dir = args
+                .common
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| crate::role::DEFAULT_STATE_DIR.into());
+            report::log_config_error_on_change(BINARY, &syslog, &state_dir, &msg);
             Exit::Config.into()
         }
     }

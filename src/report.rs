@@ -233,34 +233,67 @@ pub fn verdict_key(verdict: &Verdict) -> String {
     key
 }
 
+/// Remember `key` as the last thing `binary` reported in `state_dir`; returns the previous
+/// key, and whether the new one could be stored. With syslog off, nothing is remembered: a
+/// quiet run (a person debugging) must not use up the change that keepalived's next run logs.
+fn remember(
+    binary: &str,
+    target: &SyslogTarget,
+    state_dir: &Path,
+    key: &str,
+) -> Option<(Option<String>, bool)> {
+    if !target.enabled {
+        return None;
+    }
+    let path = state_dir.join(format!("{binary}.last"));
+    let previous = std::fs::read_to_string(&path).ok();
+    if previous.as_deref() == Some(key) {
+        return None;
+    }
+    let stored = std::fs::create_dir_all(state_dir)
+        .and_then(|_| {
+            let tmp = state_dir.join(format!(".{binary}.last.{}", std::process::id()));
+            std::fs::write(&tmp, key)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .is_ok();
+    Some((previous, stored))
+}
+
 /// Log the verdict if it differs from the last one remembered in `state_dir` (SPEC: a
 /// verdict that repeats every second is logged on change). When the state dir cannot be
 /// used, problems are logged every run rather than lost.
 pub fn log_on_change(binary: &str, target: &SyslogTarget, state_dir: &Path, verdict: &Verdict) {
     let key = verdict_key(verdict);
-    let path = state_dir.join(format!("{binary}.last"));
-    let previous = std::fs::read_to_string(&path).ok();
-    if previous.as_deref() == Some(key.as_str()) {
+    let Some((previous, stored)) = remember(binary, target, state_dir, &key) else {
         return;
-    }
-    let remembered = std::fs::create_dir_all(state_dir)
-        .and_then(|_| {
-            let tmp = state_dir.join(format!(".{binary}.last.{}", std::process::id()));
-            std::fs::write(&tmp, &key)?;
-            std::fs::rename(&tmp, &path)
-        })
-        .is_ok();
+    };
     let text = line(verdict);
     let worst = verdict.findings.iter().map(|f| f.level).max();
+    let was_ok = previous.as_deref().is_some_and(|p| p.starts_with("OK "));
     match worst {
         Some(Level::Fail | Level::Alert) => syslog(binary, target, Severity::Err, &text),
         Some(Level::Warn) => syslog(binary, target, Severity::Warning, &text),
-        _ if previous.is_some() && remembered => syslog(
+        // Back to OK after a problem; OK after OK (a role change) is not news.
+        _ if previous.is_some() && stored && !was_ok => syslog(
             binary,
             target,
             Severity::Info,
             &format!("recovered: {text}"),
         ),
         _ => {}
+    }
+}
+
+/// Log a configuration error once per change, like a verdict (keepalived would otherwise
+/// log the same error every second).
+pub fn log_config_error_on_change(
+    binary: &str,
+    target: &SyslogTarget,
+    state_dir: &Path,
+    message: &str,
+) {
+    if remember(binary, target, state_dir, &format!("FAIL config {message}")).is_some() {
+        syslog(binary, target, Severity::Err, message);
     }
 }

@@ -230,3 +230,57 @@ fn syslog_gets_the_verdict_once_per_change() {
     let n = sock.recv(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("FAIL writer down"));
 }
+
+#[test]
+fn quiet_runs_do_not_use_up_a_change_and_config_errors_log_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("log.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let state = dir.path().join("state");
+    let f = option_file(
+        dir.path(),
+        &format!("[client]\nhost=127.0.0.1\nport={}\n", closed_port()),
+        0o600,
+    );
+    let base = |c: &mut Command| {
+        c.args(["--defaults-file", f.to_str().unwrap()])
+            .args(["--state-dir", state.to_str().unwrap()]);
+    };
+    // A person runs the check with --no-syslog: keepalived's next run must still log.
+    let mut quiet = check();
+    base(&mut quiet);
+    quiet.arg("--no-syslog").assert().code(1);
+    let mut loud = check();
+    base(&mut loud);
+    loud.args(["--syslog-socket", sock_path.to_str().unwrap()])
+        .assert()
+        .code(1);
+    let mut buf = [0u8; 4096];
+    let n = sock
+        .recv(&mut buf)
+        .expect("the first logged run was logged");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("FAIL standby down"));
+
+    // The same configuration error twice: logged once.
+    let bad = dir.path().join("bad.cnf");
+    std::fs::write(&bad, "[check-mysql]\nmax-lag=bogus\n").unwrap();
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for _ in 0..2 {
+        check()
+            .args(["--defaults-file", bad.to_str().unwrap()])
+            .args(["--state-dir", state.to_str().unwrap()])
+            .args(["--syslog-socket", sock_path.to_str().unwrap()])
+            .assert()
+            .code(78);
+    }
+    let n = sock
+        .recv(&mut buf)
+        .expect("the configuration error was logged");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("max-lag"));
+    sock.set_nonblocking(true).unwrap();
+    assert!(
+        sock.recv(&mut buf).is_err(),
+        "the same error was logged twice"
+    );
+}
