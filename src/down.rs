@@ -137,7 +137,12 @@ fn method(pid: i32) -> Method {
 }
 
 /// Stop keepalived as described in the module docs.
-pub fn stop(pidfile: &Path, dry_run: bool, deadline: &Deadline) -> Result<Stopped, DownError> {
+pub fn stop(
+    pidfile: &Path,
+    dry_run: bool,
+    deadline: &Deadline,
+    announce: impl Fn(&str),
+) -> Result<Stopped, DownError> {
     let Some(pid) = read_pid(pidfile)? else {
         return Ok(Stopped::NotRunning(format!(
             "keepalived is not running (no pid file {})",
@@ -174,12 +179,34 @@ pub fn stop(pidfile: &Path, dry_run: bool, deadline: &Deadline) -> Result<Stoppe
         }
     }
     let how = method(pid);
+    // Signal 0 checks permission without signalling: a dry run must not promise what the
+    // real run cannot do (keepalived's script_user cannot stop root's keepalived).
+    let permitted = match how {
+        // SAFETY: geteuid cannot fail.
+        Method::Systemd => (unsafe { libc::geteuid() }) == 0,
+        Method::Signal => pidfd_signal(&fd, 0).is_ok(),
+    };
+    if !permitted {
+        return Err(DownError::NotStopped(format!(
+            "not permitted to stop keepalived PID {pid}: run notify-down as root \
+             (keepalived.conf: notify_... \"/usr/libexec/keepalived-mysql/notify-down\" root)"
+        )));
+    }
     if dry_run {
         return Ok(Stopped::DryRun(match how {
             Method::Systemd => format!("would run systemctl stop {UNIT} (keepalived PID {pid})"),
             Method::Signal => format!("would send SIGTERM to keepalived PID {pid}"),
         }));
     }
+    // keepalived kills its running scripts as it stops: say it now, the result may never
+    // be logged.
+    announce(&format!(
+        "stopping keepalived PID {pid} ({}) so that the peer takes the VIP",
+        match how {
+            Method::Systemd => "systemctl stop",
+            Method::Signal => "SIGTERM",
+        }
+    ));
     match how {
         Method::Systemd => {
             let systemctl = SYSTEMCTL
@@ -238,7 +265,8 @@ pub fn main() -> ExitCode {
     let origin = KeepalivedEvent::describe(&event);
     let deadline = Deadline::new(args.common.timeout.unwrap_or(DEFAULT_TIMEOUT));
     let pidfile: PathBuf = args.pidfile.clone();
-    let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline) {
+    let announce = |m: &str| report::syslog(BINARY, &syslog, Severity::Warning, m);
+    let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline, announce) {
         Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::DryRun(m)) => (format!("DRY-RUN: {m}"), Severity::Info, Exit::Ok),
@@ -265,7 +293,12 @@ mod tests {
             .unwrap();
         let pidfile = dir.path().join("k.pid");
         std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
-        let r = stop(&pidfile, false, &Deadline::new(Duration::from_millis(200)));
+        let r = stop(
+            &pidfile,
+            false,
+            &Deadline::new(Duration::from_millis(200)),
+            |_| {},
+        );
         assert!(
             matches!(r, Err(DownError::Refused(ref m)) if m.contains("'sleep'")),
             "{r:?}"
@@ -282,7 +315,7 @@ mod tests {
         let d = Deadline::new(Duration::from_millis(200));
         let pidfile = dir.path().join("k.pid");
         assert!(matches!(
-            stop(&pidfile, false, &d),
+            stop(&pidfile, false, &d, |_| {}),
             Ok(Stopped::NotRunning(_))
         ));
         // A PID that exited and was reaped.
@@ -291,13 +324,16 @@ mod tests {
         child.wait().unwrap();
         std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
         assert!(matches!(
-            stop(&pidfile, false, &d),
+            stop(&pidfile, false, &d, |_| {}),
             Ok(Stopped::NotRunning(_))
         ));
         for garbage in ["", "abc", "1", "-5"] {
             std::fs::write(&pidfile, garbage).unwrap();
             assert!(
-                matches!(stop(&pidfile, false, &d), Err(DownError::Refused(_))),
+                matches!(
+                    stop(&pidfile, false, &d, |_| {}),
+                    Err(DownError::Refused(_))
+                ),
                 "{garbage}"
             );
         }

@@ -154,11 +154,16 @@ impl Context<'_> {
         self.log(Severity::Info, msg);
     }
 
-    fn lock(&self) -> Result<state::StateLock, NotifyError> {
+    /// The state dir's lock; none in a dry run, which must not create the dir or the file.
+    fn lock(&self) -> Result<Option<state::StateLock>, NotifyError> {
+        if self.dry_run {
+            return Ok(None);
+        }
         state::lock(
             &self.settings.state_dir,
             &Deadline::new(self.settings.timeout),
         )
+        .map(Some)
         .map_err(NotifyError::Down)
     }
 

@@ -7,6 +7,7 @@
 //! increasing; a transition older than the one recorded is stale and ignored.
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,10 +59,12 @@ pub fn ensure_dir(dir: &Path) -> Result<(), String> {
 pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, String> {
     ensure_dir(dir)?;
     let path: PathBuf = dir.join(LOCK_FILE);
+    // Read-only is enough for flock, so a lock file that root created (a helper run by
+    // hand) still works for keepalived's script_user.
     let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+        .read(true)
+        .custom_flags(libc::O_CREAT)
+        .mode(0o644)
         .open(&path)
         .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
     loop {
@@ -104,6 +107,18 @@ mod tests {
             .unwrap();
         let ticks = start_ticks(&String::from_utf8_lossy(&child.stdout)).unwrap();
         assert!(ticks >= mine >> PID_BITS);
+    }
+
+    #[test]
+    fn a_read_only_lock_file_still_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        std::fs::write(&path, "").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let first = lock(dir.path(), &Deadline::new(Duration::from_secs(1))).unwrap();
+        assert!(lock(dir.path(), &Deadline::new(Duration::from_millis(30))).is_err());
+        drop(first);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! a skip. Needs root (network namespaces).
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -484,6 +485,32 @@ fn dry_run_leaves_keepalived_running() {
     if !k.ns.has_vip() || k.log().contains("Stopping") {
         r.fail("keepalived is stopping after a dry run", &k.describe());
     }
+    // An unprivileged user (keepalived's script_user) cannot stop root's keepalived: neither
+    // the dry run nor the real run may claim otherwise, and keepalived keeps running.
+    let public = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let public_pidfile = public.path().join("keepalived.pid");
+    std::fs::write(&public_pidfile, format!("{pid}\n")).unwrap();
+    std::fs::set_permissions(&public_pidfile, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for extra in [&["--dry-run"][..], &[][..]] {
+        // std's Command (assert_cmd's has no uid); notify-down's own --timeout bounds it.
+        let out = Command::new(bin_path("notify-down"))
+            .env_clear()
+            .uid(65534)
+            .gid(65534)
+            .args(["--no-syslog", "--timeout", "2s", "--pidfile"])
+            .arg(&public_pidfile)
+            .args(extra)
+            .output()
+            .expect("run notify-down as nobody");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "as nobody {extra:?}: {stdout}");
+        assert!(stdout.contains("run notify-down as root"), "{stdout}");
+        if let Some(status) = k.child.try_wait() {
+            panic!("keepalived exited ({status}) after an unprivileged notify-down");
+        }
+    }
+
     // The pid file still names it, and a real run still stops it.
     assert_eq!(k.pid_from_file(), pid);
     down(&["--pidfile", &pidfile]).expect(
