@@ -250,6 +250,19 @@ pub struct NotifyMasterArgs {
 pub struct NotifyBackupArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// When the server cannot be fenced now (down or hung), keep trying in the background
+    /// for this long, until fenced or until a newer transition is recorded [default: 10m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_for: Option<Duration>,
+    /// Do not retry in the background
+    #[arg(long, conflicts_with = "retry_for")]
+    pub no_retry: bool,
+    /// Internal: this process is the background retry of transition SEQ
+    #[arg(long, value_name = "SEQ", hide = true)]
+    pub retry_seq: Option<u64>,
+    /// Internal: the background retry gives up at this Unix time
+    #[arg(long, value_name = "UNIX-TIME", hide = true, requires = "retry_seq")]
+    pub retry_until: Option<u64>,
     /// Say what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,

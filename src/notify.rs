@@ -339,6 +339,9 @@ fn parse_event(binary: &str, args: &[String], accepted: &[&str]) -> Option<Keepa
 
 // ---------------------------------------------------------------- notify-backup
 
+/// How long notify-backup keeps trying to fence a server it cannot reach.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+
 /// Entry point of `notify-backup`.
 pub fn backup_main() -> ExitCode {
     let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
@@ -358,11 +361,42 @@ pub fn backup_main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return finish(BACKUP, &syslog, &event, Err(e.into())),
     };
+    if let (Some(seq), Some(until)) = (args.retry_seq, args.retry_until) {
+        return retry_fence(&settings, &syslog, seq, until);
+    }
     let seq = state::event_seq();
-    let (dry_run, verbose) = (args.dry_run, args.common.verbose);
+    let result = fence_once(&settings, &syslog, seq, args.dry_run, args.common.verbose);
+    let result = match result {
+        // A hung or stopped server must still be fenced when it comes back: nothing else
+        // would do it (keepalived runs notify-backup once per transition).
+        Err(NotifyError::Down(msg)) if !args.dry_run && !args.no_retry => {
+            let retry_for = args.retry_for.unwrap_or(DEFAULT_RETRY_FOR);
+            let until = role::unix_now() + retry_for.as_secs();
+            let retry = match spawn_retry(seq, until) {
+                Ok(pid) => format!(
+                    "retrying in the background (PID {pid}) for up to {}",
+                    humantime::format_duration(retry_for)
+                ),
+                Err(e) => format!("cannot retry in the background: {e}"),
+            };
+            Err(NotifyError::Down(format!("{msg}; {retry}")))
+        }
+        other => other,
+    };
+    finish(BACKUP, &syslog, &event, result)
+}
+
+/// One bounded attempt to record standby and fence.
+fn fence_once(
+    settings: &NotifySettings,
+    syslog: &SyslogTarget,
+    seq: u64,
+    dry_run: bool,
+    verbose: bool,
+) -> Result<Outcome, NotifyError> {
     let worker_settings = settings.clone();
     let worker_syslog = syslog.clone();
-    let result = bounded(settings.timeout, move || {
+    bounded(settings.timeout, move || {
         let ctx = Context {
             binary: BACKUP,
             syslog: &worker_syslog,
@@ -379,8 +413,74 @@ pub fn backup_main() -> ExitCode {
             settings.connection.target(),
             humantime::format_duration(settings.timeout)
         )))
-    });
-    finish(BACKUP, &syslog, &event, result)
+    })
+}
+
+/// Start this binary again, detached (own session, no stdio), as the retry of transition
+/// `seq`. keepalived does not wait for notify scripts, and this process must exit within
+/// its deadline, so the retry cannot be this process.
+fn spawn_retry(seq: u64, until: u64) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    // The real path (from /proc/self/exe), so that ps and /proc/PID/comm name the binary.
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args([
+        "--retry-seq",
+        &seq.to_string(),
+        "--retry-until",
+        &until.to_string(),
+    ])
+    .args(std::env::args_os().skip(1))
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn().map(|c| c.id())
+}
+
+/// The background retry: once a second, until fenced, superseded by a newer transition, or
+/// `until` passes. Each attempt is bounded like the first one.
+fn retry_fence(settings: &NotifySettings, syslog: &SyslogTarget, seq: u64, until: u64) -> ExitCode {
+    loop {
+        if role::unix_now() >= until {
+            report::syslog(
+                BACKUP,
+                syslog,
+                Severity::Err,
+                &format!(
+                    "FAIL down: gave up fencing {}: the server never answered; it may take \
+                     writes by its own address until someone runs notify-backup",
+                    settings.connection.target()
+                ),
+            );
+            return Exit::Down.into();
+        }
+        thread::sleep(Duration::from_secs(1));
+        match fence_once(settings, syslog, seq, false, false) {
+            Err(NotifyError::Down(_)) => continue,
+            Ok(outcome) => {
+                let line = match &outcome {
+                    Outcome::Fenced(m) => format!("OK standby: {m} (background retry)"),
+                    other => other.line(),
+                };
+                report::syslog(BACKUP, syslog, Severity::Warning, &line);
+                return Exit::Ok.into();
+            }
+            Err(e) => {
+                let exit = e.exit();
+                let msg = format!("FAIL {}: {e} (background retry)", exit.name());
+                report::syslog(BACKUP, syslog, Severity::Err, &msg);
+                return exit.into();
+            }
+        }
+    }
 }
 
 /// Record standby, then `read_only=ON`, all under the lock so that a promotion that is

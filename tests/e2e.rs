@@ -899,14 +899,12 @@ fn notify_down_moves_the_vip_and_fences_the_old_writer() {
     lab.down();
 }
 
-/// Known gap, reported (run with `--ignored`): the writer's replication stream to the standby
-/// is cut, it acknowledges writes the standby never receives, then it hangs. The VIP moves to
-/// B; notify-backup (notify_fault) cannot fence the hung server and is not retried. When A
-/// resumes, its history has diverged from B's, so its check fails and it stays in FAULT: no
-/// new transition, no new notify-backup, and A keeps `read_only=OFF` — a client that reaches
-/// it by its own address writes on both nodes.
+/// The writer's replication stream to the standby is cut, it acknowledges writes the standby
+/// never receives, then it hangs. The VIP moves to B; notify-backup (notify_fault) cannot fence
+/// the hung server. When A resumes, its history has diverged from B's, so its check fails and
+/// it stays in FAULT: no new transition, no new notify-backup. notify-backup's background
+/// retry must fence it, or a client that reaches A by its own address writes on both nodes.
 #[test]
-#[ignore = "known gap: a node whose fencing failed while it hung stays writable if it stays in FAULT"]
 fn hung_writer_that_stays_in_fault_is_fenced_when_it_resumes() {
     let _serial = serial();
     let lab = Lab::up("e2eunf", &[]);

@@ -618,8 +618,11 @@ fn backup_fences_idempotently_and_records_standby_when_down() {
     // Server down: the role is still recorded, exit 1 within the guard.
     p.b.kill();
     let down = Node::new(&p.b);
-    down.run("notify-backup", &["INSTANCE", "VI_1", "FAULT", "90"])
-        .expect(1, "FAIL");
+    down.run(
+        "notify-backup",
+        &["--no-retry", "INSTANCE", "VI_1", "FAULT", "90"],
+    )
+    .expect(1, "FAIL");
     down.expect_role("standby");
     // notify-master on a server that is down: exit 1, the promotion recorded as failed.
     let down = Node::new(&p.b);
@@ -629,15 +632,57 @@ fn backup_fences_idempotently_and_records_standby_when_down() {
 
     // A hung server (SIGSTOP: TCP handshakes still complete) is down too, within the guard:
     // keepalived kills notify_stop hooks after 1 s, so the role must be recorded first.
+    // When it resumes, the background retry fences it: nothing else would (keepalived runs
+    // notify-backup once per transition), and a writer that hung must not come back writable.
+    p.a.sql("SET GLOBAL read_only=OFF");
     p.a.pause();
     let hung = Node::new(&p.a);
-    hung.run("notify-backup", &["INSTANCE", "VI_1", "STOP", "100"])
-        .expect(1, "FAIL");
+    let r = hung.run("notify-backup", &["INSTANCE", "VI_1", "STOP", "100"]);
+    r.expect(1, "FAIL");
+    r.output_mentions(&["retrying in the background"]);
     hung.expect_role("standby");
+    p.a.resume();
+    p.a.wait_for("the background retry fences the resumed server", |s| {
+        s.var("read_only").as_deref() == Some("1")
+    });
+    wait_until("the background retry exits once it has fenced", || {
+        let left = retry_processes(&p.a);
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {left:?}"))
+        }
+    });
+
     let hung = Node::new(&p.a);
+    p.a.pause();
     hung.run("notify-master", &[]).expect(1, "FAIL");
     hung.expect_role("promotion-failed");
     p.a.resume();
+}
+
+/// PIDs of background fence retries aimed at `s` (their command line names its option file).
+fn retry_processes(s: &Server) -> Vec<u32> {
+    let port = format!("{}", s.port);
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let targets_s = std::fs::read_dir(s.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| cmdline.contains(&*f.path().to_string_lossy()));
+        if cmdline.contains("--retry-seq") && (targets_s || cmdline.contains(&port)) {
+            pids.push(pid);
+        }
+    }
+    pids
 }
 
 // 4
