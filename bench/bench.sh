@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Per-check cost, side by side in one run: check-mysql vs the seed's mysql_check.sh vs one
 # `mariadb -e 'select 1'`, against a real dual-master pair on loopback; then the check's cost
-# with 1, 4 and 16 replication connections. Writes bench/results/check-cost.md, which
-# BENCHMARKS.md includes.
+# with 1, 4 and 16 replication connections. Writes bench/results/check-cost.md, and then
+# BENCHMARKS.md (bench/report.sh) from it and bench/results/failover.md.
 #
 #   bench/bench.sh            (root; needs mariadb-server mariadb-client hyperfine time)
 set -euo pipefail
@@ -11,6 +11,11 @@ ROOT=$PWD
 RUNS=${RUNS:-300}
 OUT=bench/results
 mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+# Sampled before anything of ours runs (the results say how busy the machine was).
+LOAD_START=$(bench_load)
+OTHERS_START=$(bench_others_running)
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 missing: apt-get install $2" >&2; exit 1; }; }
 need hyperfine hyperfine
@@ -116,6 +121,7 @@ hyperfine --shell=none --warmup 20 --runs "$RUNS" --export-json "$WORK/cost.json
     -n "seed mysql_check.sh" "$CMD_SEED" \
     -n "mariadb -e 'select 1'" "$CMD_ONE" >/dev/null
 
+# shellcheck disable=SC2086 # a command line, split on purpose
 RSS_OURS=$(peak_rss_kib $CMD_OURS)
 RSS_SEED=$(peak_rss_kib /bin/bash "$ROOT/bench/mysql_check.sh")
 RSS_ONE=$(peak_rss_kib /usr/bin/mariadb --defaults-file="$CNF" -e 'select 1')
@@ -137,7 +143,11 @@ for n in 1 4 16; do
     scale_json+=("$WORK/scale$n.json")
 done
 
-python3 - "$WORK/cost.json" "$RSS_OURS" "$RSS_SEED" "$RSS_ONE" "$RUNS" "${scale_json[@]}" > "$OUT/check-cost.md" <<'PY'
+MACHINE=$(bench_machine_md "$LOAD_START" "$OTHERS_START")
+{
+# shellcheck disable=SC2016 # backquotes: markdown, not a command substitution
+printf 'Command: `RUNS=%s bash bench/bench.sh` (as root). %s\n\n' "$RUNS" "$MACHINE"
+python3 - "$WORK/cost.json" "$RSS_OURS" "$RSS_SEED" "$RSS_ONE" "$RUNS" "${scale_json[@]}" <<'PY'
 import json, sys
 cost = json.load(open(sys.argv[1]))["results"]
 rss = [int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])]
@@ -167,5 +177,8 @@ print("|---|---|---|")
 for r in scale:
     print(f"| {r['command'].split()[0]} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(cpu(r))} |")
 PY
+} > "$WORK/check-cost.md"
+mv "$WORK/check-cost.md" "$OUT/check-cost.md"
 echo "bench: wrote $OUT/check-cost.md"
 cat "$OUT/check-cost.md"
+bash bench/report.sh
