@@ -7,19 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::{Pair, Server, check_mysql, create_monitor_user, replication_running};
+use crate::harness::{Pair, Run, Server, create_monitor_user, our_bin, replication_running};
 
 /// Kills a run that has not exited by then; the test then fails (exit code `None`).
 const GUARD: Duration = Duration::from_secs(10);
-
-/// The outcome of one `check-mysql` run, with what is needed to explain a failed expectation.
-struct Run<'s> {
-    server: &'s Server,
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// Runs check-mysql against `s` as root (root@127.0.0.1 has no password), with `args`.
 fn check<'s>(s: &'s Server, args: &[&str]) -> Run<'s> {
@@ -41,122 +32,19 @@ fn check_with<'s>(s: &'s Server, defaults: &Path, env: &[(&str, &str)], args: &[
         "--no-syslog".into(),
     ];
     all.extend(args.iter().map(|a| a.to_string()));
-    let out = check_mysql()
-        .env_clear()
-        .envs(env.iter().copied())
-        .args(&all)
-        .timeout(GUARD)
-        .output()
-        .expect("run check-mysql");
-    let run = Run {
-        server: s,
-        args: all,
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    // Captured by the test runner; shown when the test fails (or with --nocapture).
-    println!(
-        "$ check-mysql {}\n  exit {:?}\n  stdout: {:?}\n  stderr: {:?}",
-        args.join(" "),
-        run.code,
-        run.stdout,
-        run.stderr
-    );
-    run
+    Run::of(
+        "check-mysql",
+        our_bin("check-mysql")
+            .env_clear()
+            .envs(env.iter().copied())
+            .timeout(GUARD),
+        all,
+        move || format!("server state: {}", s.describe()),
+    )
 }
 
+/// check-mysql's own expectation, beside the shared ones of [`Run`].
 impl Run<'_> {
-    /// Panics with the run's details and the server's state.
-    #[track_caller]
-    fn fail(&self, why: &str) -> ! {
-        panic!(
-            "{why}\ncheck-mysql {}\nexit code: {}\nstdout: {:?}\nstderr: {:?}\nserver state: {}",
-            self.args.join(" "),
-            self.code
-                .map_or("none (killed by the guard or a signal)".into(), |c| c
-                    .to_string()),
-            self.stdout,
-            self.stderr,
-            self.server.describe()
-        )
-    }
-
-    /// The single text line (stdout without its trailing newline).
-    fn line(&self) -> &str {
-        self.stdout.trim_end_matches('\n')
-    }
-
-    /// Exit code is `code` and stdout is exactly one line that starts with `prefix`
-    /// (e.g. `OK writer`, `FAIL standby replication`).
-    #[track_caller]
-    fn expect(&self, code: i32, prefix: &str) -> &Self {
-        if self.code != Some(code) {
-            self.fail(&format!(
-                "expected exit code {code} and a line `{prefix}...`"
-            ));
-        }
-        self.expect_line(prefix)
-    }
-
-    /// Exit code is `code`, whatever the output.
-    #[track_caller]
-    fn expect_code(&self, code: i32) -> &Self {
-        if self.code != Some(code) {
-            self.fail(&format!("expected exit code {code}"));
-        }
-        self
-    }
-
-    /// Stdout is exactly one line starting with `prefix`.
-    #[track_caller]
-    fn expect_line(&self, prefix: &str) -> &Self {
-        if self.line().lines().count() != 1 || !self.line().starts_with(prefix) {
-            self.fail(&format!(
-                "expected exactly one stdout line starting with `{prefix}`"
-            ));
-        }
-        self
-    }
-
-    /// Exit 0 with `OK <role>` or `WARN <role>` (where the contract does not say which).
-    #[track_caller]
-    fn expect_pass(&self, role: &str) -> &Self {
-        if self.code != Some(0) {
-            self.fail(&format!("expected exit code 0 (OK or WARN {role})"));
-        }
-        let ok = format!("OK {role}");
-        let warn = format!("WARN {role}");
-        if self.line().lines().count() != 1
-            || !(self.line().starts_with(&ok) || self.line().starts_with(&warn))
-        {
-            self.fail(&format!(
-                "expected one line starting with `{ok}` or `{warn}`"
-            ));
-        }
-        self
-    }
-
-    /// Stdout mentions every word (case-insensitive).
-    #[track_caller]
-    fn stdout_mentions(&self, words: &[&str]) -> &Self {
-        let out = self.stdout.to_lowercase();
-        if let Some(w) = words.iter().find(|w| !out.contains(&w.to_lowercase())) {
-            self.fail(&format!("stdout does not mention `{w}`"));
-        }
-        self
-    }
-
-    /// Stdout or stderr mentions every word (case-insensitive).
-    #[track_caller]
-    fn output_mentions(&self, words: &[&str]) -> &Self {
-        let out = format!("{}\n{}", self.stdout, self.stderr).to_lowercase();
-        if let Some(w) = words.iter().find(|w| !out.contains(&w.to_lowercase())) {
-            self.fail(&format!("neither stdout nor stderr mentions `{w}`"));
-        }
-        self
-    }
-
     /// Stdout is one JSON object with the documented fields and these values.
     #[track_caller]
     fn expect_json(&self, status: &str, exit_code: i32, reason: &str, role: &str) -> &Self {
@@ -594,7 +482,7 @@ fn role_auto_from_vip() {
 #[test]
 fn command_line_usage() {
     let run = |args: &[&str]| {
-        check_mysql()
+        our_bin("check-mysql")
             .env_clear()
             .args(args)
             .timeout(GUARD)

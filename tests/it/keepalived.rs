@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::harness::{KillOnDrop, Server, bin_path, notify_down, wait_until};
+use crate::harness::{KillOnDrop, Run, Server, bin_path, die_with_parent, our_bin, wait_until};
 
 const INSTALL_HINT: &str = "apt-get install keepalived iproute2";
 /// Kills a notify-down run that has not exited by then (a hang guard, not an assertion).
@@ -190,15 +190,7 @@ impl Keepalived {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn ip netns exec keepalived: {e}"));
@@ -272,66 +264,17 @@ impl Drop for Keepalived {
     }
 }
 
-/// The outcome of one notify-down run.
-struct Run {
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn fail(&self, why: &str, context: &str) -> ! {
-        panic!(
-            "{why}\nnotify-down {}\nexit code: {}\nstdout: {:?}\nstderr: {:?}\n{context}",
-            self.args.join(" "),
-            self.code
-                .map_or("none (killed by the guard or a signal)".into(), |c| c
-                    .to_string()),
-            self.stdout,
-            self.stderr
-        )
-    }
-
-    /// Exit code `code` and one stdout line starting with `prefix`.
-    #[track_caller]
-    fn expect(&self, code: i32, prefix: &str, context: &str) -> &Self {
-        let line = self.stdout.trim_end_matches('\n');
-        if self.code != Some(code) || line.lines().count() != 1 || !line.starts_with(prefix) {
-            self.fail(
-                &format!("expected exit code {code} and one line `{prefix}...`"),
-                context,
-            );
-        }
-        self
-    }
-}
-
-/// Runs notify-down with `--no-syslog`, an empty environment, and `args`.
-fn down(args: &[&str]) -> Run {
+/// Runs notify-down with `--no-syslog`, an empty environment, and `args`. Its failures are
+/// explained by what the caller gives [`Run::explained_by`].
+fn down(args: &[&str]) -> Run<'static> {
     let mut all = vec!["--no-syslog".to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
-    let out = notify_down()
-        .env_clear()
-        .args(&all)
-        .timeout(GUARD)
-        .output()
-        .expect("run notify-down");
-    let run = Run {
-        args: all,
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    println!(
-        "$ notify-down {}\n  exit {:?}\n  stdout: {:?}\n  stderr: {:?}",
-        run.args.join(" "),
-        run.code,
-        run.stdout,
-        run.stderr
-    );
-    run
+    Run::of(
+        "notify-down",
+        our_bin("notify-down").env_clear().timeout(GUARD),
+        all,
+        String::new,
+    )
 }
 
 fn path_arg(p: &Path) -> String {
@@ -352,18 +295,14 @@ fn notify_down_stops_keepalived_and_the_vip_goes() {
     assert!(k.ns.has_vip(), "VIP present before\n{}", k.describe());
 
     let pidfile = path_arg(&k.pidfile());
-    let r = down(&["--pidfile", &pidfile, "--timeout", "5s"]);
-    r.expect(
-        0,
-        &format!("OK keepalived PID {pid} stopped"),
-        &k.describe(),
-    );
+    let r = down(&["--pidfile", &pidfile, "--timeout", "5s"]).explained_by(k.describe());
+    r.expect(0, &format!("OK keepalived PID {pid} stopped"));
     // notify-down waits for keepalived to exit: it has exited by now (reaped here).
     if k.child.try_wait().is_none() {
-        r.fail(
-            "keepalived is still running after notify-down returned",
-            &k.describe(),
-        );
+        r.fail(&format!(
+            "keepalived is still running after notify-down returned\nnow: {}",
+            k.describe()
+        ));
     }
     wait_until("the VIP is gone from kv0", || {
         if k.ns.has_vip() {
@@ -422,23 +361,24 @@ fn pid_file_naming_another_program_is_refused() {
     fs::write(&pidfile, format!("{pid}\n")).expect("write pid file");
     let context = format!("pid file names /bin/sleep, PID {pid}");
 
-    let r = down(&["--pidfile", &path_arg(&pidfile)]);
-    r.expect(78, "FAIL", &context);
+    let r = down(&["--pidfile", &path_arg(&pidfile)]).explained_by(context.clone());
+    r.expect(78, "FAIL");
     if !r.stdout.contains("sleep") {
-        r.fail("the refusal should name the process it found", &context);
+        r.fail("the refusal should name the process it found");
     }
     if let Some(status) = sleep.try_wait() {
-        r.fail(&format!("/bin/sleep exited ({status})"), &context);
+        r.fail(&format!("/bin/sleep exited ({status})"));
     }
     let pending = pending_signals(pid);
     if pending & (1 << (libc::SIGTERM - 1)) != 0 {
-        r.fail(
-            &format!("/bin/sleep was sent SIGTERM (pending signals {pending:#x})"),
-            &context,
-        );
+        r.fail(&format!(
+            "/bin/sleep was sent SIGTERM (pending signals {pending:#x})"
+        ));
     }
     // The same with --dry-run: also refused.
-    down(&["--pidfile", &path_arg(&pidfile), "--dry-run"]).expect(78, "FAIL", &context);
+    down(&["--pidfile", &path_arg(&pidfile), "--dry-run"])
+        .explained_by(context)
+        .expect(78, "FAIL");
     assert!(sleep.try_wait().is_none() && pending_signals(pid) == 0);
 }
 
@@ -447,24 +387,22 @@ fn pid_file_naming_another_program_is_refused() {
 fn missing_or_stale_pid_file_means_not_running() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pidfile = dir.path().join("keepalived.pid");
-    down(&["--pidfile", &path_arg(&pidfile)]).expect(
-        0,
-        "OK keepalived is not running",
-        "no pid file",
-    );
+    down(&["--pidfile", &path_arg(&pidfile)])
+        .explained_by("no pid file".into())
+        .expect(0, "OK keepalived is not running");
 
     let mut gone = Command::new("/bin/true").spawn().expect("spawn /bin/true");
     let pid = gone.id();
     gone.wait().expect("reap /bin/true");
     fs::write(&pidfile, format!("{pid}\n")).expect("write pid file");
-    down(&["--pidfile", &path_arg(&pidfile)]).expect(
-        0,
-        "OK keepalived is not running",
-        &format!("pid file names reaped PID {pid}"),
-    );
+    down(&["--pidfile", &path_arg(&pidfile)])
+        .explained_by(format!("pid file names reaped PID {pid}"))
+        .expect(0, "OK keepalived is not running");
 
     fs::write(&pidfile, "not a pid\n").expect("write pid file");
-    down(&["--pidfile", &path_arg(&pidfile)]).expect(78, "FAIL", "pid file holds garbage");
+    down(&["--pidfile", &path_arg(&pidfile)])
+        .explained_by("pid file holds garbage".into())
+        .expect(78, "FAIL");
 }
 
 // d
@@ -473,17 +411,22 @@ fn dry_run_leaves_keepalived_running() {
     let mut k = Keepalived::start_master();
     let pid = k.pid_from_file();
     let pidfile = path_arg(&k.pidfile());
-    let r = down(&["--pidfile", &pidfile, "--dry-run"]);
+    let r = down(&["--pidfile", &pidfile, "--dry-run"]).explained_by(k.describe());
     r.expect(
         0,
         &format!("DRY-RUN: would send SIGTERM to keepalived PID {pid}"),
-        &k.describe(),
     );
     if let Some(status) = k.child.try_wait() {
-        r.fail(&format!("keepalived exited ({status})"), &k.describe());
+        r.fail(&format!(
+            "keepalived exited ({status})\nnow: {}",
+            k.describe()
+        ));
     }
     if !k.ns.has_vip() || k.log().contains("Stopping") {
-        r.fail("keepalived is stopping after a dry run", &k.describe());
+        r.fail(&format!(
+            "keepalived is stopping after a dry run\nnow: {}",
+            k.describe()
+        ));
     }
     // An unprivileged user (keepalived's script_user) cannot stop root's keepalived: neither
     // the dry run nor the real run may claim otherwise, and keepalived keeps running.
@@ -513,11 +456,9 @@ fn dry_run_leaves_keepalived_running() {
 
     // The pid file still names it, and a real run still stops it.
     assert_eq!(k.pid_from_file(), pid);
-    down(&["--pidfile", &pidfile]).expect(
-        0,
-        &format!("OK keepalived PID {pid} stopped"),
-        &k.describe(),
-    );
+    down(&["--pidfile", &pidfile])
+        .explained_by(k.describe())
+        .expect(0, &format!("OK keepalived PID {pid} stopped"));
     assert!(k.child.try_wait().is_some(), "stopped\n{}", k.describe());
 }
 
@@ -592,8 +533,9 @@ fn keepalived_runs_the_notify_hooks() {
     );
 
     // notify-down: keepalived stops, runs notify_stop, and the node is fenced again.
-    let r = down(&["--pidfile", &path_arg(&k.pidfile())]);
-    r.expect(0, "OK keepalived PID", &context(&k, &mut lines));
+    down(&["--pidfile", &path_arg(&k.pidfile())])
+        .explained_by(context(&k, &mut lines))
+        .expect(0, "OK keepalived PID");
     assert!(k.child.try_wait().is_some(), "{}", context(&k, &mut lines));
     wait_until("notify_stop (notify-backup) fenced the node", || {
         let role = fs::read_to_string(state.path().join("role")).unwrap_or_default();

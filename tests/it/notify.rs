@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    KillOnDrop, Pair, Server, WAIT, bin_path, check_mysql, create_failover_user,
-    create_monitor_user, notify_backup, notify_master, quote, wait_until,
+    KillOnDrop, Pair, Run, Server, WAIT, bin_path, create_failover_user, create_monitor_user,
+    our_bin, quote, wait_until,
 };
 
 /// Kills a foreground run that has not exited by then; the test then fails (exit code `None`).
@@ -33,16 +33,6 @@ struct Node<'s> {
     server: &'s Server,
     defaults: PathBuf,
     state: tempfile::TempDir,
-}
-
-/// What one run printed, with what is needed to explain a failed expectation.
-struct Run<'n, 's> {
-    node: &'n Node<'s>,
-    bin: &'static str,
-    args: Vec<String>,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
 }
 
 impl<'s> Node<'s> {
@@ -89,7 +79,7 @@ impl<'s> Node<'s> {
     }
 
     /// Runs `bin` (`notify-master`, `notify-backup`, `check-mysql`) to completion.
-    fn run(&self, bin: &'static str, args: &[&str]) -> Run<'_, 's> {
+    fn run(&self, bin: &'static str, args: &[&str]) -> Run<'_> {
         self.run_guarded(bin, args, None, GUARD)
     }
 
@@ -99,50 +89,11 @@ impl<'s> Node<'s> {
         args: &[&str],
         syslog: Option<&Path>,
         guard: Duration,
-    ) -> Run<'_, 's> {
+    ) -> Run<'_> {
         let all = self.argv(args, syslog);
-        let mut cmd = match bin {
-            "notify-master" => notify_master(),
-            "notify-backup" => notify_backup(),
-            "check-mysql" => check_mysql(),
-            other => panic!("unexpected binary {other}"),
-        };
-        let out = cmd
-            .env_clear()
-            .args(&all)
-            .timeout(guard)
-            .output()
-            .unwrap_or_else(|e| panic!("run {bin}: {e}"));
-        self.ran(
-            bin,
-            all,
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ran(
-        &self,
-        bin: &'static str,
-        args: Vec<String>,
-        code: Option<i32>,
-        stdout: String,
-        stderr: String,
-    ) -> Run<'_, 's> {
-        // Captured by the test runner; shown when the test fails (or with --nocapture).
-        println!(
-            "$ {bin} {}\n  exit {code:?}\n  stdout: {stdout:?}\n  stderr: {stderr:?}",
-            args.join(" ")
-        );
-        Run {
-            node: self,
-            bin,
-            args,
-            code,
-            stdout,
-            stderr,
-        }
+        Run::of(bin, our_bin(bin).env_clear().timeout(guard), all, || {
+            self.describe()
+        })
     }
 
     /// Starts `bin` in the background (stdout and stderr piped, empty environment).
@@ -216,81 +167,8 @@ impl<'s> Node<'s> {
     }
 
     /// `check-mysql --role auto` with this node's state dir.
-    fn check(&self) -> Run<'_, 's> {
+    fn check(&self) -> Run<'_> {
         self.run("check-mysql", &["--role", "auto"])
-    }
-}
-
-impl Run<'_, '_> {
-    #[track_caller]
-    fn fail(&self, why: &str) -> ! {
-        panic!(
-            "{why}\n{} {}\nexit code: {}\nstdout: {:?}\nstderr: {:?}\n{}",
-            self.bin,
-            self.args.join(" "),
-            self.code
-                .map_or("none (killed by the guard or a signal)".into(), |c| c
-                    .to_string()),
-            self.stdout,
-            self.stderr,
-            self.node.describe()
-        )
-    }
-
-    fn line(&self) -> &str {
-        self.stdout.trim_end_matches('\n')
-    }
-
-    /// Exit code `code` and exactly one stdout line starting with `prefix`.
-    #[track_caller]
-    fn expect(&self, code: i32, prefix: &str) -> &Self {
-        if self.code != Some(code) {
-            self.fail(&format!(
-                "expected exit code {code} and a line `{prefix}...`"
-            ));
-        }
-        if self.line().lines().count() != 1 || !self.line().starts_with(prefix) {
-            self.fail(&format!(
-                "expected exactly one stdout line starting with `{prefix}`"
-            ));
-        }
-        self
-    }
-
-    /// Exit code `code`, whatever the output.
-    #[track_caller]
-    fn expect_code(&self, code: i32) -> &Self {
-        if self.code != Some(code) {
-            self.fail(&format!("expected exit code {code}"));
-        }
-        self
-    }
-
-    /// Exit 0 with one line `OK <role>` or `WARN <role>`.
-    #[track_caller]
-    fn expect_pass(&self, role: &str) -> &Self {
-        if self.code != Some(0) {
-            self.fail(&format!("expected exit code 0 (OK or WARN {role})"));
-        }
-        let (ok, warn) = (format!("OK {role}"), format!("WARN {role}"));
-        if self.line().lines().count() != 1
-            || !(self.line().starts_with(&ok) || self.line().starts_with(&warn))
-        {
-            self.fail(&format!(
-                "expected one line starting with `{ok}` or `{warn}`"
-            ));
-        }
-        self
-    }
-
-    /// Stdout or stderr mentions every word (case-insensitive).
-    #[track_caller]
-    fn output_mentions(&self, words: &[&str]) -> &Self {
-        let out = format!("{}\n{}", self.stdout, self.stderr).to_lowercase();
-        if let Some(w) = words.iter().find(|w| !out.contains(&w.to_lowercase())) {
-            self.fail(&format!("neither stdout nor stderr mentions `{w}`"));
-        }
-        self
     }
 }
 
@@ -349,7 +227,7 @@ impl<'n, 's> Background<'n, 's> {
     }
 
     /// Waits for the child to exit (at most [`BACKGROUND_GUARD`], then kills it).
-    fn wait(mut self) -> Run<'n, 's> {
+    fn wait(mut self) -> Run<'n> {
         let start = Instant::now();
         let code = loop {
             if let Some(status) = self.child.try_wait() {
@@ -364,7 +242,8 @@ impl<'n, 's> Background<'n, 's> {
         };
         let (out, err) = self.output();
         let args = std::mem::take(&mut self.args);
-        self.node.ran(self.bin, args, code, out, err)
+        let node = self.node;
+        Run::new(self.bin, args, code, out, err, move || node.describe())
     }
 }
 
