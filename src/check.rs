@@ -1,15 +1,13 @@
 //! `check-mysql`: observe within the deadline, judge, report, exit.
 
 use std::process::ExitCode;
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use crate::cli::{CheckArgs, Format};
 use crate::config::{self, CheckSettings};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::observe::{self, ConnectionSpec, Observation, ObserveError, PeerObservation};
+use crate::observe::{self, PeerObservation};
 use crate::report::{self, Report, SyslogTarget};
 use crate::role;
 use crate::verdict::{self, Policy, Verdict};
@@ -40,59 +38,42 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Observe the local server on a worker thread, so that the deadline bounds everything
-/// (DNS included) even when the server accepts and never answers.
-fn spawn_local(
-    spec: ConnectionSpec,
-    deadline: Deadline,
-) -> mpsc::Receiver<Result<Observation, ObserveError>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let target = spec.target();
-        let result = spec
-            .connect(&deadline)
-            .and_then(|mut conn| observe::observe(&mut conn, &target));
-        let _ = tx.send(result);
-    });
-    rx
-}
-
-fn spawn_peer(
-    spec: Option<ConnectionSpec>,
-    deadline: Deadline,
-) -> Option<mpsc::Receiver<PeerObservation>> {
-    let spec = spec?;
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(observe::observe_peer(&spec, &deadline));
-    });
-    Some(rx)
-}
-
 /// Resolve settings, observe, judge, report. Returns the exit code of the verdict; `Err` is a
 /// configuration error (exit 78).
 pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
-    let local_rx = spawn_local(settings.connection.clone(), deadline);
-    let peer_rx = spawn_peer(settings.peer.clone(), deadline);
+    // Observed on worker threads, so that the deadline bounds everything (DNS included) even
+    // when a server accepts and never answers; local and peer at once.
+    let local = {
+        let spec = settings.connection.clone();
+        Worker::start(move || {
+            let target = spec.target();
+            spec.connect(&deadline)
+                .and_then(|mut conn| observe::observe(&mut conn, &target))
+        })
+    };
+    let peer = settings
+        .peer
+        .clone()
+        .map(|spec| Worker::start(move || observe::observe_peer(&spec, &deadline)));
 
     let role = role::resolve(settings.role, &settings.state_dir, settings.vip)
         .map_err(config::ConfigError::Invalid)?;
 
-    let local = match local_rx.recv_timeout(deadline.remaining()) {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
+    let local = match local.wait(deadline.remaining()) {
+        Some(r) => r.map_err(|e| e.to_string()),
+        None => Err(format!(
             "no answer from {} within --timeout {} (server hung or unreachable)",
             settings.connection.target(),
             humantime::format_duration(settings.timeout)
         )),
     };
-    let peer = match &peer_rx {
+    let peer = match peer {
         None => PeerObservation::NotAsked,
-        Some(rx) => rx
-            .recv_timeout(deadline.remaining().max(Duration::from_millis(1)))
-            .unwrap_or_else(|_| PeerObservation::Unreachable {
+        Some(worker) => worker
+            .wait(deadline.remaining().max(Duration::from_millis(1)))
+            .unwrap_or_else(|| PeerObservation::Unreachable {
                 address: settings
                     .peer
                     .as_ref()

@@ -1,7 +1,9 @@
 //! One overall deadline per run (SPEC "Time"). The `mysql` crate only has per-socket-call
-//! timeouts, so the hard bound is enforced by the caller waiting on worker threads with
+//! timeouts, so the hard bound is enforced by the caller waiting on a [`Worker`] for
 //! [`Deadline::remaining`] and exiting the process when it passes.
 
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// The instant by which a run must be finished.
@@ -40,6 +42,28 @@ impl Deadline {
     /// "no timeout" to the socket layer).
     pub fn socket_timeout(&self) -> Duration {
         self.remaining().max(Duration::from_millis(1))
+    }
+}
+
+/// Work running on its own thread, whose answer the caller waits for only so long: the way a
+/// deadline bounds calls that have no overall timeout of their own (a server that accepts and
+/// never answers, DNS). A worker that misses its wait is abandoned; the process exits soon
+/// after, which ends it.
+pub struct Worker<T>(mpsc::Receiver<T>);
+
+impl<T: Send + 'static> Worker<T> {
+    /// Starts `work` now, so that several workers (and the caller) run at once.
+    pub fn start(work: impl FnOnce() -> T + Send + 'static) -> Self {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(work());
+        });
+        Worker(rx)
+    }
+
+    /// The answer, or `None` when it has not come within `limit`.
+    pub fn wait(self, limit: Duration) -> Option<T> {
+        self.0.recv_timeout(limit).ok()
     }
 }
 

@@ -7,15 +7,13 @@
 //! it leaves the node fenced.
 
 use std::process::ExitCode;
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use mysql::Conn;
 
 use crate::cli::{CommonArgs, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout};
 use crate::config::{self, ConfigError, NotifySettings};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::gtid;
 use crate::observe::{self, Dialect, ReplicaStatus, error_text, query_sets};
@@ -280,16 +278,12 @@ fn set_read_only(conn: &mut Conn, dialect: Dialect, on: bool) -> Result<(), Noti
 }
 
 /// Run `work` on a worker thread and give up at `limit`: a hung server must not keep a
-/// keepalived hook running. On timeout the process exits soon after, ending the thread.
+/// keepalived hook running.
 fn bounded<T: Send + 'static>(
     limit: Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(work());
-    });
-    rx.recv_timeout(limit).ok()
+    Worker::start(work).wait(limit)
 }
 
 fn finish(
@@ -462,7 +456,7 @@ fn retry_fence(settings: &NotifySettings, syslog: &SyslogTarget, seq: u64, until
             );
             return Exit::Down.into();
         }
-        thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_secs(1));
         match fence_once(settings, syslog, seq, false, false) {
             Err(NotifyError::Down(_)) => continue,
             Ok(outcome) => {
