@@ -96,6 +96,25 @@ impl<'s> Node<'s> {
         })
     }
 
+    /// notify-master as keepalived starts it on MASTER (30 s catch-up), once it records
+    /// `promoting` and waits in MASTER_GTID_WAIT for `received`.
+    fn master_catching_up(&self, received: &str) -> Background<'_, 's> {
+        let mut master = self.spawn(
+            "notify-master",
+            &[
+                "--catchup-timeout",
+                "30s",
+                "INSTANCE",
+                "VI_1",
+                "MASTER",
+                "100",
+            ],
+        );
+        master.wait_role("promoting");
+        master.wait_in_gtid_wait(received);
+        master
+    }
+
     /// Starts `bin` in the background (stdout and stderr piped, empty environment).
     fn spawn(&self, bin: &'static str, args: &[&str]) -> Background<'_, 's> {
         let all = self.argv(args, None);
@@ -337,19 +356,7 @@ fn promotion_waits_for_the_relay_log_to_be_applied() {
     let received = sql_thread_behind(&p);
     let total = count(&p.a, "t.k");
 
-    let mut master = b.spawn(
-        "notify-master",
-        &[
-            "--catchup-timeout",
-            "30s",
-            "INSTANCE",
-            "VI_1",
-            "MASTER",
-            "100",
-        ],
-    );
-    master.wait_role("promoting");
-    master.wait_in_gtid_wait(&received);
+    let mut master = b.master_catching_up(&received);
     // While it waits the node is fenced, and the check passes it (writer rules, degraded).
     b.expect_read_only(true);
     let c = b.check();
@@ -573,19 +580,7 @@ fn newer_backup_wins_over_a_promotion_still_catching_up() {
     b.run("notify-backup", &[]).expect(0, "OK standby");
     let received = sql_thread_behind(&p);
 
-    let mut master = b.spawn(
-        "notify-master",
-        &[
-            "--catchup-timeout",
-            "30s",
-            "INSTANCE",
-            "VI_1",
-            "MASTER",
-            "100",
-        ],
-    );
-    master.wait_role("promoting");
-    master.wait_in_gtid_wait(&received);
+    let master = b.master_catching_up(&received);
     b.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "100"])
         .expect(0, "OK standby: fenced: read_only=ON");
     b.expect_role("standby");
