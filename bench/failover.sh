@@ -42,10 +42,6 @@ die() {
     say "error: $*"
     exit 1
 }
-now_ms() {
-    local t=${EPOCHREALTIME//[!0-9]/}
-    echo $((t / 1000))
-}
 lab() { "$LABCMD" "$@" --name "$NAME"; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (the lab creates network namespaces)"
