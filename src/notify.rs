@@ -222,12 +222,7 @@ fn dialect_of(conn: &mut Conn) -> Result<Dialect, NotifyError> {
             error_text(&e)
         )));
     }
-    let version = sets
-        .first()
-        .and_then(|s| s.first())
-        .and_then(|r| r.first())
-        .and_then(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let version = observe::first_value(&sets).unwrap_or_default();
     Ok(if version.contains("MariaDB") {
         Dialect::MariaDb
     } else {
@@ -262,11 +257,7 @@ fn set_read_only(conn: &mut Conn, dialect: Dialect, on: bool) -> Result<(), Noti
     exec(conn, q)?;
     // Read it back: the statement can succeed on a server where another session changes it.
     let sets = exec(conn, "SELECT @@GLOBAL.read_only")?;
-    let now = sets
-        .first()
-        .and_then(|s| s.first())
-        .and_then(|r| r.first())
-        .and_then(|(_, v)| v.clone());
+    let now = observe::first_value(&sets);
     let now_on = matches!(now.as_deref(), Some("1" | "ON"));
     if now_on != on {
         return Err(NotifyError::Down(format!(
@@ -616,11 +607,7 @@ fn catch_up(
                 Dialect::MySql => format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{pos}', {secs:.3})"),
             };
             let sets = exec(conn, &q)?;
-            let answer = sets
-                .first()
-                .and_then(|s| s.first())
-                .and_then(|r| r.first())
-                .and_then(|(_, v)| v.clone());
+            let answer = observe::first_value(&sets);
             match (dialect, answer.as_deref()) {
                 (Dialect::MariaDb, Some("0")) | (Dialect::MySql, Some("0")) => break,
                 (Dialect::MariaDb, Some("-1")) | (Dialect::MySql, Some("1")) => {}

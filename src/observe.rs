@@ -369,6 +369,11 @@ fn flag(v: Option<&str>) -> bool {
 }
 
 /// Values of the first row of a result set, positionally.
+/// The first column of the first row of the first result set (`None`: no row, or NULL).
+pub fn first_value(sets: &ResultSets) -> Option<String> {
+    sets.first()?.first()?.first()?.1.clone()
+}
+
 fn first_row(sets: &ResultSets, i: usize) -> Vec<Option<String>> {
     sets.get(i)
         .and_then(|s| s.first())
