@@ -177,13 +177,19 @@ const ER_SOURCE_FATAL_READING_BINLOG: u32 = 1236;
 /// ER_GTID_STRICT_OUT_OF_ORDER (MariaDB): an applied GTID would go backwards in its domain.
 const ER_GTID_STRICT_OUT_OF_ORDER: u32 = 1950;
 
-/// Does a 1236 message say the GTID histories forked (rather than, say, purged binlogs)?
-fn is_divergence_message(errno: u32, msg: &str) -> bool {
+/// What a replication thread's error means: the GTID histories forked (1950, or a 1236 that
+/// says so rather than, say, purged binlogs), or another replication failure.
+fn thread_error_kind(errno: u32, msg: &str) -> Exit {
     let m = msg.to_ascii_lowercase();
-    errno == ER_GTID_STRICT_OUT_OF_ORDER
+    let diverged = errno == ER_GTID_STRICT_OUT_OF_ORDER
         || (errno == ER_SOURCE_FATAL_READING_BINLOG
             && !m.contains("purged")
-            && (m.contains("gtid") || m.contains("not in the master's binlog")))
+            && (m.contains("gtid") || m.contains("not in the master's binlog")));
+    if diverged {
+        Exit::Diverged
+    } else {
+        Exit::Replication
+    }
 }
 
 struct Judge<'a> {
@@ -220,11 +226,7 @@ impl Judge<'_> {
             format!("replication '{}' from {}", r.name, source(r))
         };
         if r.last_sql_errno != 0 || (!r.sql_running && !r.last_sql_error.is_empty()) {
-            let kind = if is_divergence_message(r.last_sql_errno, &r.last_sql_error) {
-                Exit::Diverged
-            } else {
-                Exit::Replication
-            };
+            let kind = thread_error_kind(r.last_sql_errno, &r.last_sql_error);
             let msg = format!(
                 "{who}: SQL thread stopped with error {}: {}",
                 r.last_sql_errno, r.last_sql_error
@@ -247,11 +249,7 @@ impl Judge<'_> {
                     format!("peer down: {who}: IO thread {io} ({why})"),
                 );
             } else if r.last_io_errno != 0 {
-                let kind = if is_divergence_message(r.last_io_errno, &r.last_io_error) {
-                    Exit::Diverged
-                } else {
-                    Exit::Replication
-                };
+                let kind = thread_error_kind(r.last_io_errno, &r.last_io_error);
                 let msg = format!(
                     "{who}: IO thread {io} with error {}: {}",
                     r.last_io_errno, r.last_io_error
