@@ -7,10 +7,12 @@ use crate::cli::{CheckArgs, Format};
 use crate::config::{self, CheckSettings};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::observe::{self, PeerObservation};
+use crate::observe::{self, Failure, ObserveError, PeerObservation, Stage};
+use crate::reception::{self, Mark, Received, Reception};
 use crate::report::{self, Report, SyslogTarget};
 use crate::role;
-use crate::verdict::{self, Policy, Verdict};
+use crate::state;
+use crate::verdict::{self, Finding, Level, Policy, Situation, Verdict};
 
 pub const BINARY: &str = "check-mysql";
 
@@ -61,14 +63,13 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
     let role = role::resolve(settings.role, &settings.state_dir, settings.vip)
         .map_err(config::ConfigError::Invalid)?;
 
-    let local = match local.wait(deadline.remaining()) {
-        Some(r) => r.map_err(|e| e.to_string()),
-        None => Err(format!(
-            "no answer from {} within --timeout {} (server hung or unreachable)",
-            settings.connection.target(),
-            humantime::format_duration(settings.timeout)
-        )),
-    };
+    let local = local.wait(deadline.remaining()).unwrap_or_else(|| {
+        Err(ObserveError {
+            target: settings.connection.target(),
+            stage: Stage::Connect,
+            failure: Failure::deadline(settings.timeout),
+        })
+    });
     let peer = match peer {
         None => PeerObservation::NotAsked,
         Some(worker) => worker
@@ -88,10 +89,27 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
         allow_no_replica: settings.allow_no_replica,
         allow_read_only: settings.allow_read_only,
     };
-    let verdict = match &local {
-        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy),
-        Err(msg) => Verdict::down(role.role, msg.clone()),
+    let (received, memory_problem) = if settings.peer.is_some() {
+        let now = local
+            .as_ref()
+            .ok()
+            .and_then(|obs| reception::reception(obs, &peer));
+        remember_reception(&settings.state_dir, now.as_ref())
+    } else {
+        (Received::Unknown, None)
     };
+    let mut verdict = match &local {
+        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received),
+        Err(e) => Verdict::unobserved(role.role, e, settings.connection.user.as_deref()),
+    };
+    if let Some(problem) = memory_problem {
+        verdict.findings.push(Finding {
+            level: Level::Warn,
+            kind: Exit::Ok,
+            situation: Situation::PeerPosition,
+            message: problem,
+        });
+    }
     let report = Report::new(
         &verdict,
         &role.source,
@@ -118,4 +136,43 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
     }
     report::log_on_change(BINARY, syslog, &settings.state_dir, &verdict);
     Ok(verdict.exit())
+}
+
+/// Compare this run's reception with the one remembered in the state dir, and remember the
+/// new mark (only when it changes: a steady state writes nothing). A state dir that cannot
+/// hold it turns stall detection off, which is said (the second value), not hidden.
+fn remember_reception(
+    state_dir: &std::path::Path,
+    now: Option<&Reception>,
+) -> (Received, Option<String>) {
+    let file = state_dir.join(state::RECEIVED_FILE);
+    let previous = match state::read(state_dir, state::RECEIVED_FILE) {
+        Ok(text) => text.as_deref().and_then(Mark::parse),
+        Err(e) => {
+            return (
+                Received::Unknown,
+                Some(format!(
+                    "cannot read {}: {e} (stalled replication goes unnoticed)",
+                    file.display()
+                )),
+            );
+        }
+    };
+    let Some(now_ms) = state::uptime_ms() else {
+        return (Received::Unknown, None);
+    };
+    let (next, received) = reception::track(previous.as_ref(), now, now_ms);
+    if next != previous {
+        let text = next.as_ref().map(Mark::render);
+        if let Err(e) = state::write_atomic(state_dir, state::RECEIVED_FILE, text.as_deref()) {
+            return (
+                received,
+                Some(format!(
+                    "cannot write {}: {e} (stalled replication goes unnoticed)",
+                    file.display()
+                )),
+            );
+        }
+    }
+    (received, None)
 }

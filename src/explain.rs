@@ -14,6 +14,31 @@ pub fn advice(s: Situation) -> Option<(&'static str, &'static str)> {
              keep keepalived stopped here until it is healthy",
             "down",
         ),
+        Situation::Saturated => (
+            "the server is at a connection limit (max_connections, max_user_connections): \
+             GRANT CONNECTION ADMIN ON *.* to the check's account (MariaDB lets it past the \
+             limit), or give the check its own port (extra_port, extra_max_connections); \
+             then find who holds the connections (SHOW PROCESSLIST)",
+            "saturated",
+        ),
+        Situation::CheckAccount => (
+            "the message names the fix for this error (the GRANT, FLUSH HOSTS, ALTER USER); \
+             run it as an administrator, on this node only (SET sql_log_bin=0 first if the \
+             account differs per node)",
+            "check-account",
+        ),
+        Situation::ReplicationPath => (
+            "the peer answers, but this node's IO thread cannot reach it: compare \
+             Master_Host/Master_Port (SHOW SLAVE STATUS) with the peer's address, test the \
+             path from this host (mariadb -h HOST -P PORT -u repl -p), look at firewalls",
+            "replication-path",
+        ),
+        Situation::Stalled => (
+            "the replication connection receives nothing while the peer writes: \
+             STOP SLAVE IO_THREAD; START SLAVE IO_THREAD; and set slave_net_timeout / \
+             master_heartbeat_period (packaging/dual-master.cnf) so the server notices by itself",
+            "stalled",
+        ),
         Situation::PeerDown => (
             "repair the other node; replication reconnects by itself",
             "peer-down",
@@ -91,6 +116,10 @@ mod tests {
         let runbook = include_str!("../docs/runbook.md");
         let all = [
             Situation::Down,
+            Situation::Saturated,
+            Situation::CheckAccount,
+            Situation::ReplicationPath,
+            Situation::Stalled,
             Situation::Standalone,
             Situation::NoReplication,
             Situation::PeerDown,

@@ -42,6 +42,28 @@ pub fn parse_mariadb(text: &str) -> Result<Vec<MariaGtid>, String> {
     Ok(out)
 }
 
+/// The furthest GTID of each domain among several positions (for example `gtid_current_pos`
+/// and each connection's `Gtid_IO_Pos`): in one domain sequence numbers only grow, so the
+/// largest is the furthest point received. Sorted by domain.
+pub fn furthest_per_domain<'a>(lists: impl IntoIterator<Item = &'a [MariaGtid]>) -> Vec<MariaGtid> {
+    let mut top: BTreeMap<u32, MariaGtid> = BTreeMap::new();
+    for g in lists.into_iter().flatten() {
+        let e = top.entry(g.domain).or_insert(*g);
+        if g.seq > e.seq {
+            *e = *g;
+        }
+    }
+    top.into_values().collect()
+}
+
+/// A MariaDB GTID list as the server prints it (`0-1-42,1-2-7`).
+pub fn render_mariadb(list: &[MariaGtid]) -> String {
+    list.iter()
+        .map(MariaGtid::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// How the local GTID position relates to the peer's history.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PeerComparison {
@@ -139,7 +161,40 @@ pub fn parse_mysql(text: &str) -> Result<GtidSet, String> {
     Ok(set)
 }
 
+impl fmt::Display for GtidSet {
+    /// `uuid:1-5:7,uuid2:3`, sources in order (the server adds newlines; we do not).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (key, ivs) in &self.0 {
+            if !first {
+                f.write_str(",")?;
+            }
+            first = false;
+            f.write_str(key)?;
+            for &(a, b) in ivs {
+                if a == b {
+                    write!(f, ":{a}")?;
+                } else {
+                    write!(f, ":{a}-{b}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl GtidSet {
+    /// Every transaction in `self` or `other`.
+    pub fn union(&self, other: &GtidSet) -> GtidSet {
+        let mut text = self.to_string();
+        if !text.is_empty() && !other.0.is_empty() {
+            text.push(',');
+        }
+        text.push_str(&other.to_string());
+        // Rendered sets always parse; merging intervals is parse's job.
+        parse_mysql(&text).unwrap_or_default()
+    }
+
     /// Number of transactions in `self` that are not in `other`.
     pub fn count_missing_from(&self, other: &GtidSet) -> u64 {
         let mut n = 0;
@@ -218,6 +273,28 @@ mod tests {
         for bad in ["0-1", "a-b-c", "0-1-2-3", "0--1-2"] {
             assert!(parse_mariadb(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn furthest_received_per_domain() {
+        // Applied 0-1-10 here; the IO thread has received up to the peer's 0-2-12.
+        let got = furthest_per_domain([g("0-1-10,1-1-3").as_slice(), g("0-2-12").as_slice()]);
+        assert_eq!(render_mariadb(&got), "0-2-12,1-1-3");
+        assert_eq!(render_mariadb(&furthest_per_domain([g("").as_slice()])), "");
+    }
+
+    #[test]
+    fn mysql_union_and_display() {
+        let a = parse_mysql("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10").unwrap();
+        let b = parse_mysql(
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:11-12:20,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1",
+        )
+        .unwrap();
+        assert_eq!(
+            a.union(&b).to_string(),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-12:20,4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1"
+        );
+        assert_eq!(a.union(&GtidSet::default()), a);
     }
 
     #[test]

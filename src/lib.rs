@@ -17,6 +17,7 @@ pub mod gtid;
 pub mod notify;
 pub mod observe;
 pub mod optfile;
+pub mod reception;
 pub mod report;
 pub mod role;
 pub mod state;

@@ -156,9 +156,18 @@ pub struct Observation {
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum PeerObservation {
     NotAsked,
+    /// No answer (see [`Failure::NoAnswer`]): the only evidence that the peer is down.
     Unreachable {
         address: String,
         error: String,
+    },
+    /// The peer answered with an error (wrong account, at `max_connections`, ...): it is up,
+    /// but told us nothing more.
+    Refused {
+        address: String,
+        error: String,
+        code: u16,
+        refusal: Refusal,
     },
     Reached {
         address: String,
@@ -167,13 +176,168 @@ pub enum PeerObservation {
     },
 }
 
-/// Why observing failed: the check's verdict is then `down`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ObserveError {
-    #[error("cannot connect to {target}: {message}")]
-    Connect { target: String, message: String },
-    #[error("query on {target} failed: {message}")]
-    Query { target: String, message: String },
+/// What a server's error number says about the node, for a server that answered (sent an
+/// error packet) instead of serving us. Numbers from the MariaDB/MySQL server error
+/// references ("MariaDB Error Codes", MySQL "Server Error Message Reference").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// A connection limit is reached: the server is alive and busy.
+    Saturated,
+    /// This account or host is refused: the check's own configuration (credentials, grants,
+    /// a blocked host), not the server's health.
+    Account,
+    /// Any other error (shutting down, out of resources, unknown).
+    Other,
+}
+
+/// ER_CON_COUNT_ERROR "Too many connections" (`max_connections`).
+pub const ER_CON_COUNT: u16 = 1040;
+/// ER_TOO_MANY_USER_CONNECTIONS (`max_user_connections`, global).
+pub const ER_TOO_MANY_USER_CONNECTIONS: u16 = 1203;
+/// ER_USER_LIMIT_REACHED (a per-account `MAX_USER_CONNECTIONS` and the other per-hour limits).
+pub const ER_USER_LIMIT_REACHED: u16 = 1226;
+/// ER_DBACCESS_DENIED_ERROR: the account may not use the database it named.
+pub const ER_DBACCESS_DENIED: u16 = 1044;
+/// ER_ACCESS_DENIED_ERROR: wrong user or password.
+pub const ER_ACCESS_DENIED: u16 = 1045;
+/// ER_HOST_IS_BLOCKED: too many connection errors from this host (`FLUSH HOSTS`).
+pub const ER_HOST_IS_BLOCKED: u16 = 1129;
+/// ER_HOST_NOT_PRIVILEGED: no account for this host.
+pub const ER_HOST_NOT_PRIVILEGED: u16 = 1130;
+/// ER_SPECIFIC_ACCESS_DENIED_ERROR: a missing privilege ("you need the X privilege").
+pub const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
+/// ER_NOT_SUPPORTED_AUTH_MODE: the account's authentication plugin is not one we speak.
+pub const ER_NOT_SUPPORTED_AUTH_MODE: u16 = 1251;
+/// ER_MUST_CHANGE_PASSWORD: the password expired (`ALTER USER ... IDENTIFIED BY`).
+pub const ER_MUST_CHANGE_PASSWORD: u16 = 1820;
+/// ER_MUST_CHANGE_PASSWORD_LOGIN: the password expired, seen at login.
+pub const ER_MUST_CHANGE_PASSWORD_LOGIN: u16 = 1862;
+/// MySQL ER_ACCOUNT_HAS_BEEN_LOCKED.
+pub const ER_ACCOUNT_LOCKED_MYSQL: u16 = 3118;
+/// MariaDB ER_ACCOUNT_HAS_BEEN_LOCKED (10.4+).
+pub const ER_ACCOUNT_LOCKED_MARIADB: u16 = 4151;
+
+impl Refusal {
+    /// Classify a server error number (see the constants above for each one's source).
+    pub fn of(code: u16) -> Refusal {
+        match code {
+            ER_CON_COUNT | ER_TOO_MANY_USER_CONNECTIONS | ER_USER_LIMIT_REACHED => {
+                Refusal::Saturated
+            }
+            ER_DBACCESS_DENIED
+            | ER_ACCESS_DENIED
+            | ER_HOST_IS_BLOCKED
+            | ER_HOST_NOT_PRIVILEGED
+            | ER_SPECIFIC_ACCESS_DENIED
+            | ER_NOT_SUPPORTED_AUTH_MODE
+            | ER_MUST_CHANGE_PASSWORD
+            | ER_MUST_CHANGE_PASSWORD_LOGIN
+            | ER_ACCOUNT_LOCKED_MYSQL
+            | ER_ACCOUNT_LOCKED_MARIADB => Refusal::Account,
+            _ => Refusal::Other,
+        }
+    }
+}
+
+/// Why a server could not be used: the one classification of a connection outcome that
+/// every binary uses. A server that sent an error packet is alive; only `NoAnswer` is
+/// evidence that it is down.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Failure {
+    /// Nothing came back: connection refused, unreachable, DNS, reset, a TLS handshake that
+    /// failed (the server's identity is not established, so what it says is no evidence),
+    /// or the deadline passed.
+    #[error("{cause}")]
+    NoAnswer { cause: String },
+    /// The server answered with an error.
+    #[error("ERROR {code} ({sqlstate}): {message}")]
+    Answered {
+        code: u16,
+        sqlstate: String,
+        message: String,
+        refusal: Refusal,
+    },
+}
+
+impl Failure {
+    /// Classify a driver error.
+    pub fn of(e: &mysql::Error) -> Failure {
+        match e {
+            mysql::Error::MySqlError(m) => Failure::Answered {
+                code: m.code,
+                sqlstate: m.state.clone(),
+                message: m.message.clone(),
+                refusal: Refusal::of(m.code),
+            },
+            other => Failure::NoAnswer {
+                cause: error_text(other),
+            },
+        }
+    }
+
+    /// The deadline passed before the server answered.
+    pub fn deadline(timeout: Duration) -> Failure {
+        Failure::NoAnswer {
+            cause: format!(
+                "no answer within --timeout {} (server hung or unreachable)",
+                humantime::format_duration(timeout)
+            ),
+        }
+    }
+
+    /// The error number, for a server that answered.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Failure::Answered { code, .. } => Some(*code),
+            Failure::NoAnswer { .. } => None,
+        }
+    }
+
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Failure::Answered { refusal, .. } => Some(*refusal),
+            Failure::NoAnswer { .. } => None,
+        }
+    }
+}
+
+/// At which step observing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Connect,
+    Query,
+}
+
+/// Why observing a server failed, classified ([`Failure`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObserveError {
+    pub target: String,
+    pub stage: Stage,
+    pub failure: Failure,
+}
+
+impl std::fmt::Display for ObserveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.stage {
+            Stage::Connect => write!(f, "cannot connect to {}: {}", self.target, self.failure),
+            Stage::Query => write!(f, "query on {} failed: {}", self.target, self.failure),
+        }
+    }
+}
+
+impl std::error::Error for ObserveError {}
+
+impl ObserveError {
+    pub fn new(target: &str, stage: Stage, e: &mysql::Error) -> ObserveError {
+        ObserveError {
+            target: target.to_string(),
+            stage,
+            failure: Failure::of(e),
+        }
+    }
 }
 
 pub use crate::cli::SslMode;
@@ -263,10 +427,8 @@ impl ConnectionSpec {
         deadline: &Deadline,
         io_timeout: Duration,
     ) -> Result<Conn, ObserveError> {
-        Conn::new(self.opts(deadline, io_timeout)).map_err(|e| ObserveError::Connect {
-            target: self.target(),
-            message: error_text(&e),
-        })
+        Conn::new(self.opts(deadline, io_timeout))
+            .map_err(|e| ObserveError::new(&self.target(), Stage::Connect, &e))
     }
 }
 
@@ -430,10 +592,7 @@ fn replicas(set: Option<&Vec<Row>>) -> Vec<ReplicaStatus> {
 
 /// Read the local server's state over an open connection.
 pub fn observe(conn: &mut Conn, target: &str) -> Result<Observation, ObserveError> {
-    let fail = |e: mysql::Error| ObserveError::Query {
-        target: target.to_string(),
-        message: error_text(&e),
-    };
+    let fail = |e: mysql::Error| ObserveError::new(target, Stage::Query, &e);
     let (sets, err) = query_sets(conn, MARIADB_QUERY);
     match err {
         None => return Ok(mariadb_observation(&sets)),
@@ -455,16 +614,45 @@ pub fn observe(conn: &mut Conn, target: &str) -> Result<Observation, ObserveErro
     }
 }
 
-/// Read the peer's GTID history. Never fails: an unreachable peer is itself the answer.
+impl PeerObservation {
+    /// The peer sent us something (its state or an error): it is up.
+    pub fn answered(&self) -> bool {
+        matches!(
+            self,
+            PeerObservation::Reached { .. } | PeerObservation::Refused { .. }
+        )
+    }
+
+    /// The observation for a probe that failed, by what came back.
+    pub fn failed(address: String, failure: Failure) -> PeerObservation {
+        match failure {
+            Failure::NoAnswer { cause } => PeerObservation::Unreachable {
+                address,
+                error: cause,
+            },
+            Failure::Answered {
+                code,
+                refusal,
+                ref sqlstate,
+                ref message,
+            } => PeerObservation::Refused {
+                error: format!("ERROR {code} ({sqlstate}): {message}"),
+                address,
+                code,
+                refusal,
+            },
+        }
+    }
+}
+
+/// Read the peer's GTID history. Never fails: an unreachable or refusing peer is itself the
+/// answer.
 pub fn observe_peer(spec: &ConnectionSpec, deadline: &Deadline) -> PeerObservation {
     let address = spec.target();
-    let unreachable = |error: String| PeerObservation::Unreachable {
-        address: address.clone(),
-        error,
-    };
+    let failed = |e: &mysql::Error| PeerObservation::failed(address.clone(), Failure::of(e));
     let mut conn = match spec.connect(deadline) {
         Ok(c) => c,
-        Err(e) => return unreachable(e.to_string()),
+        Err(e) => return PeerObservation::failed(address.clone(), e.failure),
     };
     let (sets, err) = query_sets(&mut conn, MARIADB_PEER_QUERY);
     let (dialect, sets) = match err {
@@ -472,10 +660,10 @@ pub fn observe_peer(spec: &ConnectionSpec, deadline: &Deadline) -> PeerObservati
         Some(e) if server_code(&e) == Some(ER_UNKNOWN_SYSTEM_VARIABLE) => {
             match query_sets(&mut conn, MYSQL_PEER_QUERY) {
                 (sets, None) => (Dialect::MySql, sets),
-                (_, Some(e)) => return unreachable(error_text(&e)),
+                (_, Some(e)) => return failed(&e),
             }
         }
-        Some(e) => return unreachable(error_text(&e)),
+        Some(e) => return failed(&e),
     };
     let v = first_row(&sets, 0);
     let state = v.get(1).cloned().flatten();
@@ -493,5 +681,87 @@ pub fn observe_peer(spec: &ConnectionSpec, deadline: &Deadline) -> PeerObservati
         address,
         dialect,
         gtid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every error number the classification names, and what it means for the node.
+    #[test]
+    fn refusal_classes() {
+        let rows: &[(u16, Refusal)] = &[
+            (1040, Refusal::Saturated),
+            (1203, Refusal::Saturated),
+            (1226, Refusal::Saturated),
+            (1044, Refusal::Account),
+            (1045, Refusal::Account),
+            (1129, Refusal::Account),
+            (1130, Refusal::Account),
+            (1227, Refusal::Account),
+            (1251, Refusal::Account),
+            (1820, Refusal::Account),
+            (1862, Refusal::Account),
+            (3118, Refusal::Account),
+            (4151, Refusal::Account),
+            // Shutting down, killed, unknown: answered, but neither of the above.
+            (1053, Refusal::Other),
+            (1927, Refusal::Other),
+            (1064, Refusal::Other),
+        ];
+        for &(code, want) in rows {
+            assert_eq!(Refusal::of(code), want, "error {code}");
+        }
+    }
+
+    #[test]
+    fn a_peer_that_answered_with_an_error_is_up() {
+        let refused = PeerObservation::failed(
+            "10.0.0.2:3306".into(),
+            Failure::Answered {
+                code: 1045,
+                sqlstate: "28000".into(),
+                message: "Access denied for user 'monitor'@'10.0.0.1' (using password: YES)".into(),
+                refusal: Refusal::of(1045),
+            },
+        );
+        assert!(refused.answered());
+        assert!(matches!(
+            refused,
+            PeerObservation::Refused {
+                code: 1045,
+                refusal: Refusal::Account,
+                ..
+            }
+        ));
+        let silent = PeerObservation::failed(
+            "10.0.0.2:3306".into(),
+            Failure::NoAnswer {
+                cause: "Connection refused (os error 111)".into(),
+            },
+        );
+        assert!(!silent.answered());
+        assert!(matches!(silent, PeerObservation::Unreachable { .. }));
+    }
+
+    /// Driver errors that are not a server's error packet are no answer.
+    #[test]
+    fn driver_errors_are_no_answer() {
+        let io = mysql::Error::IoError(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(matches!(Failure::of(&io), Failure::NoAnswer { .. }));
+        let timeout = mysql::Error::DriverError(mysql::DriverError::ConnectTimeout);
+        assert!(matches!(Failure::of(&timeout), Failure::NoAnswer { .. }));
+        let server = mysql::Error::MySqlError(mysql::MySqlError {
+            state: "08004".into(),
+            message: "Too many connections".into(),
+            code: 1040,
+        });
+        assert_eq!(
+            Failure::of(&server).refusal(),
+            Some(Refusal::Saturated),
+            "{:?}",
+            Failure::of(&server)
+        );
     }
 }

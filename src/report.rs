@@ -141,6 +141,9 @@ pub fn evidence(report: &Report) -> Vec<String> {
         PeerObservation::Unreachable { address, error } => {
             out.push(format!("peer {address}: unreachable: {error}"))
         }
+        PeerObservation::Refused { address, error, .. } => {
+            out.push(format!("peer {address}: up, refused the probe: {error}"))
+        }
         PeerObservation::Reached { address, gtid, .. } => out.push(format!(
             "peer {address}: gtid={}",
             gtid.binlog_state

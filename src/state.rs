@@ -49,6 +49,45 @@ impl Drop for StateLock {
     }
 }
 
+/// Name of the file that remembers the received position ([`crate::reception::Mark`]).
+pub const RECEIVED_FILE: &str = "check-mysql.received";
+
+/// Milliseconds since boot, from `/proc/uptime` (counts suspend; unaffected by wall-clock
+/// steps, so durations across runs stay true). `None` if it cannot be read.
+pub fn uptime_ms() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some((secs * 1000.0) as u64)
+}
+
+/// Read `name` in the state dir; `Ok(None)` when it does not exist.
+pub fn read(dir: &Path, name: &str) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(dir.join(name)) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replace `name` in the state dir atomically (temp file, fsync, rename), so that a
+/// concurrent reader sees the old or the new contents, never half; `None` removes it.
+pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = dir.join(name);
+    let Some(text) = contents else {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    };
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    let mut f = File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &path)
+}
+
 /// Create the state dir if needed (0755: the check, run by another user, must read it).
 pub fn ensure_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir)

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use crate::exit::Exit;
 use crate::gtid;
-use crate::observe::{Dialect, IoState, Observation, PeerObservation, ReplicaStatus};
+use crate::observe::{
+    Dialect, Failure, IoState, Observation, ObserveError, PeerObservation, Refusal, ReplicaStatus,
+};
+use crate::reception::Received;
 use crate::role::Role;
 
 /// Operator-chosen thresholds.
@@ -46,6 +49,11 @@ pub enum Level {
 pub enum Situation {
     /// Cannot connect, query failed, deadline passed.
     Down,
+    /// The local server refuses new connections at a limit (1040, 1203, 1226): alive, busy.
+    Saturated,
+    /// The local server refuses the check's own account or host (1045, 1044, 1130, 1129,
+    /// 1227, 1820, ...): a configuration error.
+    CheckAccount,
     /// No replication configured on the writer.
     Standalone,
     /// No replication configured on a standby.
@@ -56,6 +64,12 @@ pub enum Situation {
     Connecting,
     /// IO thread stopped with a replication error (1045, 1236 purged, ...).
     IoError,
+    /// IO thread cannot reach the peer (2003, 2013, ...) although the peer answers `--peer`:
+    /// the replication path (MASTER_HOST, port, firewall) is broken, not the peer.
+    ReplicationPath,
+    /// The peer has written transactions this node has not received, and nothing has been
+    /// received for a while: a stalled replication connection.
+    Stalled,
     /// SQL thread stopped with an error (1062, ...).
     SqlError,
     /// GTID histories forked (1236 "not in the master's binlog", 1950, or `--peer`).
@@ -120,7 +134,8 @@ impl Status {
 }
 
 /// Which failure class decides the exit code when there are several, most urgent first.
-const PRECEDENCE: [Exit; 5] = [
+const PRECEDENCE: [Exit; 6] = [
+    Exit::Config,
     Exit::Down,
     Exit::Diverged,
     Exit::Replication,
@@ -129,7 +144,7 @@ const PRECEDENCE: [Exit; 5] = [
 ];
 
 impl Verdict {
-    /// The verdict when nothing could be observed.
+    /// The verdict when nothing could be observed and nothing is known about why.
     pub fn down(role: Role, message: impl Into<String>) -> Verdict {
         Verdict {
             role,
@@ -138,6 +153,66 @@ impl Verdict {
                 kind: Exit::Down,
                 situation: Situation::Down,
                 message: message.into(),
+            }],
+            summary: String::new(),
+        }
+    }
+
+    /// The verdict when the local server could not be observed, by what came back
+    /// ([`Failure`]): no answer is `down`; a server at its connection limit is alive, so a
+    /// writer keeps the VIP (moving it would only move the load) while a standby, which
+    /// cannot be judged, fails; a refused account is the check's configuration (exit 78).
+    /// `user` is the check's account, for the fix in the message.
+    pub fn unobserved(role: Role, error: &ObserveError, user: Option<&str>) -> Verdict {
+        let (level, kind, situation, message) = match &error.failure {
+            Failure::NoAnswer { .. } => {
+                (Level::Fail, Exit::Down, Situation::Down, error.to_string())
+            }
+            Failure::Answered {
+                refusal: Refusal::Saturated,
+                ..
+            } if role.holds_vip() => (
+                Level::Warn,
+                Exit::Ok,
+                Situation::Saturated,
+                format!(
+                    "saturated: {error}: alive and busy, keeping the VIP (failing over would \
+                     move the load, not end it)"
+                ),
+            ),
+            Failure::Answered {
+                refusal: Refusal::Saturated,
+                ..
+            } => (
+                Level::Fail,
+                Exit::Down,
+                Situation::Saturated,
+                format!("saturated: {error}: this standby cannot be observed"),
+            ),
+            Failure::Answered {
+                refusal: Refusal::Account,
+                code,
+                ..
+            } => (
+                Level::Fail,
+                Exit::Config,
+                Situation::CheckAccount,
+                format!(
+                    "the server refuses the check's account: {error}: {}",
+                    account_fix(*code, user)
+                ),
+            ),
+            Failure::Answered { .. } => {
+                (Level::Fail, Exit::Down, Situation::Down, error.to_string())
+            }
+        };
+        Verdict {
+            role,
+            findings: vec![Finding {
+                level,
+                kind,
+                situation,
+                message,
             }],
             summary: String::new(),
         }
@@ -237,7 +312,17 @@ impl Judge<'_> {
         let peer_unreachable = matches!(peer, PeerObservation::Unreachable { .. });
         if r.io_running != IoState::Yes {
             let io = r.io_running.as_str();
-            if peer_unreachable || PEER_DOWN_ERRNOS.contains(&r.last_io_errno) {
+            let transport = PEER_DOWN_ERRNOS.contains(&r.last_io_errno);
+            if transport && peer.answered() {
+                // The peer answers us, so the IO thread's "cannot reach" is about this node's
+                // path to it (MASTER_HOST, port, firewall, a stalled connection).
+                let msg = format!(
+                    "{who}: IO thread {io} with error {}: {}; but the peer answers --peer: \
+                     the replication path is broken, not the peer",
+                    r.last_io_errno, r.last_io_error
+                );
+                self.standby_fails(Exit::Replication, Situation::ReplicationPath, true, msg);
+            } else if peer_unreachable || transport {
                 let why = match peer {
                     PeerObservation::Unreachable { error, .. } => error.clone(),
                     _ => format!("IO error {}: {}", r.last_io_errno, r.last_io_error),
@@ -301,10 +386,61 @@ fn situation_of(kind: Exit, otherwise: Situation) -> Situation {
     }
 }
 
+/// What to run when the server refuses the check's own account with error `code`
+/// (MariaDB/MySQL error reference; privileges from README "Least privileges").
+pub fn account_fix(code: u16, user: Option<&str>) -> String {
+    use crate::observe::*;
+    let who = match user {
+        Some(u) if !u.is_empty() => format!("'{u}'@'<host>'"),
+        _ => "the check's account (no user= in the option file?)".to_string(),
+    };
+    match code {
+        ER_ACCESS_DENIED => format!(
+            "check user= and password= in the option file, or create the account: CREATE USER \
+             {who} IDENTIFIED BY '...'; GRANT SLAVE MONITOR ON *.* TO {who}"
+        ),
+        ER_HOST_NOT_PRIVILEGED => {
+            format!(
+                "no account for this host: CREATE USER {who} ...; GRANT SLAVE MONITOR ON *.* TO {who}"
+            )
+        }
+        ER_HOST_IS_BLOCKED => {
+            "this host is blocked after too many connection errors: run FLUSH HOSTS \
+             (mariadb-admin flush-hosts), and raise max_connect_errors"
+                .to_string()
+        }
+        ER_DBACCESS_DENIED => {
+            format!("remove database= from the option file, or GRANT USAGE on it to {who}")
+        }
+        ER_SPECIFIC_ACCESS_DENIED => format!(
+            "missing privilege: GRANT SLAVE MONITOR ON *.* TO {who} (MariaDB 10.5+; \
+             REPLICATION CLIENT is not enough there; MySQL: REPLICATION CLIENT)"
+        ),
+        ER_MUST_CHANGE_PASSWORD | ER_MUST_CHANGE_PASSWORD_LOGIN => format!(
+            "the password expired: ALTER USER {who} IDENTIFIED BY '...' PASSWORD EXPIRE NEVER, \
+             and put it in the option file"
+        ),
+        ER_ACCOUNT_LOCKED_MYSQL | ER_ACCOUNT_LOCKED_MARIADB => {
+            format!("the account is locked: ALTER USER {who} ACCOUNT UNLOCK")
+        }
+        ER_NOT_SUPPORTED_AUTH_MODE => format!(
+            "use an authentication plugin the check speaks (mysql_native_password; \
+             caching_sha2_password needs TLS): ALTER USER {who} IDENTIFIED WITH ..."
+        ),
+        _ => format!("fix the grants of {who} (README, least privileges)"),
+    }
+}
+
+/// `host:port`, with IPv6 addresses in brackets (`[::1]:3306`) as for the check's targets.
 fn source(r: &ReplicaStatus) -> String {
+    let host = if r.source_host.contains(':') {
+        format!("[{}]", r.source_host)
+    } else {
+        r.source_host.clone()
+    };
     match r.source_port {
-        Some(p) => format!("{}:{p}", r.source_host),
-        None => r.source_host.clone(),
+        Some(p) => format!("{host}:{p}"),
+        None => host,
     }
 }
 
@@ -359,7 +495,17 @@ fn summary(obs: &Observation) -> String {
 }
 
 /// Judge one observation for `role` (SPEC verdict table).
-pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &Policy) -> Verdict {
+///
+/// `received` is what the state dir remembers of reception ([`crate::reception::track`]):
+/// a received position that has stood still for longer than `--max-lag` while the peer is
+/// ahead fails a standby with `lag`, although `Seconds_Behind_Master` may say 0.
+pub fn verdict(
+    obs: &Observation,
+    peer: &PeerObservation,
+    role: Role,
+    policy: &Policy,
+    received: Received,
+) -> Verdict {
     let mut j = Judge {
         role,
         policy,
@@ -416,6 +562,39 @@ pub fn verdict(obs: &Observation, peer: &PeerObservation, role: Role, policy: &P
                 Exit::Ok,
                 Situation::PeerPosition,
                 format!("ahead of the peer by {} transaction(s)", cmp.ahead),
+            );
+        }
+    }
+    if let Received::Behind {
+        transactions,
+        unchanged_for: Some(still),
+    } = received
+    {
+        let still_text = humantime::format_duration(Duration::from_secs(still.as_secs()));
+        if still > policy.max_lag {
+            let msg = format!(
+                "received nothing for {still_text} while the peer is {transactions} \
+                 transaction(s) ahead (replication connection stalled?)"
+            );
+            if role.holds_vip() {
+                j.add(
+                    Level::Warn,
+                    Exit::Lag,
+                    Situation::Stalled,
+                    format!("{msg} (writer: not judged)"),
+                );
+            } else {
+                j.add(Level::Fail, Exit::Lag, Situation::Stalled, msg);
+            }
+        } else {
+            j.add(
+                Level::Warn,
+                Exit::Ok,
+                Situation::PeerPosition,
+                format!(
+                    "behind the peer by {transactions} transaction(s), nothing received for \
+                     {still_text}"
+                ),
             );
         }
     }

@@ -2,7 +2,7 @@
 //! exactly like the servers' own result rows.
 
 use super::*;
-use crate::observe::{GtidVars, mariadb_observation, mysql_observation};
+use crate::observe::{GtidVars, Stage, mariadb_observation, mysql_observation};
 
 type Row = Vec<(String, Option<String>)>;
 
@@ -298,6 +298,37 @@ fn reached(binlog_state: &str) -> PeerObservation {
     }
 }
 
+/// The peer answered the probe with an error: it is up.
+fn refused(code: u16, error: &str) -> PeerObservation {
+    PeerObservation::Refused {
+        address: "10.0.0.2:3306".into(),
+        error: format!("ERROR {code} (28000): {error}"),
+        code,
+        refusal: crate::observe::Refusal::of(code),
+    }
+}
+
+/// B pointed at a closed port while A is up (`CHANGE MASTER TO master_port=<closed>`).
+const IO_2003_WRONG_PORT: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("Connecting")),
+    ("Master_Port", Some("3399")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("2003")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3399' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")",
+        ),
+    ),
+];
+
+fn behind(transactions: u64, still: Option<u64>) -> Received {
+    Received::Behind {
+        transactions,
+        unchanged_for: still.map(Duration::from_secs),
+    }
+}
+
 fn unreachable() -> PeerObservation {
     PeerObservation::Unreachable {
         address: "10.0.0.2:3306".into(),
@@ -310,6 +341,7 @@ struct Case {
     obs: Observation,
     peer: PeerObservation,
     policy: Policy,
+    received: Received,
     writer: (Status, Exit),
     standby: (Status, Exit),
 }
@@ -325,6 +357,7 @@ fn case(
         obs,
         peer: PeerObservation::NotAsked,
         policy: Policy::default(),
+        received: Received::Unknown,
         writer,
         standby,
     }
@@ -406,6 +439,100 @@ fn cases() -> Vec<Case> {
                 maria_with(&[]),
                 WARN,
                 WARN,
+            )
+        },
+        // The peer answers --peer: an IO thread that "cannot reach" it has a broken path.
+        Case {
+            peer: reached("0-1-10,0-2-41"),
+            ..case(
+                "--peer reached, IO 2003 (wrong MASTER_PORT)",
+                maria_with(IO_2003_WRONG_PORT),
+                WARN,
+                fail(Exit::Replication),
+            )
+        },
+        Case {
+            peer: refused(1045, "Access denied for user 'monitor'@'10.0.0.1'"),
+            ..case(
+                "--peer refused us (1045), IO 2013",
+                maria_with(&[
+                    ("Slave_IO_Running", Some("Connecting")),
+                    ("Seconds_Behind_Master", None),
+                    ("Last_IO_Errno", Some("2013")),
+                    (
+                        "Last_IO_Error",
+                        Some("Lost connection to server during query"),
+                    ),
+                ]),
+                WARN,
+                fail(Exit::Replication),
+            )
+        },
+        // A peer that refuses the probe is up: the IO thread's 1045 is broken replication.
+        Case {
+            peer: refused(1045, "Access denied for user 'monitor'@'10.0.0.1'"),
+            ..case(
+                "--peer refused us (1045), IO 1045",
+                maria_with(IO_1045),
+                WARN,
+                fail(Exit::Replication),
+            )
+        },
+        Case {
+            peer: refused(1040, "Too many connections"),
+            ..case(
+                "--peer saturated (1040), IO 1045",
+                maria_with(IO_1045),
+                WARN,
+                fail(Exit::Replication),
+            )
+        },
+        Case {
+            peer: refused(1045, "Access denied for user 'monitor'@'10.0.0.1'"),
+            ..case(
+                "--peer refused us, replication Yes",
+                maria_with(&[]),
+                OK,
+                OK,
+            )
+        },
+        // Reception remembered across runs (reception::track).
+        Case {
+            peer: reached("0-1-10,0-2-67"),
+            policy: Policy {
+                max_lag: Duration::from_secs(20),
+                ..Policy::default()
+            },
+            received: behind(26, Some(30)),
+            ..case(
+                "stalled: nothing received for 30s > 20s, peer 26 ahead",
+                maria_with(&[]),
+                WARN,
+                fail(Exit::Lag),
+            )
+        },
+        Case {
+            peer: reached("0-1-10,0-2-67"),
+            policy: Policy {
+                max_lag: Duration::from_secs(20),
+                ..Policy::default()
+            },
+            received: behind(26, Some(5)),
+            ..case(
+                "behind, nothing received for 5s <= 20s",
+                maria_with(&[]),
+                WARN,
+                WARN,
+            )
+        },
+        Case {
+            peer: reached("0-1-10,0-2-43"),
+            received: behind(2, None),
+            ..case(
+                "behind, position moving (busy writer)",
+                maria_with(&[]),
+                OK,
+                OK,
             )
         },
         // "IO thread stopped with a replication error while the peer is up"
@@ -562,7 +689,7 @@ fn verdict_table() {
     let mut failures = Vec::new();
     for c in cases() {
         for (role, want) in [(Role::Writer, c.writer), (Role::Standby, c.standby)] {
-            let v = verdict(&c.obs, &c.peer, role, &c.policy);
+            let v = verdict(&c.obs, &c.peer, role, &c.policy, c.received);
             let got = (v.status(), v.exit());
             if got != want {
                 failures.push(format!(
@@ -584,6 +711,7 @@ fn loud_rows_are_alerts_for_the_writer() {
             &PeerObservation::NotAsked,
             Role::Writer,
             &Policy::default(),
+            Received::Unknown,
         );
         assert!(v.findings.iter().any(|f| f.level == Level::Alert), "{v:?}");
     }
@@ -592,6 +720,7 @@ fn loud_rows_are_alerts_for_the_writer() {
         &PeerObservation::NotAsked,
         Role::Writer,
         &Policy::default(),
+        Received::Unknown,
     );
     assert!(v.findings.iter().all(|f| f.level != Level::Alert), "{v:?}");
 }
@@ -604,6 +733,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         &PeerObservation::NotAsked,
         Role::Promoting,
         &Policy::default(),
+        Received::Unknown,
     );
     assert_eq!((v.status(), v.exit()), WARN, "{v:?}");
     assert!(
@@ -616,6 +746,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         &PeerObservation::NotAsked,
         Role::PromotionFailed,
         &Policy::default(),
+        Received::Unknown,
     );
     assert_eq!((v.status(), v.exit()), fail(Exit::ReadOnly), "{v:?}");
     // Promoting uses writer rules otherwise: a broken SQL thread degrades, does not fail.
@@ -624,6 +755,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         &PeerObservation::NotAsked,
         Role::Promoting,
         &Policy::default(),
+        Received::Unknown,
     );
     assert_eq!(v.status(), Status::Warn);
 }
@@ -638,6 +770,7 @@ fn down_verdict_and_precedence() {
         &reached("0-1-41,0-2-40"),
         Role::Standby,
         &Policy::default(),
+        Received::Unknown,
     );
     assert_eq!(v.exit(), Exit::Diverged);
 }
@@ -649,6 +782,7 @@ fn summary_line_shapes() {
         &PeerObservation::NotAsked,
         Role::Writer,
         &Policy::default(),
+        Received::Unknown,
     );
     assert_eq!(v.summary, "io=Yes sql=Yes lag=0s gtid=0-2-41");
     let v = verdict(
@@ -656,6 +790,7 @@ fn summary_line_shapes() {
         &unreachable(),
         Role::Standby,
         &Policy::default(),
+        Received::Unknown,
     );
     let peer_lines = v
         .findings
@@ -663,4 +798,232 @@ fn summary_line_shapes() {
         .filter(|f| f.message.starts_with("peer down"))
         .count();
     assert_eq!(peer_lines, 1, "{v:?}");
+}
+
+fn observe_error(failure: Failure) -> ObserveError {
+    ObserveError {
+        target: "/run/mysqld/mysqld.sock".into(),
+        stage: Stage::Connect,
+        failure,
+    }
+}
+
+fn answered(code: u16, message: &str) -> Failure {
+    Failure::Answered {
+        code,
+        sqlstate: "HY000".into(),
+        message: message.into(),
+        refusal: Refusal::of(code),
+    }
+}
+
+/// The local server could not be observed: what came back decides, per role.
+#[test]
+fn unobserved_table() {
+    type Row = (&'static str, Failure, (Status, Exit), (Status, Exit));
+    let rows: Vec<Row> = vec![
+        (
+            "no answer",
+            Failure::NoAnswer {
+                cause: "Connection refused (os error 111)".into(),
+            },
+            fail(Exit::Down),
+            fail(Exit::Down),
+        ),
+        (
+            "deadline",
+            Failure::deadline(Duration::from_millis(800)),
+            fail(Exit::Down),
+            fail(Exit::Down),
+        ),
+        (
+            "1040 max_connections",
+            answered(1040, "Too many connections"),
+            WARN,
+            fail(Exit::Down),
+        ),
+        (
+            "1203 max_user_connections",
+            answered(
+                1203,
+                "User monitor already has more than 'max_user_connections' active connections",
+            ),
+            WARN,
+            fail(Exit::Down),
+        ),
+        (
+            "1226 per-user limit",
+            answered(
+                1226,
+                "User 'monitor' has exceeded the 'max_user_connections' resource (current value: 1)",
+            ),
+            WARN,
+            fail(Exit::Down),
+        ),
+        (
+            "1045",
+            answered(
+                1045,
+                "Access denied for user 'monitor'@'localhost' (using password: YES)",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1044",
+            answered(
+                1044,
+                "Access denied for user 'monitor'@'localhost' to database 'x'",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1130",
+            answered(
+                1130,
+                "Host '10.0.0.1' is not allowed to connect to this MariaDB server",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1129",
+            answered(
+                1129,
+                "Host '10.0.0.1' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1820",
+            answered(
+                1820,
+                "You must SET PASSWORD before executing this statement",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1862",
+            answered(
+                1862,
+                "Your password has expired. To log in you must change it using a client that supports expired passwords",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1227",
+            answered(
+                1227,
+                "Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation",
+            ),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "4151 locked",
+            answered(4151, "Access denied, this account is locked"),
+            fail(Exit::Config),
+            fail(Exit::Config),
+        ),
+        (
+            "1053 shutdown",
+            answered(1053, "Server shutdown in progress"),
+            fail(Exit::Down),
+            fail(Exit::Down),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (row, failure, writer, standby) in rows {
+        for (role, want) in [(Role::Writer, writer), (Role::Standby, standby)] {
+            let v = Verdict::unobserved(role, &observe_error(failure.clone()), Some("monitor"));
+            if (v.status(), v.exit()) != want {
+                failures.push(format!(
+                    "{row} as {}: want {want:?}, got {v:?}",
+                    role.as_str()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn unobserved_messages_name_the_fix() {
+    let v = Verdict::unobserved(
+        Role::Writer,
+        &observe_error(answered(1040, "Too many connections")),
+        Some("monitor"),
+    );
+    assert!(
+        crate::report::line(&v).starts_with("WARN writer: saturated: "),
+        "{v:?}"
+    );
+    let v = Verdict::unobserved(
+        Role::Standby,
+        &observe_error(answered(
+            1227,
+            "Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation",
+        )),
+        Some("monitor"),
+    );
+    let line = crate::report::line(&v);
+    assert!(line.starts_with("FAIL standby config: "), "{line}");
+    assert!(
+        line.contains("GRANT SLAVE MONITOR ON *.* TO 'monitor'@'<host>'"),
+        "{line}"
+    );
+    let v = Verdict::unobserved(
+        Role::Standby,
+        &observe_error(answered(1129, "Host '10.0.0.1' is blocked")),
+        None,
+    );
+    assert!(crate::report::line(&v).contains("FLUSH HOSTS"), "{v:?}");
+}
+
+#[test]
+fn ipv6_sources_have_brackets() {
+    let v = verdict(
+        &maria_with(&[
+            ("Master_Host", Some("fd00::2")),
+            SQL_1062[0],
+            SQL_1062[3],
+            SQL_1062[4],
+        ]),
+        &PeerObservation::NotAsked,
+        Role::Standby,
+        &Policy::default(),
+        Received::Unknown,
+    );
+    assert!(
+        v.findings
+            .iter()
+            .any(|f| f.message.contains("from [fd00::2]:3306")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn stalled_message_says_how_long_and_how_far() {
+    let v = verdict(
+        &maria_with(&[]),
+        &reached("0-1-10,0-2-67"),
+        Role::Standby,
+        &Policy {
+            max_lag: Duration::from_secs(20),
+            ..Policy::default()
+        },
+        behind(26, Some(31)),
+    );
+    let line = crate::report::line(&v);
+    assert!(
+        line.starts_with(
+            "FAIL standby lag: received nothing for 31s while the peer is 26 transaction(s) \
+             ahead (replication connection stalled?)"
+        ),
+        "{line}"
+    );
 }

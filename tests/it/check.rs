@@ -13,22 +13,40 @@ use crate::harness::{Pair, Run, Server, create_monitor_user, our_bin, replicatio
 const GUARD: Duration = Duration::from_secs(10);
 
 /// Runs check-mysql against `s` as root (root@127.0.0.1 has no password), with `args`.
-fn check<'s>(s: &'s Server, args: &[&str]) -> Run<'s> {
+pub(crate) fn check<'s>(s: &'s Server, args: &[&str]) -> Run<'s> {
     let defaults = s.option_file("root", None);
     check_with(s, &defaults, &[], args)
 }
 
-/// Runs check-mysql with option file `defaults`, environment `env` (only), and `args`.
-fn check_with<'s>(s: &'s Server, defaults: &Path, env: &[(&str, &str)], args: &[&str]) -> Run<'s> {
+/// Runs check-mysql with option file `defaults`, environment `env` (only), and `args`, in a
+/// fresh state dir.
+pub(crate) fn check_with<'s>(
+    s: &'s Server,
+    defaults: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Run<'s> {
     let state = tempfile::Builder::new()
         .prefix("kam-it-state-")
         .tempdir()
         .expect("state dir");
+    check_in(s, defaults, state.path(), env, args)
+}
+
+/// Runs check-mysql with option file `defaults`, state dir `state` (kept across runs, as
+/// keepalived's runs share one), environment `env` (only), and `args`.
+pub(crate) fn check_in<'s>(
+    s: &'s Server,
+    defaults: &Path,
+    state: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Run<'s> {
     let mut all: Vec<String> = vec![
         "--defaults-file".into(),
         defaults.display().to_string(),
         "--state-dir".into(),
-        state.path().display().to_string(),
+        state.display().to_string(),
         "--no-syslog".into(),
     ];
     all.extend(args.iter().map(|a| a.to_string()));
@@ -91,11 +109,11 @@ fn io_connecting_2003(s: &Server) -> bool {
         && s.slave_field("Last_IO_Errno").as_deref() == Some("2003")
 }
 
-fn peer_of(s: &Server) -> String {
+pub(crate) fn peer_of(s: &Server) -> String {
     format!("127.0.0.1:{}", s.port)
 }
 
-fn with_table(p: &Pair) {
+pub(crate) fn with_table(p: &Pair) {
     p.a.sql("CREATE DATABASE t; CREATE TABLE t.k (id INT PRIMARY KEY, v TEXT)");
     p.wait_synced();
 }
@@ -313,13 +331,16 @@ fn killed_server_is_down() {
 
 // 8
 #[test]
-fn wrong_password_is_down_with_server_message() {
+// The server answered, and refused the check's own account: a configuration error (78) in
+// both roles, never "down" (issue 9: a server that answers is not down).
+fn wrong_password_is_a_config_error_with_server_message() {
     let s = Server::start(1);
     create_monitor_user(&s, "monitor", "right-pw");
     let f = s.option_file("monitor", Some("wrong-pw"));
     check_with(&s, &f, &[], &["--role", "writer"])
-        .expect(1, "FAIL writer down")
-        .output_mentions(&["Access denied"]);
+        .expect(78, "FAIL writer config")
+        .output_mentions(&["Access denied", "password"]);
+    check_with(&s, &f, &[], &["--role", "standby"]).expect(78, "FAIL standby config");
 }
 
 // 9

@@ -869,6 +869,18 @@ impl<'c> Run<'c> {
         self.expect_line(prefix)
     }
 
+    /// Exit code is `code` and the first stdout line starts with `prefix` (for `--explain`
+    /// and `-v`, which add lines after it).
+    #[track_caller]
+    pub fn expect_head(&self, code: i32, prefix: &str) -> &Self {
+        if self.code != Some(code) || !self.stdout.starts_with(prefix) {
+            self.fail(&format!(
+                "expected exit code {code} and a first line `{prefix}...`"
+            ));
+        }
+        self
+    }
+
     /// Exit code is `code`, whatever the output.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
@@ -928,14 +940,15 @@ impl<'c> Run<'c> {
     }
 }
 
-/// Creates `name@127.0.0.1` identified by `password` with exactly `READ_ONLY ADMIN` and
-/// `SLAVE MONITOR`: the least privileges the notify helpers need on MariaDB 10.11 (README
-/// "Least privileges of the notify helpers"). Binlogged, so it replicates on a [`Pair`].
+/// Creates `name@127.0.0.1` identified by `password` with exactly `READ_ONLY ADMIN`,
+/// `SLAVE MONITOR` and `CONNECTION ADMIN`: the least privileges the notify helpers need on
+/// MariaDB 10.11, as packaging/grants.sql documents them (`CONNECTION ADMIN` lets them fence a
+/// server at `max_connections`). Binlogged, so it replicates on a [`Pair`].
 pub fn create_failover_user(s: &Server, name: &str, password: &str) {
     let (n, p) = (quote(name), quote(password));
     s.sql(&format!(
         "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
-         GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO {n}@'127.0.0.1'"
+         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO {n}@'127.0.0.1'"
     ));
 }
 
@@ -1110,4 +1123,100 @@ fn harness_kill_pause_restart() {
     // SAFETY: signal 0 only checks for existence.
     let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
     assert!(!alive, "server process {pid} survived Drop");
+}
+
+impl Server {
+    /// Opens connections as `user` until the server refuses one with error `code` (1040 at
+    /// `max_connections`, 1226 at a per-account limit), and returns the open ones: the server
+    /// stays saturated while they are held. Panics if no refusal came within `max` connections.
+    #[track_caller]
+    pub fn saturate(&self, user: &str, password: &str, code: u16, max: usize) -> Vec<mysql::Conn> {
+        let mut held = Vec::new();
+        while held.len() < max {
+            match mysql::Conn::new(self.opts(user, password, Duration::from_secs(10))) {
+                Ok(c) => held.push(c),
+                Err(mysql::Error::MySqlError(e)) if e.code == code => return held,
+                Err(e) => panic!(
+                    "connection {} as {user} to 127.0.0.1:{}: expected error {code}, got {e}",
+                    held.len() + 1,
+                    self.port
+                ),
+            }
+        }
+        panic!(
+            "127.0.0.1:{} accepted {max} connections as {user} without error {code}",
+            self.port
+        );
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 to a local port that the test can pause: while paused, it reads
+/// but forwards nothing, in either direction, and the connections stay open. That is a
+/// silently stalled path (a stuck proxy, a half-open connection) as replication sees it.
+pub struct Proxy {
+    pub port: u16,
+    paused: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards every connection to `127.0.0.1:target`.
+    pub fn start(target: u16) -> Proxy {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let paused = Arc::new(AtomicBool::new(false));
+        let p = paused.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (from, to) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ] {
+                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
+                        continue;
+                    };
+                    let p = p.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            while p.load(Ordering::SeqCst) {
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, paused }
+    }
+
+    /// Stop forwarding (data is held, connections stay open).
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Forward again, held data first.
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    /// Let held threads drain and end when the servers close their connections.
+    fn drop(&mut self) {
+        self.resume();
+    }
 }

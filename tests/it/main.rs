@@ -5,6 +5,7 @@
 //! keepalived and iproute2 (`apt-get install keepalived iproute2`).
 
 mod check;
+mod field;
 mod harness;
 mod keepalived;
 mod notify;

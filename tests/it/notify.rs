@@ -461,6 +461,28 @@ fn drain(sock: &UnixDatagram) -> Vec<String> {
     lines
 }
 
+/// Fencing must work on a server at `max_connections` (issue 9): the documented grants give
+/// the failover account `CONNECTION ADMIN`, which MariaDB lets past the limit.
+#[test]
+fn backup_fences_a_server_at_max_connections() {
+    let s = Server::start(1);
+    create_failover_user(&s, "failover", "f-pw");
+    s.sql(
+        "CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; \
+         SET GLOBAL max_connections=10",
+    );
+    let held = s.saturate("app", "app-pw", 1040, 100);
+    let n = Node::as_user(&s, "failover", Some("f-pw"));
+    n.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "90"])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    n.expect_role("standby");
+    drop(held);
+    wait_until("read_only readable after the applications left", || {
+        s.try_sql("SELECT @@GLOBAL.read_only").map(|_| ())
+    });
+    n.expect_read_only(true);
+}
+
 // 3
 #[test]
 fn backup_fences_idempotently_and_records_standby_when_down() {
