@@ -11,22 +11,24 @@
 -- that notify-backup puts on the standby.
 
 -- check-mysql: SHOW ALL SLAVES STATUS needs SLAVE MONITOR (MariaDB 10.5.2+; before, REPLICATION
--- CLIENT). Reading @@read_only and the @@gtid_* variables needs nothing.
+-- CLIENT, which since 10.5 gets error 1227). Reading @@read_only and the @@gtid_* variables needs
+-- nothing. CONNECTION ADMIN lets the check in on a server at max_connections (MariaDB keeps one
+-- connection beyond the limit for such accounts; on busy servers prefer extra_port).
 CREATE USER 'keepalived_check'@'localhost' IDENTIFIED BY 'CHANGE-ME-check';
-GRANT SLAVE MONITOR ON *.* TO 'keepalived_check'@'localhost';
+GRANT SLAVE MONITOR, CONNECTION ADMIN ON *.* TO 'keepalived_check'@'localhost';
 -- With --peer, the check logs in on the other node over TCP (to read @@gtid_binlog_state, which
 -- needs no privilege): one account per node address, with no privilege at all.
 CREATE USER 'keepalived_check'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-check';
 CREATE USER 'keepalived_check'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-check';
--- MySQL 8.0: GRANT REPLICATION CLIENT ON *.* TO 'keepalived_check'@'localhost';
+-- MySQL 8.0: GRANT REPLICATION CLIENT, CONNECTION_ADMIN ON *.* TO 'keepalived_check'@'localhost';
 --            (SHOW REPLICA STATUS; MySQL has no SLAVE MONITOR)
 
 -- notify-master and notify-backup: SET GLOBAL read_only needs READ_ONLY ADMIN (MariaDB 10.11:
 -- SUPER no longer implies it); SHOW ALL SLAVES STATUS needs SLAVE MONITOR; MASTER_GTID_WAIT
--- needs nothing more.
+-- needs nothing more; CONNECTION ADMIN: fencing must work on a server at max_connections.
 CREATE USER 'keepalived_failover'@'localhost' IDENTIFIED BY 'CHANGE-ME-failover';
-GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO 'keepalived_failover'@'localhost';
--- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'keepalived_failover'@'localhost';
+GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO 'keepalived_failover'@'localhost';
+-- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, CONNECTION_ADMIN ON *.* TO 'keepalived_failover'@'localhost';
 --            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN;
 --             WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
 

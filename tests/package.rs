@@ -1126,6 +1126,7 @@ fn dual_master_cnf_is_what_mariadbd_accepts() {
         ("sync-binlog", "1"),
         ("innodb-flush-log-at-trx-commit", "1"),
         ("relay-log-recovery", "TRUE"),
+        ("slave-net-timeout", "10"),
     ] {
         assert_eq!(value(name), expected, "{name} in packaging/dual-master.cnf");
     }
