@@ -91,6 +91,20 @@ fn number<T: std::str::FromStr>(cols: &Columns, names: &[&str]) -> Option<T> {
 }
 
 impl ReplicaStatus {
+    /// `host:port` of the source, IPv6 addresses in brackets (`[::1]:3306`) as for the
+    /// check's own targets.
+    pub fn source(&self) -> String {
+        let host = if self.source_host.contains(':') {
+            format!("[{}]", self.source_host)
+        } else {
+            self.source_host.clone()
+        };
+        match self.source_port {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        }
+    }
+
     /// Read a status row; accepts MariaDB, MySQL < 8.0.22 (`Slave_*`, `*_Master`) and MySQL
     /// 8.0.22+ (`Replica_*`, `*_Source`) column names.
     pub fn from_columns(cols: &Columns) -> ReplicaStatus {

@@ -109,11 +109,10 @@ pub fn evidence(report: &Report) -> Vec<String> {
         }
         for r in &o.replicas {
             out.push(format!(
-                "connection '{}': source={}:{} io={} sql={} seconds_behind={} \
+                "connection '{}': source={} io={} sql={} seconds_behind={} \
                  io_errno={} sql_errno={} received_gtid={} sql_delay={}",
                 r.name,
-                r.source_host,
-                r.source_port.map_or("?".into(), |p| p.to_string()),
+                r.source(),
                 r.io_running.as_str(),
                 if r.sql_running { "Yes" } else { "No" },
                 r.seconds_behind.map_or("NULL".into(), |s| s.to_string()),

@@ -296,9 +296,9 @@ impl Judge<'_> {
 
     fn connection(&mut self, r: &ReplicaStatus, peer: &PeerObservation) {
         let who = if r.name.is_empty() {
-            format!("replication from {}", source(r))
+            format!("replication from {}", r.source())
         } else {
-            format!("replication '{}' from {}", r.name, source(r))
+            format!("replication '{}' from {}", r.name, r.source())
         };
         if r.last_sql_errno != 0 || (!r.sql_running && !r.last_sql_error.is_empty()) {
             let kind = thread_error_kind(r.last_sql_errno, &r.last_sql_error);
@@ -428,19 +428,6 @@ pub fn account_fix(code: u16, user: Option<&str>) -> String {
              caching_sha2_password needs TLS): ALTER USER {who} IDENTIFIED WITH ..."
         ),
         _ => format!("fix the grants of {who} (README, least privileges)"),
-    }
-}
-
-/// `host:port`, with IPv6 addresses in brackets (`[::1]:3306`) as for the check's targets.
-fn source(r: &ReplicaStatus) -> String {
-    let host = if r.source_host.contains(':') {
-        format!("[{}]", r.source_host)
-    } else {
-        r.source_host.clone()
-    };
-    match r.source_port {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
     }
 }
 
