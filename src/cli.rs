@@ -67,7 +67,8 @@ Exit codes:
   4   GTID history diverged from the peer's
   5   writer is read-only
   64  usage error
-  78  configuration error (unreadable or unsafe option file, bad value)";
+  78  configuration error (unreadable or unsafe option file, bad value, or the
+      server refuses the check's own account)";
 
 /// How to reach the server. Passwords come only from the option file or MYSQL_PWD: a
 /// password on the command line would show in `ps`.
@@ -151,10 +152,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ADDR")]
     pub vip: Option<IpAddr>,
     /// The other master, HOST[:PORT]: probed within the same deadline to tell a dead peer
-    /// from broken replication, and to compare GTID histories
+    /// (no answer) from broken replication (it answers, even with an error), to compare GTID
+    /// histories, and to see a stalled replication connection
     #[arg(long, value_name = "HOST[:PORT]")]
     pub peer: Option<String>,
-    /// Largest acceptable Seconds_Behind_Master on a standby [default: 120s]
+    /// Largest acceptable Seconds_Behind_Master on a standby; with --peer, also the longest
+    /// time a standby may receive nothing while the peer is ahead [default: 120s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_lag: Option<Duration>,
     /// A standby with no replication configured passes (degraded)
