@@ -67,8 +67,7 @@ Exit codes:
   4   GTID history diverged from the peer's
   5   writer is read-only
   64  usage error
-  78  configuration error (unreadable or unsafe option file, bad value, or the
-      server refuses the check's own account)";
+  78  configuration error (bad option file or value; the check's account refused)";
 
 /// How to reach the server. Passwords come only from the option file or MYSQL_PWD: a
 /// password on the command line would show in `ps`.
