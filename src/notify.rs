@@ -168,7 +168,8 @@ impl Context<'_> {
     /// The recorded transition, if it is newer than ours. Stamps count from boot, so only
     /// a record of this boot can be newer.
     fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
-        let rec = role::read_role(&self.settings.state_dir).map_err(NotifyError::State)?;
+        let rec = role::read_role(&self.settings.state_dir)
+            .map_err(|e| NotifyError::State(e.to_string()))?;
         Ok(rec.filter(|r| r.this_boot() && r.seq > self.seq))
     }
 
