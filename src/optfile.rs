@@ -62,8 +62,9 @@
 //!   least 3 characters (`pass=`): MariaDB's option parser accepts unambiguous prefixes.
 //! * **Included paths that exist but cannot be read fail the read**
 //!   ([`OptionFileError::Include`], [`OptionFileError::IncludeDir`]): permission denied on
-//!   the file or on a directory above it, a symlink loop or a dangling symlink, an I/O
-//!   error, and for `!include` a directory. MariaDB skips such an `!include` file silently
+//!   the file or on a directory above it, a symlink loop or a dangling symlink, a file
+//!   where a directory should be (`!include a.cnf/b.cnf`), an I/O error, and for
+//!   `!include` a directory. MariaDB skips such an `!include` file silently
 //!   (and an unreadable `!includedir` inside an included file only stops that file), so a
 //!   check would run without the settings in it, for instance log in with no user and
 //!   report the server down with a misleading error (issue 9). Only a path that does not
@@ -112,8 +113,9 @@ pub enum OptionFileError {
         cause: PathCause,
     },
     /// A file named by `!include`, or found through `!includedir`, exists but cannot be read
-    /// (permission denied, a symlink loop or a dangling symlink, an I/O error; for
-    /// `!include`, a directory). MariaDB skips it silently; we fail the whole read.
+    /// (permission denied, a symlink loop or a dangling symlink, a file where a directory
+    /// should be, an I/O error; for `!include`, a directory). MariaDB skips it silently; we
+    /// fail the whole read.
     #[error("option file {}, line {line}: cannot read included file {}: {cause}", path.display(), target.display())]
     Include {
         path: PathBuf,
