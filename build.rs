@@ -294,14 +294,18 @@ const OPTION_FILE: (&str, &str) = (
     "The default option file (--defaults-file): groups [client] and then the binary's own \
      group, MySQL syntax. It holds the password, so it must not be readable by group or \
      others (mode 0600, owned by keepalived's script_user); otherwise the binary refuses it \
-     with exit code 78. An example is in /usr/share/doc/keepalived-mysql/examples/.",
+     with exit code 78. Only a file that does not exist is skipped: one the script user \
+     cannot read (the file, or a directory above it that it cannot search), a symlink loop, \
+     or an !include or !includedir target that exists and cannot be read is exit 78, with \
+     the path and the cause. An example is in /usr/share/doc/keepalived-mysql/examples/.",
 );
 const ROLE_FILE: (&str, &str) = (
     "/run/keepalived-mysql/role",
     "The role recorded by notify-master and notify-backup (writer, standby, promoting, \
      promotion-failed) with its sequence; check-mysql --role auto reads it. The directory \
      (--state-dir) is created at boot by /usr/lib/tmpfiles.d/keepalived-mysql.conf, owned by \
-     keepalived_script.",
+     keepalived_script. A role file or state dir that exists but cannot be used (permission \
+     denied, a file or a symlink loop in the way) is exit 78, with the path and the cause.",
 );
 
 fn pages() -> Vec<Page> {

@@ -67,13 +67,15 @@ Exit codes:
   4   GTID history diverged from the peer's
   5   writer is read-only
   64  usage error
-  78  configuration error (bad option file or value; the check's account refused)";
+  78  configuration error (bad option file, value or state dir; the check's account refused)";
 
 /// How to reach the server. Passwords come only from the option file or MYSQL_PWD: a
 /// password on the command line would show in `ps`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConnectionArgs {
-    /// MySQL option file; groups [client] and the binary's own group are read
+    /// MySQL option file; groups [client] and the binary's own group are read. The default
+    /// file counts as absent only when it does not exist: one that cannot be read
+    /// (permission denied on it or a directory above it, a symlink loop) is exit 78
     /// [default: /etc/keepalived/mysql-helpers.cnf, if it exists]
     #[arg(long, value_name = "PATH")]
     pub defaults_file: Option<PathBuf>,

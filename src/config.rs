@@ -9,6 +9,7 @@ use crate::cli::{
     CheckArgs, CommonArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs,
     OnCatchupTimeout,
 };
+use crate::confpath;
 use crate::deadline::parse_duration;
 use crate::observe::{ConnectionSpec, SslMode};
 use crate::optfile::{self, OptionEntry, OptionFileError};
@@ -53,27 +54,52 @@ fn normalise(key: &str) -> String {
 }
 
 impl OptionValues {
-    /// Read `[client]` and `[binary]` from `--defaults-file`, or from the default file when
-    /// it exists. An explicitly named file that cannot be read is an error.
+    /// Read `[client]` and `[binary]` from `--defaults-file`, or from the default file
+    /// ([`DEFAULT_DEFAULTS_FILE`]) when it exists.
+    ///
+    /// Errors (exit 78, naming the path and the cause): an explicitly named file that cannot
+    /// be read (a missing one too); a directory given as the file; and for the default file
+    /// any failure other than "does not exist" (issue 9): permission denied on the file or
+    /// on a directory above it, a symlink loop or a dangling symlink, a file where a
+    /// directory is expected, an I/O error. Only ENOENT means "no default file".
     pub fn load(explicit: Option<&Path>, binary: &str) -> Result<OptionValues, ConfigError> {
-        let path = match explicit {
-            Some(p) => p.to_path_buf(),
-            None if Path::new(DEFAULT_DEFAULTS_FILE).exists() => DEFAULT_DEFAULTS_FILE.into(),
-            None => {
+        Self::load_or_default(explicit, Path::new(DEFAULT_DEFAULTS_FILE), binary)
+    }
+
+    /// [`OptionValues::load`] with `default` as the default file.
+    fn load_or_default(
+        explicit: Option<&Path>,
+        default: &Path,
+        binary: &str,
+    ) -> Result<OptionValues, ConfigError> {
+        let path = explicit.unwrap_or(default);
+        match confpath::probe(path) {
+            Ok(None) if explicit.is_none() => {
                 return Ok(OptionValues {
                     file: None,
                     entries: Vec::new(),
                 });
             }
-        };
-        // my_print_defaults reads a directory as an empty file; a check must not silently
-        // run on defaults because a path was mistyped.
-        if path.is_dir() {
-            return Err(ConfigError::Invalid(format!(
-                "option file {} is a directory",
-                path.display()
-            )));
+            // A missing --defaults-file: optfile::read says so.
+            Ok(None) => {}
+            // my_print_defaults reads a directory as an empty file; a check must not
+            // silently run on defaults because a path was mistyped.
+            Ok(Some(meta)) if meta.is_dir() => {
+                return Err(ConfigError::Invalid(format!(
+                    "option file {} is a directory",
+                    path.display()
+                )));
+            }
+            Ok(Some(_)) => {}
+            Err(cause) => {
+                return Err(OptionFileError::Io {
+                    path: path.to_path_buf(),
+                    cause,
+                }
+                .into());
+            }
         }
+        let path = path.to_path_buf();
         let mut entries = optfile::read(&path, &["client", binary])?;
         for e in &mut entries {
             e.key = normalise(&e.key);
@@ -460,6 +486,42 @@ mod tests {
         assert_eq!(parse_host_port("::1").unwrap(), ("::1".into(), None));
         for bad in ["", ":3306", "db:0", "db:x", "db:70000", "[::1", "a:b:c"] {
             assert!(parse_host_port(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Only a default file that does not exist is "no file"; anything else in the way is a
+    /// configuration error naming the path. (Permission denied needs a user other than root:
+    /// tests/it/config_paths.rs.)
+    #[test]
+    fn default_option_file_absent_only_when_missing() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let load = |default: &Path| OptionValues::load_or_default(None, default, "check-mysql");
+
+        for missing in [d.join("nope.cnf"), d.join("nodir/nope.cnf")] {
+            assert!(load(&missing).unwrap().file.is_none(), "{missing:?}");
+        }
+        std::fs::write(d.join("keepalived"), "").unwrap();
+        symlink(d.join("loop-b"), d.join("loop-a")).unwrap();
+        symlink(d.join("loop-a"), d.join("loop-b")).unwrap();
+        symlink(d.join("gone.cnf"), d.join("dangling.cnf")).unwrap();
+        std::fs::create_dir(d.join("dir.cnf")).unwrap();
+        for (default, cause) in [
+            ("keepalived/mysql-helpers.cnf", "not a directory"),
+            ("loop-a", "symlink loop"),
+            ("loop-a/mysql-helpers.cnf", "symlink loop"),
+            ("dangling.cnf", "which does not exist"),
+            ("dir.cnf", "is a directory"),
+        ] {
+            let path = d.join(default);
+            let msg = match load(&path) {
+                Ok(v) => panic!("{default}: taken as {:?}", v.file),
+                Err(e) => e.to_string(),
+            };
+            assert!(msg.contains(&path.display().to_string()), "{msg}");
+            assert!(msg.contains(cause), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
         }
     }
 

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod confpath;
 pub mod deadline;
 pub mod down;
 pub mod exit;

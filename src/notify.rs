@@ -13,6 +13,7 @@ use mysql::Conn;
 
 use crate::cli::{CommonArgs, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout};
 use crate::config::{self, ConfigError, NotifySettings};
+use crate::confpath::PathCause;
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::gtid;
@@ -84,6 +85,7 @@ impl KeepalivedEvent {
 pub enum NotifyError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The state dir or the role file in it cannot be used (exit 78).
     #[error("{0}")]
     State(String),
     #[error("{0}")]
@@ -153,6 +155,8 @@ impl Context<'_> {
     }
 
     /// The state dir's lock; none in a dry run, which must not create the dir or the file.
+    /// A state dir that cannot be used is a configuration error (78); one that another
+    /// helper kept locked is like a server that does not answer (1; notify-backup retries).
     fn lock(&self) -> Result<Option<state::StateLock>, NotifyError> {
         if self.dry_run {
             return Ok(None);
@@ -162,13 +166,17 @@ impl Context<'_> {
             &Deadline::new(self.settings.timeout),
         )
         .map(Some)
-        .map_err(NotifyError::Down)
+        .map_err(|e| match e {
+            state::StateError::Busy { .. } => NotifyError::Down(e.to_string()),
+            _ => NotifyError::State(e.to_string()),
+        })
     }
 
     /// The recorded transition, if it is newer than ours. Stamps count from boot, so only
     /// a record of this boot can be newer.
     fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
-        let rec = role::read_role(&self.settings.state_dir).map_err(NotifyError::State)?;
+        let rec = role::read_role(&self.settings.state_dir)
+            .map_err(|e| NotifyError::State(e.to_string()))?;
         Ok(rec.filter(|r| r.this_boot() && r.seq > self.seq))
     }
 
@@ -196,9 +204,11 @@ impl Context<'_> {
                 },
             )
             .map_err(|e| {
+                let dir = &self.settings.state_dir;
                 NotifyError::State(format!(
-                    "cannot write role file in {}: {e}",
-                    self.settings.state_dir.display()
+                    "cannot write role file in {}: {}",
+                    dir.display(),
+                    PathCause::new(dir, e)
                 ))
             })?;
         }

@@ -35,16 +35,17 @@
 //!   MariaDB always drops the last character of the line assuming it is the newline, so
 //!   `!include a.cnf` as the last line of a file without a final newline names "a.cn". An
 //!   empty argument is an error. Relative paths are relative to the current directory,
-//!   not to the including file; `!include ~/x` and `~user/x` are expanded. A missing or
-//!   unreadable `!include` file is silently skipped. `!includedir` reads the files of DIR
-//!   whose names end in exactly `.cnf` (hidden ones too, no recursion), sorted bytewise; an
-//!   unreadable or missing DIR is an error. An included file keeps the including file's
+//!   not to the including file; `!include ~/x` and `~user/x` are expanded. A missing (or,
+//!   in MariaDB, unreadable) `!include` file is silently skipped. `!includedir` reads the
+//!   files of DIR whose names end in exactly `.cnf` (hidden ones too, no recursion), sorted
+//!   bytewise; an unreadable or missing DIR is an error. An included file keeps the including file's
 //!   current group unchanged afterwards, and needs its own group header. Includes nest at
 //!   most 10 deep (deeper `!` lines are skipped, so a self-include repeats the file 11 times).
 //! * **Errors inside included files do not fail the read**: MariaDB stops reading that
 //!   file (keeping what it already read from it) and carries on with the including file.
 //!   Only errors in the top-level file are errors. A directory given as the top-level file
-//!   (or included) reads as empty; a missing or unreadable top-level file is an error.
+//!   (or included, in MariaDB) reads as empty; a missing or unreadable top-level file is an
+//!   error.
 //!
 //! Where this module deliberately differs from MariaDB (all in the safe direction):
 //!
@@ -59,6 +60,17 @@
 //!   no secret), compared case-insensitively with `-`/`_` equivalent and a `loose-` prefix
 //!   ignored, that is `password`, starts with `password`, or is an abbreviation of it of at
 //!   least 3 characters (`pass=`): MariaDB's option parser accepts unambiguous prefixes.
+//! * **Included paths that exist but cannot be read fail the read**
+//!   ([`OptionFileError::Include`], [`OptionFileError::IncludeDir`]): permission denied on
+//!   the file or on a directory above it, a symlink loop or a dangling symlink, a file
+//!   where a directory should be (`!include a.cnf/b.cnf`), an I/O error, and for
+//!   `!include` a directory. MariaDB skips such an `!include` file silently
+//!   (and an unreadable `!includedir` inside an included file only stops that file), so a
+//!   check would run without the settings in it, for instance log in with no user and
+//!   report the server down with a misleading error (issue 9). Only a path that does not
+//!   exist (ENOENT) keeps MariaDB's behaviour: a missing `!include` file is skipped, a
+//!   missing `!includedir` directory is a syntax-class error. An `!includedir` entry that
+//!   is a directory (`x.cnf/`) still reads as empty, as in MariaDB: nobody named it.
 //! * **World-writable files are refused** ([`OptionFileError::WorldWritable`]) instead of
 //!   being skipped with a warning, so a check never silently runs with half its settings.
 //! * Values or keys that are not UTF-8 in a selected group are an error (MariaDB passes
@@ -74,6 +86,8 @@ use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::confpath::{PathCause, is_absent};
 
 /// One option as read, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,10 +106,23 @@ pub struct OptionEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum OptionFileError {
     /// The top-level option file is missing or unreadable (or a read failed).
-    #[error("cannot read option file {}: {source}", path.display())]
+    #[error("cannot read option file {}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        #[source]
+        cause: PathCause,
+    },
+    /// A file named by `!include`, or found through `!includedir`, exists but cannot be read
+    /// (permission denied, a symlink loop or a dangling symlink, a file where a directory
+    /// should be, an I/O error; for `!include`, a directory). MariaDB skips it silently; we
+    /// fail the whole read.
+    #[error("option file {}, line {line}: cannot read included file {}: {cause}", path.display(), target.display())]
+    Include {
+        path: PathBuf,
+        line: u32,
+        target: PathBuf,
+        #[source]
+        cause: PathCause,
     },
     /// A line MariaDB also rejects (in the top-level file), or a non-UTF-8 key/value.
     #[error("option file {}, line {line}: {message}", path.display())]
@@ -104,13 +131,14 @@ pub enum OptionFileError {
         line: u32,
         message: String,
     },
-    /// `!includedir DIR` names a directory that cannot be read.
-    #[error("option file {}, line {line}: cannot read !includedir directory {}: {source}", path.display(), dir.display())]
+    /// `!includedir DIR` names a directory that is missing or cannot be read.
+    #[error("option file {}, line {line}: cannot read !includedir directory {}: {cause}", path.display(), dir.display())]
     IncludeDir {
         path: PathBuf,
         line: u32,
         dir: PathBuf,
-        source: std::io::Error,
+        #[source]
+        cause: PathCause,
     },
     /// The file holds a password and group or others have access to it.
     #[error("{}", unsafe_message(path, *mode))]
@@ -177,13 +205,9 @@ pub fn read(path: &Path, groups: &[&str]) -> Result<Vec<OptionEntry>, OptionFile
         out: Vec::new(),
         files_opened: 0,
     };
-    match reader.file(path, 0) {
+    match reader.file(path, 0, Origin::Top) {
         Ok(()) => Ok(reader.out),
         Err(Abort::Hard(e) | Abort::Soft(e)) => Err(e),
-        Err(Abort::Missing(source)) => Err(OptionFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
     }
 }
 
@@ -465,12 +489,22 @@ fn directive_argument(line: &[u8], after_keyword: usize) -> Result<&[u8], ()> {
 
 /// How reading one file stopped early.
 enum Abort {
-    /// Our own refusals and limits: always fail the whole read.
+    /// Our own refusals and limits, and a path that exists but cannot be read: always fail
+    /// the whole read.
     Hard(OptionFileError),
     /// MariaDB's errors: fail the read in the top-level file, only stop an included file.
     Soft(OptionFileError),
-    /// The file could not be opened: an error for the top-level file, skipped for includes.
-    Missing(std::io::Error),
+}
+
+/// Where a file to read was named: decides what a missing file or a directory means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin<'a> {
+    /// The file passed to [`read`].
+    Top,
+    /// `!include` on `line` of `from`.
+    Include { from: &'a Path, line: u32 },
+    /// A `.cnf` entry of the `!includedir` on `line` of `from`.
+    IncludeDir { from: &'a Path, line: u32 },
 }
 
 struct Reader<'g> {
@@ -480,7 +514,7 @@ struct Reader<'g> {
 }
 
 impl Reader<'_> {
-    fn file(&mut self, path: &Path, level: u32) -> Result<(), Abort> {
+    fn file(&mut self, path: &Path, level: u32, origin: Origin) -> Result<(), Abort> {
         self.files_opened += 1;
         if self.files_opened > MAX_FILES_OPENED {
             return Err(Abort::Hard(OptionFileError::Limit {
@@ -490,7 +524,7 @@ impl Reader<'_> {
                 ),
             }));
         }
-        let data = match load(path)? {
+        let data = match load(path, origin)? {
             Some(data) => data,
             None => return Ok(()),
         };
@@ -543,23 +577,37 @@ impl Reader<'_> {
                         // $HOME: the binaries rely on no environment variable (SPEC).
                         let home = home_of_current_user();
                         let target = expand_tilde(arg, home.as_deref().map(Path::as_os_str));
-                        self.include(&target, level + 1)?;
+                        let origin = Origin::Include {
+                            from: path,
+                            line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                        };
+                        self.include(&target, level + 1, origin)?;
                     }
                 }
                 Line::IncludeDir(Ok(arg)) => {
                     let dir = PathBuf::from(OsString::from_vec(arg.to_vec()));
-                    let names = cnf_files(&dir).map_err(|source| {
-                        Abort::Soft(OptionFileError::IncludeDir {
+                    let line = u32::try_from(n + 1).unwrap_or(u32::MAX);
+                    let names = cnf_files(&dir).map_err(|e| {
+                        // A missing directory is MariaDB's error (it only stops an included
+                        // file); one that exists and cannot be read fails the whole read.
+                        let absent = is_absent(&dir, &e);
+                        let err = OptionFileError::IncludeDir {
                             path: path.to_path_buf(),
-                            line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                            line,
                             dir: dir.clone(),
-                            source,
-                        })
+                            cause: PathCause::new(&dir, e),
+                        };
+                        if absent {
+                            Abort::Soft(err)
+                        } else {
+                            Abort::Hard(err)
+                        }
                     })?;
                     for name in names {
                         let target = dir.join(name);
                         if target.as_os_str().len() < MAX_PATH_LEN {
-                            self.include(&target, level + 1)?;
+                            let origin = Origin::IncludeDir { from: path, line };
+                            self.include(&target, level + 1, origin)?;
                         }
                     }
                 }
@@ -601,10 +649,10 @@ impl Reader<'_> {
 
     /// Read an included file: MariaDB ignores what went wrong inside it, except for our
     /// own hard refusals.
-    fn include(&mut self, path: &Path, level: u32) -> Result<(), Abort> {
-        match self.file(path, level) {
+    fn include(&mut self, path: &Path, level: u32, origin: Origin) -> Result<(), Abort> {
+        match self.file(path, level, origin) {
             Err(Abort::Hard(e)) => Err(Abort::Hard(e)),
-            Ok(()) | Err(Abort::Soft(_) | Abort::Missing(_)) => Ok(()),
+            Ok(()) | Err(Abort::Soft(_)) => Ok(()),
         }
     }
 }
@@ -615,24 +663,52 @@ struct Loaded {
     regular: bool,
 }
 
-/// Open and read one file. `Ok(None)`: a directory (reads as empty, like `fgets` on one).
-fn load(path: &Path) -> Result<Option<Loaded>, Abort> {
-    let io = |source| {
-        Abort::Hard(OptionFileError::Io {
-            path: path.to_path_buf(),
-            source,
+/// Open and read one file. `Ok(None)`: nothing to read: an included file that does not
+/// exist (MariaDB skips it), or a directory that reads as empty (see below). Any other
+/// failure to open or read is an error naming the path and the cause, also for an included
+/// file, which MariaDB would skip silently: a check must not run on half its settings
+/// because a file became unreadable to the script user.
+fn load(path: &Path, origin: Origin) -> Result<Option<Loaded>, Abort> {
+    let fail = |cause: PathCause| {
+        Abort::Hard(match origin {
+            Origin::Top => OptionFileError::Io {
+                path: path.to_path_buf(),
+                cause,
+            },
+            Origin::Include { from, line } | Origin::IncludeDir { from, line } => {
+                OptionFileError::Include {
+                    path: from.to_path_buf(),
+                    line,
+                    target: path.to_path_buf(),
+                    cause,
+                }
+            }
         })
     };
-    let file = File::open(path).map_err(Abort::Missing)?;
-    let meta = file.metadata().map_err(Abort::Missing)?;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if origin != Origin::Top && is_absent(path, &e) => return Ok(None),
+        Err(e) => return Err(fail(PathCause::new(path, e))),
+    };
+    let meta = file.metadata().map_err(|e| fail(PathCause::new(path, e)))?;
     if meta.is_dir() {
-        return Ok(None);
+        return match origin {
+            // MariaDB reads a directory as an empty file (`fgets` fails). Kept for the
+            // top-level file (config.rs refuses it with its own message) and for an
+            // `!includedir` entry named `x.cnf/`, which nobody named as a file (the oracle
+            // test checks both).
+            Origin::Top | Origin::IncludeDir { .. } => Ok(None),
+            // `!include DIR` names a file and finds a directory: refused.
+            Origin::Include { .. } => Err(fail(PathCause::from(
+                std::io::Error::from_raw_os_error(libc::EISDIR),
+            ))),
+        };
     }
     let mode = meta.permissions().mode();
     let mut bytes = Vec::new();
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(io)?;
+        .map_err(|e| fail(PathCause::new(path, e)))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(Abort::Hard(OptionFileError::Limit {
             path: path.to_path_buf(),
@@ -931,6 +1007,110 @@ mod tests {
         );
     }
 
+    /// Included paths that exist but cannot be read fail the whole read, wherever the
+    /// include sits (MariaDB skips them; see the module documentation). Permission denied
+    /// needs a user other than root: tests/it/config_paths.rs checks it.
+    #[test]
+    fn unreadable_includes_fail_the_read() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        symlink(d.join("loop-b.cnf"), d.join("loop-a.cnf")).unwrap();
+        symlink(d.join("loop-a.cnf"), d.join("loop-b.cnf")).unwrap();
+        symlink(d.join("nowhere.cnf"), d.join("dangling.cnf")).unwrap();
+        write(d, "plain.cnf", b"[client]\nx=1\n", 0o600);
+        fs::create_dir(d.join("adir")).unwrap();
+        for (target, cause) in [
+            ("loop-a.cnf", "too many levels of symbolic links"),
+            ("dangling.cnf", "which does not exist"),
+            ("adir", "is a directory"),
+            // A file where a directory is expected: ENOTDIR, not "missing".
+            ("plain.cnf/x.cnf", "plain.cnf is a file"),
+        ] {
+            let target = d.join(target);
+            let main = write(
+                d,
+                "main.cnf",
+                format!("[client]\na=1\n!include {}\nb=2\n", target.display()).as_bytes(),
+                0o600,
+            );
+            let e = read(&main, GROUPS).unwrap_err();
+            match &e {
+                OptionFileError::Include {
+                    path,
+                    line,
+                    target: t,
+                    ..
+                } => {
+                    assert_eq!((path, *line, t), (&main, 3, &target), "{e}");
+                }
+                other => panic!("{target:?}: {other}"),
+            }
+            assert!(e.to_string().contains(cause), "{e}");
+            // Also from inside an included file, where MariaDB's own errors only stop
+            // that file.
+            let outer = write(
+                d,
+                "outer.cnf",
+                format!("[client]\n!include {}\n", main.display()).as_bytes(),
+                0o600,
+            );
+            assert!(
+                matches!(read(&outer, GROUPS), Err(OptionFileError::Include { .. })),
+                "{target:?} nested"
+            );
+        }
+
+        // !includedir: a loop or a file where the directory should be fails the read even
+        // inside an included file; a missing one only stops that file (MariaDB's error).
+        for (arg, hard) in [("loop-a.cnf", true), ("plain.cnf", true), ("nope", false)] {
+            let inner = write(
+                d,
+                "inner.cnf",
+                format!("[client]\n!includedir {}\ny=1\n", d.join(arg).display()).as_bytes(),
+                0o600,
+            );
+            let outer = write(
+                d,
+                "outer.cnf",
+                format!("[client]\n!include {}\nz=1\n", inner.display()).as_bytes(),
+                0o600,
+            );
+            let r = read(&outer, GROUPS);
+            if hard {
+                let e = r.unwrap_err();
+                assert!(
+                    matches!(e, OptionFileError::IncludeDir { line: 2, .. }),
+                    "{e}"
+                );
+            } else {
+                assert_eq!(render_like_my_print_defaults(&r.unwrap()), "--z=1\n");
+            }
+        }
+
+        // A .cnf entry of an !includedir that is a symlink loop fails; one that is a
+        // directory reads as empty (MariaDB; the oracle test checks it).
+        fs::create_dir(d.join("conf.d")).unwrap();
+        fs::create_dir(d.join("conf.d/sub.cnf")).unwrap();
+        write(&d.join("conf.d"), "a.cnf", b"[client]\nf=a\n", 0o600);
+        let main = write(
+            d,
+            "dir.cnf",
+            format!("[client]\n!includedir {}/conf.d\n", d.display()).as_bytes(),
+            0o600,
+        );
+        assert_eq!(
+            render_like_my_print_defaults(&read(&main, GROUPS).unwrap()),
+            "--f=a\n"
+        );
+        symlink(d.join("conf.d/z.cnf"), d.join("conf.d/z.cnf")).unwrap();
+        let e = read(&main, GROUPS).unwrap_err();
+        assert!(
+            matches!(&e, OptionFileError::Include { target, .. } if target.ends_with("z.cnf")),
+            "{e}"
+        );
+    }
+
     #[test]
     fn self_include_stops_at_depth_10() {
         let dir = tempfile::tempdir().unwrap();
@@ -1113,7 +1293,16 @@ mod tests {
         let errs = [
             OptionFileError::Io {
                 path: "/etc/x.cnf".into(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                cause: std::io::Error::from(std::io::ErrorKind::NotFound).into(),
+            },
+            OptionFileError::Include {
+                path: "/etc/x.cnf".into(),
+                line: 2,
+                target: "/etc/y.cnf".into(),
+                cause: PathCause::new(
+                    Path::new("/etc/y.cnf"),
+                    std::io::Error::from_raw_os_error(libc::EACCES),
+                ),
             },
             OptionFileError::Syntax {
                 path: "/etc/x.cnf".into(),
@@ -1130,7 +1319,7 @@ mod tests {
             assert!(s.contains("/etc/x.cnf") && !s.contains('\n'), "{s}");
         }
         assert_eq!(
-            errs[2].to_string(),
+            errs[3].to_string(),
             "option file /etc/x.cnf holds a password and is readable by group or others \
              (mode 0644): run chmod 600 /etc/x.cnf"
         );

@@ -5,6 +5,8 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use crate::confpath::{PathCause, is_absent};
+
 /// Default state dir (absolute: keepalived gives scripts no useful environment).
 pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-mysql";
 /// Name of the role file inside the state dir.
@@ -115,15 +117,36 @@ pub fn role_file(state_dir: &Path) -> PathBuf {
     state_dir.join(ROLE_FILE)
 }
 
-/// Read the role file; `Ok(None)` when there is none yet.
-pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, String> {
+/// Why the role file could not be used: a configuration error (exit 78) in every binary.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleFileError {
+    /// It exists (or something is in the way) but cannot be read: permission denied on it
+    /// or on the state dir, a state dir that is a file or a symlink loop, a directory where
+    /// the file should be, an I/O error.
+    #[error("cannot read role file {}: {cause}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// It was read and is not a role file.
+    #[error("role file {}: {message}", path.display())]
+    Bad { path: PathBuf, message: String },
+}
+
+/// Read the role file; `Ok(None)` when there is none yet (it does not exist: ENOENT, on it
+/// or on the state dir). Anything else that stops the read is an error (issue 9).
+pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, RoleFileError> {
     let path = role_file(state_dir);
     match std::fs::read_to_string(&path) {
         Ok(text) => RoleRecord::parse(&text)
             .map(Some)
-            .map_err(|e| format!("role file {}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read role file {}: {e}", path.display())),
+            .map_err(|message| RoleFileError::Bad { path, message }),
+        Err(e) if is_absent(&path, &e) => Ok(None),
+        Err(e) => Err(RoleFileError::Read {
+            cause: PathCause::new(&path, e),
+            path,
+        }),
     }
 }
 
@@ -213,7 +236,7 @@ pub fn resolve(
         RoleArg::Standby => return decided(Role::Standby, "--role".into()),
         RoleArg::Auto => {}
     }
-    let recorded = read_role(state_dir)?;
+    let recorded = read_role(state_dir).map_err(|e| e.to_string())?;
     // A role recorded before a reboot says nothing about now (the VIP is gone with the boot).
     let stale = recorded
         .as_ref()
@@ -322,7 +345,52 @@ mod tests {
     fn bad_role_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(role_file(dir.path()), "role=king\n").unwrap();
-        assert!(read_role(dir.path()).unwrap_err().contains("unknown role"));
+        assert!(
+            read_role(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("unknown role")
+        );
+    }
+
+    /// Anything but a missing role file stops the role from being decided: a check must not
+    /// judge a writer by standby rules because the file could not be read. (Permission
+    /// denied needs a user other than root: tests/it/config_paths.rs.)
+    #[test]
+    fn an_unreadable_role_file_is_an_error() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // The state dir missing altogether: no role yet.
+        assert_eq!(read_role(&d.join("none")).unwrap(), None);
+        std::fs::write(d.join("file"), "").unwrap();
+        std::fs::create_dir_all(d.join("dir-role/role")).unwrap();
+        symlink(d.join("loop-b"), d.join("loop-a")).unwrap();
+        symlink(d.join("loop-a"), d.join("loop-b")).unwrap();
+        std::fs::create_dir(d.join("looping-role")).unwrap();
+        symlink("role", d.join("looping-role/role")).unwrap();
+        std::fs::create_dir(d.join("dangling-role")).unwrap();
+        symlink("/nonexistent/role", d.join("dangling-role/role")).unwrap();
+        for (state, cause) in [
+            ("file", "file is a file"),
+            ("dir-role", "is a directory"),
+            ("loop-a", "loop-a is a symlink loop"),
+            ("looping-role", "role is a symlink loop"),
+            ("dangling-role", "which does not exist"),
+        ] {
+            let state = d.join(state);
+            let e = read_role(&state).unwrap_err();
+            assert!(matches!(e, RoleFileError::Read { .. }), "{e}");
+            let msg = e.to_string();
+            let path = role_file(&state);
+            assert!(
+                msg.starts_with(&format!("cannot read role file {}: ", path.display())),
+                "{msg}"
+            );
+            assert!(msg.contains(cause), "{msg}");
+            let err = resolve(RoleArg::Auto, &state, None).unwrap_err();
+            assert_eq!(err, msg);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::confpath::{PathCause, is_absent};
 use crate::deadline::Deadline;
 
 pub const LOCK_FILE: &str = "lock";
@@ -88,14 +89,59 @@ pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::
     std::fs::rename(&tmp, &path)
 }
 
-/// Create the state dir if needed (0755: the check, run by another user, must read it).
-pub fn ensure_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))
+/// Why the state dir's lock could not be taken. Every message is one line and names the
+/// path.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The state dir cannot be created or is not a directory (permission denied on it or
+    /// above it, a file or a symlink loop in the way): a configuration problem.
+    #[error("cannot create state dir {}: {cause}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// The lock file cannot be opened or created: a configuration problem.
+    #[error("cannot open lock {}: {cause}", path.display())]
+    OpenLock {
+        path: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// `flock` itself failed (not because another helper holds the lock).
+    #[error("cannot lock {}: {cause}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// Another helper held the lock until the deadline: not a configuration problem.
+    #[error("state dir {} stayed locked by another helper until the deadline", dir.display())]
+    Busy { dir: PathBuf },
 }
 
-/// Take the state dir's lock, waiting at most until `deadline`.
-pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, String> {
+/// Create the state dir if needed (0755: the check, run by another user, must read it).
+pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
+    let Err(e) = std::fs::create_dir_all(dir) else {
+        return Ok(());
+    };
+    // mkdir says only "file exists" when a file or a symlink loop is in the way; what stat
+    // says about the path is the real cause.
+    let e = match std::fs::metadata(dir) {
+        Err(stat) if !is_absent(dir, &stat) => stat,
+        Ok(m) if !m.is_dir() => std::io::Error::from_raw_os_error(libc::ENOTDIR),
+        _ => e,
+    };
+    Err(StateError::CreateDir {
+        dir: dir.to_path_buf(),
+        cause: PathCause::new(dir, e),
+    })
+}
+
+/// Take the state dir's lock, creating the dir and the lock file if needed, waiting at most
+/// until `deadline` for another helper to release it. Errors: see [`StateError`]; all but
+/// [`StateError::Busy`] are configuration problems (exit 78).
+pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, StateError> {
     ensure_dir(dir)?;
     let path: PathBuf = dir.join(LOCK_FILE);
     // Read-only is enough for flock, so a lock file that root created (a helper run by
@@ -105,7 +151,10 @@ pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, String> {
         .custom_flags(libc::O_CREAT)
         .mode(0o644)
         .open(&path)
-        .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+        .map_err(|e| StateError::OpenLock {
+            cause: PathCause::new(&path, e),
+            path: path.clone(),
+        })?;
     loop {
         // SAFETY: flock on an fd we own; LOCK_NB so the wait stays bounded by the deadline.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
@@ -113,13 +162,15 @@ pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, String> {
         }
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(format!("cannot lock {}: {err}", path.display()));
+            return Err(StateError::Lock {
+                path,
+                cause: err.into(),
+            });
         }
         if deadline.passed() {
-            return Err(format!(
-                "state dir {} stayed locked by another helper until the deadline",
-                dir.display()
-            ));
+            return Err(StateError::Busy {
+                dir: dir.to_path_buf(),
+            });
         }
         std::thread::sleep(Duration::from_millis(5).min(deadline.remaining()));
     }
@@ -160,6 +211,34 @@ mod tests {
         drop(first);
     }
 
+    /// A state dir that cannot be created is a configuration error that says why. (Permission
+    /// denied needs a user other than root: tests/it/config_paths.rs.)
+    #[test]
+    fn a_state_dir_in_the_way_says_why() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("file"), "").unwrap();
+        symlink(d.join("loop-b"), d.join("loop-a")).unwrap();
+        symlink(d.join("loop-a"), d.join("loop-b")).unwrap();
+        for (state, cause) in [
+            ("file", "file is a file"),
+            ("file/sub", "file is a file"),
+            ("loop-a", "loop-a is a symlink loop"),
+            ("loop-a/sub", "loop-a is a symlink loop"),
+        ] {
+            let state = d.join(state);
+            let e = lock(&state, &Deadline::new(Duration::from_millis(50))).unwrap_err();
+            assert!(matches!(e, StateError::CreateDir { .. }), "{e}");
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with(&format!("cannot create state dir {}: ", state.display())),
+                "{msg}"
+            );
+            assert!(msg.contains(cause), "{msg}");
+        }
+    }
+
     #[test]
     fn lock_is_exclusive_and_bounded() {
         let dir = tempfile::tempdir().unwrap();
@@ -167,7 +246,8 @@ mod tests {
         // flock locks belong to the open file description: a second open conflicts even
         // in the same process.
         let second = lock(dir.path(), &Deadline::new(Duration::from_millis(50)));
-        assert!(second.unwrap_err().contains("stayed locked"));
+        assert!(matches!(second, Err(StateError::Busy { .. })), "{second:?}");
+        assert!(second.unwrap_err().to_string().contains("stayed locked"));
         drop(first);
         lock(dir.path(), &Deadline::new(Duration::from_millis(50))).unwrap();
     }
