@@ -219,8 +219,9 @@ pub fn syslog(binary: &str, target: &SyslogTarget, severity: Severity, message: 
     }
 }
 
-/// What identifies "the same verdict" run after run: status, reason and the problems with
-/// their numbers removed, so a lag going from 130s to 131s is not a change.
+/// What identifies "the same verdict" run after run: its structure (status, role, reason,
+/// and the level and situation of each problem), never its wording, so a lag going from 130s
+/// to 131s, a reworded message or a digit in a host name is not a change.
 pub fn verdict_key(verdict: &Verdict) -> String {
     let mut key = format!(
         "{} {} {}",
@@ -229,8 +230,11 @@ pub fn verdict_key(verdict: &Verdict) -> String {
         verdict.exit().name()
     );
     for f in verdict.problems() {
-        key.push('\n');
-        key.extend(f.message.chars().filter(|c| !c.is_ascii_digit()));
+        let situation = serde_json::to_value(f.situation)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        key.push_str(&format!("\n{:?} {situation}", f.level));
     }
     key
 }
@@ -297,5 +301,45 @@ pub fn log_config_error_on_change(
 ) {
     if remember(binary, target, state_dir, &format!("FAIL config {message}")).is_some() {
         syslog(binary, target, Severity::Err, message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Exit;
+    use crate::role::Role;
+    use crate::verdict::Situation;
+
+    fn verdict(level: Level, situation: Situation, message: &str) -> Verdict {
+        Verdict {
+            role: Role::Standby,
+            findings: vec![Finding {
+                level,
+                kind: Exit::Lag,
+                situation,
+                message: message.into(),
+            }],
+            summary: "io=Yes sql=Yes lag=131s gtid=0-1-42".into(),
+        }
+    }
+
+    /// Wording and numbers do not make a new verdict; level and situation do.
+    #[test]
+    fn verdict_key_is_the_structure() {
+        let a = verdict(Level::Fail, Situation::Lag, "lag 130s above --max-lag 120s");
+        let b = verdict(Level::Fail, Situation::Lag, "lag 131s above --max-lag 120s (reworded)");
+        assert_eq!(verdict_key(&a), verdict_key(&b));
+        let host = |h: &str| verdict(Level::Fail, Situation::Lag, &format!("replication from {h}"));
+        assert_eq!(verdict_key(&host("db1:3306")), verdict_key(&host("db2:3306")));
+        let stalled = verdict(Level::Fail, Situation::Stalled, "lag 130s above --max-lag 120s");
+        assert_ne!(verdict_key(&a), verdict_key(&stalled));
+        let warn = verdict(Level::Warn, Situation::Lag, "lag 130s above --max-lag 120s");
+        assert_ne!(verdict_key(&a), verdict_key(&warn));
+        assert_eq!(
+            verdict_key(&a),
+            "FAIL standby lag\nFail lag",
+            "the key is stable text: it is stored in <binary>.last"
+        );
     }
 }
