@@ -43,6 +43,12 @@ pub fn advice(s: Situation) -> Option<(&'static str, &'static str)> {
             "repair the other node; replication reconnects by itself",
             "peer-down",
         ),
+        Situation::PeerRefused => (
+            "create the check's account on the peer for this node's address (no privilege \
+             needed; CONNECTION ADMIN if the peer may be at max_connections), or fix its \
+             password in the option file",
+            "peer-refused",
+        ),
         Situation::Connecting => (
             "wait a few seconds; if it lasts, look at the other node and the IO error",
             "connecting",
@@ -123,6 +129,7 @@ mod tests {
             Situation::Standalone,
             Situation::NoReplication,
             Situation::PeerDown,
+            Situation::PeerRefused,
             Situation::Connecting,
             Situation::IoError,
             Situation::SqlError,

@@ -328,11 +328,28 @@ mod tests {
     #[test]
     fn verdict_key_is_the_structure() {
         let a = verdict(Level::Fail, Situation::Lag, "lag 130s above --max-lag 120s");
-        let b = verdict(Level::Fail, Situation::Lag, "lag 131s above --max-lag 120s (reworded)");
+        let b = verdict(
+            Level::Fail,
+            Situation::Lag,
+            "lag 131s above --max-lag 120s (reworded)",
+        );
         assert_eq!(verdict_key(&a), verdict_key(&b));
-        let host = |h: &str| verdict(Level::Fail, Situation::Lag, &format!("replication from {h}"));
-        assert_eq!(verdict_key(&host("db1:3306")), verdict_key(&host("db2:3306")));
-        let stalled = verdict(Level::Fail, Situation::Stalled, "lag 130s above --max-lag 120s");
+        let host = |h: &str| {
+            verdict(
+                Level::Fail,
+                Situation::Lag,
+                &format!("replication from {h}"),
+            )
+        };
+        assert_eq!(
+            verdict_key(&host("db1:3306")),
+            verdict_key(&host("db2:3306"))
+        );
+        let stalled = verdict(
+            Level::Fail,
+            Situation::Stalled,
+            "lag 130s above --max-lag 120s",
+        );
         assert_ne!(verdict_key(&a), verdict_key(&stalled));
         let warn = verdict(Level::Warn, Situation::Lag, "lag 130s above --max-lag 120s");
         assert_ne!(verdict_key(&a), verdict_key(&warn));

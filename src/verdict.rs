@@ -60,6 +60,9 @@ pub enum Situation {
     NoReplication,
     /// The peer cannot be reached (IO thread errno class, or `--peer` probe).
     PeerDown,
+    /// `--peer` answered with an error (the check's account on the peer, its connection
+    /// limit): the peer is up, but nothing can be compared with it.
+    PeerRefused,
     /// IO thread connecting, no error yet.
     Connecting,
     /// IO thread stopped with a replication error (1045, 1236 purged, ...).
@@ -584,6 +587,18 @@ pub fn verdict(
                 ),
             );
         }
+    }
+    if let PeerObservation::Refused { address, error, .. } = peer {
+        // Up (so not "peer down"), but what --peer exists for is off: say so.
+        j.add(
+            Level::Warn,
+            Exit::Ok,
+            Situation::PeerRefused,
+            format!(
+                "peer {address} is up but refused the probe ({error}): no GTID comparison, \
+                 no stall detection"
+            ),
+        );
     }
     if let PeerObservation::Unreachable { address, error } = peer {
         j.add(

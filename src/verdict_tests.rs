@@ -492,8 +492,8 @@ fn cases() -> Vec<Case> {
             ..case(
                 "--peer refused us, replication Yes",
                 maria_with(&[]),
-                OK,
-                OK,
+                WARN,
+                WARN,
             )
         },
         // Reception remembered across runs (reception::track).
