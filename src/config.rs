@@ -1,5 +1,5 @@
 //! Settings: command line over option file over built-in defaults, and the password from
-//! the option file or `MYSQL_PWD` only (SPEC "Credentials and configuration").
+//! the option file or `MYSQL_PWD` only (docs/contract.md "Credentials and configuration").
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! One overall deadline per run (SPEC "Time"). The `mysql` crate only has per-socket-call
+//! One overall deadline per run (docs/contract.md "Time"). The `mysql` crate only has per-socket-call
 //! timeouts, so the hard bound is enforced by the caller waiting on a [`Worker`] for
 //! [`Deadline::remaining`] and exiting the process when it passes.
 

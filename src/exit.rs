@@ -1,4 +1,4 @@
-//! Exit codes shared by every binary (SPEC "Exit codes"). keepalived treats every non-zero
+//! Exit codes shared by every binary (docs/contract.md "Exit codes"). keepalived treats every non-zero
 //! code as failure; the distinct values are for people and monitoring.
 
 /// A documented process exit code.

@@ -1,4 +1,4 @@
-//! GTID positions and their comparison with the peer's (SPEC: "local GTID history diverged
+//! GTID positions and their comparison with the peer's (docs/contract.md "Verdicts of check-mysql": "local GTID history diverged
 //! from the peer's"). MariaDB GTIDs are `domain-server-seq`, one sequence per domain;
 //! MySQL GTID sets are `uuid:interval[:interval...]` per source server.
 

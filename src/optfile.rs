@@ -53,7 +53,7 @@
 //!   holds a password option — in *any* group, selected or not, and wherever it sits in
 //!   the file — is refused with [`OptionFileError::Unsafe`] if its mode has any group or
 //!   other bit set (`mode & 0o077 != 0`). MariaDB's own tools only *warn* about (and skip)
-//!   world-writable files; our SPEC requires refusing password files others can read.
+//!   world-writable files; our contract (docs/contract.md "Credentials and configuration") requires refusing password files others can read.
 //!   Checking every group rather than only the selected ones is deliberate: the secret is
 //!   exposed on disk no matter which program it is meant for. "A password option" is a
 //!   key with a value (`password=...`, even empty; bare `password` means "prompt" and holds
@@ -574,7 +574,7 @@ impl Reader<'_> {
                 Line::Include(Ok(arg)) => {
                     if arg.len() < MAX_PATH_LEN {
                         // `~/` is the running user's home from the password database, not
-                        // $HOME: the binaries rely on no environment variable (SPEC).
+                        // $HOME: the binaries rely on no environment variable (docs/contract.md "Credentials and configuration").
                         let home = home_of_current_user();
                         let target = expand_tilde(arg, home.as_deref().map(Path::as_os_str));
                         let origin = Origin::Include {

@@ -266,8 +266,8 @@ fn remember(
     Some((previous, stored))
 }
 
-/// Log the verdict if it differs from the last one remembered in `state_dir` (SPEC: a
-/// verdict that repeats every second is logged on change). When the state dir cannot be
+/// Log the verdict if it differs from the last one remembered in `state_dir`
+/// (docs/contract.md "Syslog": a verdict that repeats every second is logged on change). When the state dir cannot be
 /// used, problems are logged every run rather than lost.
 pub fn log_on_change(binary: &str, target: &SyslogTarget, state_dir: &Path, verdict: &Verdict) {
     let key = verdict_key(verdict);

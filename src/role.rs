@@ -1,5 +1,5 @@
 //! The node's role: recorded by the notify helpers in a role file in the state dir, or
-//! inferred from the VIP being on a local interface (SPEC "Role").
+//! inferred from the VIP being on a local interface (docs/contract.md "Roles").
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -224,7 +224,7 @@ pub struct RoleDecision {
     pub source: String,
 }
 
-/// Resolve `--role` (SPEC: role file, else VIP on a local interface, else standby).
+/// Resolve `--role` (docs/contract.md "Roles": role file, else VIP on a local interface, else standby).
 pub fn resolve(
     arg: RoleArg,
     state_dir: &Path,

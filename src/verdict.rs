@@ -1,5 +1,5 @@
-//! The pure verdict: observation + role + policy → [`Verdict`] (SPEC "Verdicts of
-//! check-mysql"). No IO here, so every row of the SPEC table is a unit test.
+//! The pure verdict: observation + role + policy → [`Verdict`] (docs/contract.md
+//! "Verdicts of check-mysql"). No IO here, so every row of that table is a unit test.
 
 use std::time::Duration;
 
@@ -484,7 +484,7 @@ fn summary(obs: &Observation) -> String {
     parts.join(" ")
 }
 
-/// Judge one observation for `role` (SPEC verdict table).
+/// Judge one observation for `role` (docs/contract.md "Verdicts of check-mysql").
 ///
 /// `received` is what the state dir remembers of reception ([`crate::reception::track`]):
 /// a received position that has stood still for longer than `--max-lag` while the peer is

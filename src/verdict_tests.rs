@@ -1,5 +1,5 @@
-//! One table row per row of SPEC's verdict table, for both roles, on observations shaped
-//! exactly like the servers' own result rows.
+//! One table row per row of the verdict table (docs/contract.md "Verdicts of check-mysql"),
+//! for both roles, on observations shaped exactly like the servers' own result rows.
 
 use super::*;
 use crate::observe::{GtidVars, Stage, mariadb_observation, mysql_observation};

@@ -837,7 +837,7 @@ fn broken_standby_does_not_take_the_vip_when_the_writer_dies() {
 }
 
 /// Scenario 6: The standby lags (MASTER_DELAY 15 s, --max-lag 3s) and fails `lag`; then the writer
-/// dies. What happens (SPEC "Verdicts"): with the peer gone, Seconds_Behind_Master is NULL
+/// dies. What happens (docs/contract.md "Verdicts of check-mysql"): with the peer gone, Seconds_Behind_Master is NULL
 /// (the IO thread is not running), so the standby passes as "peer down" and keepalived moves
 /// the VIP to it; notify-master then keeps it read-only ("promoting") until the relay log is
 /// applied. So the VIP moves before the standby is writable; the outcome asserted is that

@@ -1,6 +1,6 @@
 //! `check-mysql` against real servers: one scenario per test, each with its own servers.
 //!
-//! Every run gets a fresh `--state-dir`, `--no-syslog`, an empty environment (the SPEC says
+//! Every run gets a fresh `--state-dir`, `--no-syslog`, an empty environment (docs/contract.md says
 //! the binaries rely on no environment variable but `MYSQL_PWD`), and a 10 s guard that kills
 //! a hung run (a guard against hanging the suite, not a timed assertion).
 
@@ -174,7 +174,7 @@ fn sql_thread_error_1062_fails_standby() {
         "replication",
         "standby",
     );
-    // SPEC: a writer whose SQL thread stopped is OK, degraded, loud.
+    // docs/contract.md: a writer whose SQL thread stopped is OK, degraded, loud.
     check(&p.b, &["--role", "writer"]).expect(0, "WARN writer");
     // a itself replicates fine from b.
     check(&p.a, &["--role", "writer"]).expect(0, "OK writer");
@@ -206,9 +206,9 @@ fn conflicting_writes(p: &Pair) {
 // slave has diverged due to executing extra erroneous transactions'"; the SQL thread keeps
 // running.
 //
-// With --peer the check can compare GTID histories, and SPEC's "diverged" row applies:
+// With --peer the check can compare GTID histories, and the contract's "diverged" row applies:
 // exit 4. Without --peer the check sees only an IO thread stopped with 1236 while the peer is
-// up, which SPEC lists under "IO thread stopped with a replication error (e.g. 1236
+// up, which the original SPEC listed under "IO thread stopped with a replication error (e.g. 1236
 // diverged/purged GTID)" → FAIL replication; reporting `diverged` from the error alone is
 // also right. So without --peer both 2 and 4 are accepted.
 #[test]
@@ -248,7 +248,7 @@ fn diverged_gtid_io_error_1236_current_pos() {
 // Last_SQL_Errno 1950: "An attempt was made to binlog GTID 0-2-3 which would create an
 // out-of-order sequence number with existing GTID 0-1-3, and gtid strict mode is enabled".
 // With --peer: exit 4. Without --peer the check sees a SQL thread stopped with an error
-// (SPEC row "SQL thread stopped" → FAIL replication), so 2 or 4 are accepted as in 4a.
+// (contract row "SQL thread stopped" → FAIL replication), so 2 or 4 are accepted as in 4a.
 #[test]
 fn diverged_gtid_sql_error_1950_slave_pos() {
     let p = Pair::dual_master_using("slave_pos");
@@ -483,7 +483,7 @@ fn mysql_pwd_environment_variable() {
         .output_mentions(&["Access denied"]);
 }
 
-// Role from --vip (SPEC "Role"): a VIP on a local interface makes this node the writer.
+// Role from --vip (docs/contract.md "Roles"): a VIP on a local interface makes this node the writer.
 // 192.0.2.1 (TEST-NET-1) is on no interface; nothing is sent to it. keepalived's notify
 // arguments (TYPE NAME STATE PRIORITY) are accepted.
 #[test]
@@ -537,7 +537,7 @@ fn command_line_usage() {
         &["--no-such-flag"][..],
         &["--role", "boss"],
         &["--format", "yaml"],
-        // SPEC: a password is never accepted on the command line
+        // docs/contract.md: a password is never accepted on the command line
         &["--password", "secret"],
         &["-psecret"],
     ] {
