@@ -393,8 +393,9 @@ fn pages() -> Vec<Page> {
         Page {
             cmd: cli::NotifyBackupArgs::command(),
             description: &[
-                "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop) when \
-                 this node stops being MASTER. It records the role standby, then sets \
+                "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop, \
+                 notify_deleted) when this node stops being MASTER, or its instance stops or is \
+                 removed by a reload. It records the role standby, then sets \
                  read_only=ON and reads it back, so that a client that still reaches this node \
                  by its own address cannot write. When the server is down the role is still \
                  recorded and the exit code is 1, within --timeout (keepalived kills \
@@ -405,7 +406,7 @@ fn pages() -> Vec<Page> {
             examples: &[
                 Example {
                     what: "In the vrrp_instance of keepalived.conf:",
-                    text: "notify_backup \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_fault  \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_stop   \"/usr/libexec/keepalived-mysql/notify-backup\"",
+                    text: "notify_backup \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_fault  \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_stop   \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_deleted \"/usr/libexec/keepalived-mysql/notify-backup\"",
                 },
                 Example {
                     what: "Fence this node by hand (the check reported unfenced):",

@@ -55,6 +55,24 @@ pub enum RoleArg {
 /// Default option file (absolute: keepalived gives scripts no useful environment).
 pub const DEFAULT_DEFAULTS_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
 
+// ---------------------------------------------------------------- keepalived states
+
+/// The states keepalived passes to a notify script, always in upper case (keepalived.conf(5),
+/// `notify`: "MASTER"|"BACKUP"|"FAULT"|"STOP"|"DELETED"; keepalived 2.2.7 vrrp_notify.c).
+/// DELETED is sent instead of FAULT for an instance that a reload removes, when the instance
+/// has `notify_deleted`.
+pub const KEEPALIVED_STATES: [&str; 5] = ["MASTER", "BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-master acts on: becoming MASTER.
+pub const MASTER_STATES: &[&str] = &["MASTER"];
+/// The states notify-backup acts on: every way of not (or no longer) being MASTER. STOP and
+/// DELETED fence like BACKUP: the instance is going away, and the node must not keep taking
+/// writes by its own address.
+pub const BACKUP_STATES: &[&str] = &["BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-down accepts: any (it stops keepalived whatever the state, and only logs
+/// it). DOWN and UP are not keepalived notify states; they are accepted as before for callers
+/// that pass them.
+pub const DOWN_STATES: &[&str] = &["MASTER", "BACKUP", "FAULT", "STOP", "DELETED", "DOWN", "UP"];
+
 /// `Exit::Usage` (kept as a literal so that this file stands alone).
 pub const USAGE_EXIT_CODE: i32 = 64;
 

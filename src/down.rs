@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::cli::NotifyDownArgs;
 use crate::deadline::Deadline;
 use crate::exit::Exit;
-use crate::notify::KeepalivedEvent;
+use crate::notify::{KeepalivedEvent, parse_event};
 use crate::report::{self, Severity, SyslogTarget};
 
 pub const BINARY: &str = "notify-down";
@@ -252,16 +252,7 @@ pub fn main() -> ExitCode {
         enabled: !args.common.no_syslog,
         socket: args.common.syslog_socket.clone(),
     };
-    let event = match KeepalivedEvent::parse(
-        &args.common.keepalived_args,
-        &["MASTER", "BACKUP", "FAULT", "STOP", "DOWN", "UP"],
-    ) {
-        Ok(e) => e,
-        Err(msg) => {
-            eprintln!("{BINARY}: usage error: {msg}");
-            return Exit::Usage.into();
-        }
-    };
+    let event = parse_event(BINARY, &args.common.keepalived_args);
     let origin = KeepalivedEvent::describe(&event);
     let deadline = Deadline::new(args.common.timeout.unwrap_or(DEFAULT_TIMEOUT));
     let pidfile: PathBuf = args.pidfile.clone();

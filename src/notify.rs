@@ -5,13 +5,20 @@
 //! recorded, and records itself. notify-master releases the lock while it waits for catch-up
 //! and takes it again before unfencing: if a newer BACKUP/FAULT/STOP was recorded meanwhile,
 //! it leaves the node fenced.
+//!
+//! Which keepalived state goes to which helper (keepalived.conf(5), `notify`): MASTER to
+//! notify-master; BACKUP, FAULT, STOP and DELETED to notify-backup; any other state is a
+//! usage error (exit 64) and changes nothing. See [`accepted_states`].
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use mysql::Conn;
 
-use crate::cli::{CommonArgs, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout};
+use crate::cli::{
+    BACKUP_STATES, CommonArgs, DOWN_STATES, MASTER_STATES, NotifyBackupArgs, NotifyMasterArgs,
+    OnCatchupTimeout,
+};
 use crate::config::{self, ConfigError, NotifySettings};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
@@ -23,6 +30,19 @@ use crate::state;
 
 pub const MASTER: &str = "notify-master";
 pub const BACKUP: &str = "notify-backup";
+
+/// The keepalived states `binary` acts on: MASTER for notify-master; BACKUP, FAULT, STOP and
+/// DELETED for notify-backup (DELETED, sent for an instance a reload removes when it has
+/// `notify_deleted`, fences like STOP); any state for notify-down, which stops keepalived
+/// whatever the state. For any other binary, none. A state not listed is a usage error (64).
+pub fn accepted_states(binary: &str) -> &'static [&'static str] {
+    match binary {
+        MASTER => MASTER_STATES,
+        BACKUP => BACKUP_STATES,
+        crate::down::BINARY => DOWN_STATES,
+        _ => &[],
+    }
+}
 
 /// keepalived's notify arguments: `TYPE NAME STATE [PRIORITY]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,8 +332,10 @@ fn syslog_target(common: &CommonArgs) -> SyslogTarget {
     }
 }
 
-fn parse_event(binary: &str, args: &[String], accepted: &[&str]) -> Option<KeepalivedEvent> {
-    match KeepalivedEvent::parse(args, accepted) {
+/// keepalived's arguments for `binary`, or the one-line usage error and exit 64 (nothing is
+/// printed on stdout, and nothing is changed).
+pub(crate) fn parse_event(binary: &str, args: &[String]) -> Option<KeepalivedEvent> {
+    match KeepalivedEvent::parse(args, accepted_states(binary)) {
         Ok(e) => e,
         Err(msg) => {
             eprintln!("{binary}: usage error: {msg}");
@@ -331,11 +353,7 @@ pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
 pub fn backup_main() -> ExitCode {
     let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
     let syslog = syslog_target(&args.common);
-    let event = parse_event(
-        BACKUP,
-        &args.common.keepalived_args,
-        &["BACKUP", "FAULT", "STOP"],
-    );
+    let event = parse_event(BACKUP, &args.common.keepalived_args);
     let settings = match config::notify_settings(
         BACKUP,
         &args.connection,
@@ -503,7 +521,7 @@ fn promotion_limit(settings: &NotifySettings) -> Duration {
 pub fn master_main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
     let syslog = syslog_target(&args.common);
-    let event = parse_event(MASTER, &args.common.keepalived_args, &["MASTER"]);
+    let event = parse_event(MASTER, &args.common.keepalived_args);
     let settings = match config::notify_settings(
         MASTER,
         &args.connection,
@@ -788,6 +806,69 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// The routing rule (README "keepalived states"): MASTER → notify-master; BACKUP, FAULT,
+    /// STOP, DELETED → notify-backup; notify-down takes any; every other state is refused
+    /// (exit 64). Written out state by state, so that a change to the constants shows here.
+    #[test]
+    fn every_keepalived_state_for_every_binary() {
+        let binaries = [MASTER, BACKUP, crate::down::BINARY];
+        // state, then accepted by notify-master, notify-backup, notify-down.
+        let table: &[(&str, [bool; 3])] = &[
+            ("MASTER", [true, false, true]),
+            ("BACKUP", [false, true, true]),
+            ("FAULT", [false, true, true]),
+            ("STOP", [false, true, true]),
+            ("DELETED", [false, true, true]),
+            // keepalived always sends upper case; lower case is taken as the same state.
+            ("deleted", [false, true, true]),
+            ("master", [true, false, true]),
+            // Not keepalived notify states; notify-down accepted them before.
+            ("DOWN", [false, false, true]),
+            ("UP", [false, false, true]),
+            // What keepalived's notify_script_exec sends for a state it has no name for, and
+            // its notify FIFO's event names: never a notify script's state.
+            ("{UNKNOWN}", [false, false, false]),
+            ("MASTER_RX_LOWER_PRI", [false, false, false]),
+            ("MASTER_PRIORITY", [false, false, false]),
+            ("", [false, false, false]),
+        ];
+        // Every state keepalived can send is in the table.
+        for state in crate::cli::KEEPALIVED_STATES {
+            assert!(
+                table.iter().any(|(s, _)| *s == state),
+                "{state} not in the table"
+            );
+        }
+        for (state, expected) in table {
+            for (binary, accept) in binaries.iter().zip(expected) {
+                let parsed = KeepalivedEvent::parse(
+                    &args(&["INSTANCE", "VI_1", state, "100"]),
+                    accepted_states(binary),
+                );
+                match (parsed, accept) {
+                    (Ok(Some(e)), true) => {
+                        assert_eq!(e.state, state.to_ascii_uppercase(), "{binary} {state}")
+                    }
+                    (Err(msg), false) => {
+                        assert!(msg.contains("not handled here"), "{binary} {state}: {msg}")
+                    }
+                    (other, _) => panic!(
+                        "{binary} with state {state:?}: expected {}, got {other:?}",
+                        if *accept { "accepted" } else { "a usage error" }
+                    ),
+                }
+            }
+        }
+        // Without arguments every binary runs (keepalived's notify_* scripts get none).
+        for binary in binaries {
+            assert_eq!(
+                KeepalivedEvent::parse(&[], accepted_states(binary)),
+                Ok(None)
+            );
+        }
+        assert!(accepted_states("check-mysql").is_empty());
     }
 
     #[test]

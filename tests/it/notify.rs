@@ -830,3 +830,26 @@ fn role_file_from_a_previous_boot_does_not_block_fencing() {
     b.expect_read_only(true);
     b.expect_role("standby");
 }
+
+// 10: keepalived sends DELETED instead of FAULT for an instance that a reload removes, when the
+// instance has `notify_deleted` (keepalived.conf(5)). The instance is gone, as on STOP: the node
+// must not keep taking writes by its own address, so notify-backup fences it, and notify-master
+// refuses the state.
+#[test]
+fn deleted_instance_is_fenced_like_stop() {
+    let s = Server::start(1);
+    let node = Node::new(&s);
+    node.expect_read_only(false);
+
+    node.run("notify-master", &["INSTANCE", "VI_1", "DELETED", "100"])
+        .expect_code(64);
+    node.expect_read_only(false);
+    if node.role_file().is_some() {
+        panic!("a refused state wrote a role file\n{}", node.describe());
+    }
+
+    node.run("notify-backup", &["INSTANCE", "VI_1", "DELETED", "100"])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    node.expect_read_only(true);
+    node.expect_role("standby");
+}
