@@ -426,6 +426,8 @@ fn pages() -> Vec<Page> {
                  interface bounce is needed.",
                 "Stopping keepalived needs root: run it as root from keepalived (a user after \
                  the script path), not as the unprivileged script_user.",
+                "It reads no option file and no state dir, and does not talk to the database \
+                 server: its only options are those below.",
             ],
             examples: &[
                 Example {

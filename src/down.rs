@@ -8,7 +8,6 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::cli::NotifyDownArgs;
 use crate::deadline::Deadline;
@@ -17,8 +16,10 @@ use crate::notify::{KeepalivedEvent, parse_event};
 use crate::report::{self, Severity, SyslogTarget};
 
 pub const BINARY: &str = "notify-down";
-/// Stopping keepalived takes longer than a check: it sends its last adverts first.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long notify-down waits for keepalived to exit: longer than a check, as keepalived
+/// sends its last adverts and runs its notify_stop scripts first (defined in cli.rs, which
+/// builds the help text from it).
+pub use crate::cli::DEFAULT_DOWN_TIMEOUT as DEFAULT_TIMEOUT;
 const SYSTEMCTL: [&str; 2] = ["/usr/bin/systemctl", "/bin/systemctl"];
 const UNIT: &str = "keepalived.service";
 
@@ -248,13 +249,10 @@ pub fn stop(
 /// Entry point of `notify-down`.
 pub fn main() -> ExitCode {
     let args: NotifyDownArgs = crate::cli::parse_or_exit(BINARY);
-    let syslog = SyslogTarget {
-        enabled: !args.common.no_syslog,
-        socket: args.common.syslog_socket.clone(),
-    };
-    let event = parse_event(BINARY, &args.common.keepalived_args);
+    let syslog = SyslogTarget::from(&args.report);
+    let event = parse_event(BINARY, &args.keepalived_args);
     let origin = KeepalivedEvent::describe(&event);
-    let deadline = Deadline::new(args.common.timeout.unwrap_or(DEFAULT_TIMEOUT));
+    let deadline = Deadline::new(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
     let pidfile: PathBuf = args.pidfile.clone();
     let announce = |m: &str| report::syslog(BINARY, &syslog, Severity::Warning, m);
     let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline, announce) {
@@ -274,6 +272,7 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn refuses_a_process_that_is_not_keepalived() {

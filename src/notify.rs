@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use mysql::Conn;
 
 use crate::cli::{
-    BACKUP_STATES, CommonArgs, DOWN_STATES, MASTER_STATES, NotifyBackupArgs, NotifyMasterArgs,
-    OnCatchupTimeout,
+    BACKUP_STATES, DOWN_STATES, MASTER_STATES, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout,
 };
 use crate::config::{self, ConfigError, NotifySettings};
 use crate::deadline::{Deadline, Worker};
@@ -157,6 +156,7 @@ struct Context<'a> {
     settings: &'a NotifySettings,
     seq: u64,
     dry_run: bool,
+    /// Print each step (`-v`).
     verbose: bool,
 }
 
@@ -165,10 +165,16 @@ impl Context<'_> {
         report::syslog(self.binary, self.syslog, severity, msg);
     }
 
-    fn progress(&self, msg: &str) {
+    /// A step worth showing with `-v`; not logged.
+    fn step(&self, msg: &str) {
         if self.verbose {
             println!("  {msg}");
         }
+    }
+
+    /// A step worth showing with `-v` and logging (a promotion's progress).
+    fn progress(&self, msg: &str) {
+        self.step(msg);
         self.log(Severity::Info, msg);
     }
 
@@ -325,13 +331,6 @@ fn finish(
     }
 }
 
-fn syslog_target(common: &CommonArgs) -> SyslogTarget {
-    SyslogTarget {
-        enabled: !common.no_syslog,
-        socket: common.syslog_socket.clone(),
-    }
-}
-
 /// keepalived's arguments for `binary`, or the one-line usage error and exit 64 (nothing is
 /// printed on stdout, and nothing is changed).
 pub(crate) fn parse_event(binary: &str, args: &[String]) -> Option<KeepalivedEvent> {
@@ -347,17 +346,17 @@ pub(crate) fn parse_event(binary: &str, args: &[String]) -> Option<KeepalivedEve
 // ---------------------------------------------------------------- notify-backup
 
 /// How long notify-backup keeps trying to fence a server it cannot reach.
-pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+pub use crate::cli::DEFAULT_RETRY_FOR;
 
 /// Entry point of `notify-backup`.
 pub fn backup_main() -> ExitCode {
     let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
-    let syslog = syslog_target(&args.common);
-    let event = parse_event(BACKUP, &args.common.keepalived_args);
+    let syslog = SyslogTarget::from(&args.report);
+    let event = parse_event(BACKUP, &args.keepalived_args);
     let settings = match config::notify_settings(
         BACKUP,
         &args.connection,
-        &args.common,
+        &args.server,
         None,
         std::env::var("MYSQL_PWD").ok(),
     ) {
@@ -368,7 +367,7 @@ pub fn backup_main() -> ExitCode {
         return retry_fence(&settings, &syslog, seq, until);
     }
     let seq = state::event_seq();
-    let result = fence_once(&settings, &syslog, seq, args.dry_run, args.common.verbose);
+    let result = fence_once(&settings, &syslog, seq, args.dry_run, args.verbose);
     let result = match result {
         // A hung or stopped server must still be fenced when it comes back: nothing else
         // would do it (keepalived runs notify-backup once per transition).
@@ -494,12 +493,23 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     if let Some(newer) = ctx.record(Role::Standby)? {
         return Ok(superseded(&newer));
     }
+    ctx.step(&if ctx.dry_run {
+        "dry run: role file left as it is".to_string()
+    } else {
+        format!(
+            "recorded role standby (seq {}) in {}",
+            ctx.seq,
+            ctx.settings.state_dir.display()
+        )
+    });
+    let target = ctx.settings.connection.target();
     let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
         NotifyError::Down(format!(
             "role recorded as standby, but the server could not be fenced: {e}"
         ))
     })?;
     let dialect = dialect_of(&mut conn)?;
+    ctx.step(&format!("connected to {target} ({})", dialect.as_str()));
     if ctx.dry_run {
         return Ok(Outcome::DryRun(
             "would record standby and SET GLOBAL read_only=ON".into(),
@@ -520,12 +530,12 @@ fn promotion_limit(settings: &NotifySettings) -> Duration {
 /// Entry point of `notify-master`.
 pub fn master_main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
-    let syslog = syslog_target(&args.common);
-    let event = parse_event(MASTER, &args.common.keepalived_args);
+    let syslog = SyslogTarget::from(&args.report);
+    let event = parse_event(MASTER, &args.keepalived_args);
     let settings = match config::notify_settings(
         MASTER,
         &args.connection,
-        &args.common,
+        &args.server,
         Some(&args),
         std::env::var("MYSQL_PWD").ok(),
     ) {
@@ -534,7 +544,7 @@ pub fn master_main() -> ExitCode {
     };
     let seq = state::event_seq();
     let limit = promotion_limit(&settings);
-    let (dry_run, verbose) = (args.dry_run, args.common.verbose);
+    let (dry_run, verbose) = (args.dry_run, args.verbose);
     let worker_settings = settings.clone();
     let worker_syslog = syslog.clone();
     let result = bounded(limit, move || {

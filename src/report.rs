@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::ReportArgs;
 use crate::observe::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -179,6 +180,16 @@ pub struct SyslogTarget {
     pub enabled: bool,
     /// `None`: the system's /dev/log.
     pub socket: Option<PathBuf>,
+}
+
+impl From<&ReportArgs> for SyslogTarget {
+    /// `--no-syslog`, and the hidden `--syslog-socket` of the tests.
+    fn from(args: &ReportArgs) -> Self {
+        SyslogTarget {
+            enabled: !args.no_syslog,
+            socket: args.syslog_socket.clone(),
+        }
+    }
 }
 
 /// Severity of a syslog message.
