@@ -8,12 +8,13 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
-use crate::cli::NotifyDownArgs;
+use crate::cli::{Format, NotifyDownArgs};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
 use crate::notify::{KeepalivedEvent, parse_event};
-use crate::report::{self, Severity, SyslogTarget};
+use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 
 pub const BINARY: &str = "notify-down";
 /// How long notify-down waits for keepalived to exit: longer than a check, as keepalived
@@ -46,6 +47,17 @@ pub enum Stopped {
     NotRunning(String),
     Stopped(String),
     DryRun(String),
+}
+
+impl Stopped {
+    /// `outcome` in JSON.
+    fn name(&self) -> &'static str {
+        match self {
+            Stopped::NotRunning(_) => "not-running",
+            Stopped::Stopped(_) => "stopped",
+            Stopped::DryRun(_) => "dry-run",
+        }
+    }
 }
 
 fn read_pid(pidfile: &Path) -> Result<Option<i32>, DownError> {
@@ -249,13 +261,15 @@ pub fn stop(
 /// Entry point of `notify-down`.
 pub fn main() -> ExitCode {
     let args: NotifyDownArgs = crate::cli::parse_or_exit(BINARY);
+    let started = Instant::now();
     let syslog = SyslogTarget::from(&args.report);
     let event = parse_event(BINARY, &args.keepalived_args);
     let origin = KeepalivedEvent::describe(&event);
     let deadline = Deadline::new(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
     let pidfile: PathBuf = args.pidfile.clone();
     let announce = |m: &str| report::syslog(BINARY, &syslog, Severity::Warning, m);
-    let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline, announce) {
+    let result = stop(&pidfile, args.dry_run, &deadline, announce);
+    let (line, severity, exit) = match &result {
         Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::DryRun(m)) => (format!("DRY-RUN: {m}"), Severity::Info, Exit::Ok),
@@ -264,7 +278,28 @@ pub fn main() -> ExitCode {
         }
         Err(e @ DownError::NotStopped(_)) => (format!("FAIL down: {e}"), Severity::Err, Exit::Down),
     };
-    println!("{line}");
+    match args.report.format {
+        Format::Text => println!("{line}"),
+        Format::Json => {
+            let message = match &result {
+                Ok(Stopped::Stopped(m) | Stopped::NotRunning(m) | Stopped::DryRun(m)) => m.clone(),
+                Err(e) => e.to_string(),
+            };
+            // notify-down keeps no role and does not talk to the server.
+            let json = NotifyReport {
+                outcome: result.as_ref().map_or("failed", Stopped::name),
+                role: None,
+                read_only: None,
+                seq: None,
+                elapsed_ms: started.elapsed().as_millis(),
+                message: &message,
+                exit_code: exit.code(),
+                reason: exit.name(),
+                keepalived_args: &args.keepalived_args,
+            };
+            println!("{}", json.json());
+        }
+    }
     report::syslog(BINARY, &syslog, severity, &format!("{line} ({origin})"));
     exit.into()
 }

@@ -624,3 +624,45 @@ fn notify_down_waits_the_default_timeout_it_documents() {
         "{stdout}"
     );
 }
+
+/// notify-down --format json: one object, with null role, read_only and seq (it keeps no
+/// role and does not talk to the server).
+#[test]
+fn notify_down_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("keepalived.pid");
+    let run = |expected_code: i32| -> serde_json::Value {
+        let out = bin("notify-down")
+            .args(["--no-syslog", "--format", "json", "--pidfile"])
+            .arg(&pidfile)
+            .args(["INSTANCE", "VI_1", "FAULT", "0"])
+            .assert()
+            .code(expected_code)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    // No pid file: keepalived is not running.
+    let v = run(0);
+    assert_eq!(v["outcome"], "not-running");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["reason"], "ok");
+    assert!(v["role"].is_null() && v["read_only"].is_null() && v["seq"].is_null());
+    assert!(v["message"].as_str().unwrap().contains("not running"));
+    assert_eq!(v["keepalived_args"][2], "FAULT");
+    assert!(v["elapsed_ms"].is_u64());
+    // A pid file that holds no process id: refused, exit 78.
+    std::fs::write(&pidfile, "garbage").unwrap();
+    let v = run(78);
+    assert_eq!(v["outcome"], "failed");
+    assert_eq!(v["exit_code"], 78);
+    assert_eq!(v["reason"], "config");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not hold a process id")
+    );
+}
