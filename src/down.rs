@@ -316,6 +316,19 @@ mod tests {
             .arg("30")
             .spawn()
             .unwrap();
+        // spawn returns once the child has replaced its memory (vfork semantics), which the
+        // kernel does before it renames the task: until then /proc/PID/comm is still the
+        // name of the thread that forked it (this test's).
+        let renamed = std::time::Instant::now();
+        while comm(child.id() as i32).as_deref() != Some("sleep") {
+            assert!(
+                renamed.elapsed() < Duration::from_secs(10),
+                "/proc/{}/comm never became sleep: {:?}",
+                child.id(),
+                comm(child.id() as i32)
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let pidfile = dir.path().join("k.pid");
         std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
         let r = stop(

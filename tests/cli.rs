@@ -608,6 +608,20 @@ fn notify_down_waits_the_default_timeout_it_documents() {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Until the kernel renames the task after exec, comm is this test thread's name.
+    let comm = format!("/proc/{}/comm", child.id());
+    let renamed = std::time::Instant::now();
+    while std::fs::read_to_string(&comm)
+        .unwrap_or_default()
+        .trim_end()
+        != "keepalived"
+    {
+        assert!(
+            renamed.elapsed() < Duration::from_secs(10),
+            "{comm} never became keepalived"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let pidfile = dir.path().join("keepalived.pid");
     std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
     let out = bin("notify-down")
