@@ -371,6 +371,10 @@ fn pages() -> Vec<Page> {
                 "keepalived starts notify scripts without waiting for them, so several may run \
                  at once: the helpers serialize on a lock in the state dir, and a promotion \
                  that a newer BACKUP or FAULT has overtaken never unfences the node.",
+                "One line goes to stdout and to syslog (ident notify-master); --format json \
+                 prints one JSON object instead: outcome, role, read_only, seq, elapsed_ms, \
+                 message, exit_code, reason, keepalived_args (see the README). A usage error \
+                 prints only its line on stderr.",
             ],
             examples: &[
                 Example {
@@ -402,6 +406,10 @@ fn pages() -> Vec<Page> {
                  notify_stop scripts after one second).",
                 "Users holding READ_ONLY ADMIN (MariaDB) or SUPER ignore read_only: give \
                  applications neither.",
+                "One line goes to stdout and to syslog (ident notify-backup); --format json \
+                 prints one JSON object instead: outcome, role, read_only, seq, elapsed_ms, \
+                 message, exit_code, reason, keepalived_args (see the README). A usage error \
+                 prints only its line on stderr.",
             ],
             examples: &[
                 Example {
@@ -428,6 +436,10 @@ fn pages() -> Vec<Page> {
                  the script path), not as the unprivileged script_user.",
                 "It reads no option file and no state dir, and does not talk to the database \
                  server: its only options are those below.",
+                "One line goes to stdout and to syslog (ident notify-down); --format json \
+                 prints one JSON object instead: outcome, role, read_only and seq (null here), \
+                 elapsed_ms, message, exit_code, reason, keepalived_args (see the README). A \
+                 usage error prints only its line on stderr.",
             ],
             examples: &[
                 Example {

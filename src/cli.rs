@@ -365,7 +365,11 @@ pub struct NotifyMasterArgs {
     #[arg(short, long)]
     pub verbose: bool,
     /// keepalived's notify arguments; STATE must be one of [`MASTER_STATES`].
-    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4, help = keepalived_args_help(MASTER_STATES))]
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(MASTER_STATES)
+    )]
     pub keepalived_args: Vec<String>,
 }
 
@@ -408,7 +412,11 @@ pub struct NotifyBackupArgs {
     #[arg(short, long)]
     pub verbose: bool,
     /// keepalived's notify arguments; STATE must be one of [`BACKUP_STATES`].
-    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4, help = keepalived_args_help(BACKUP_STATES))]
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(BACKUP_STATES)
+    )]
     pub keepalived_args: Vec<String>,
 }
 
@@ -438,7 +446,11 @@ pub struct NotifyDownArgs {
     #[command(flatten)]
     pub report: ReportArgs,
     /// keepalived's notify arguments; STATE must be one of [`DOWN_STATES`].
-    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4, help = keepalived_args_help(DOWN_STATES))]
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(DOWN_STATES)
+    )]
     pub keepalived_args: Vec<String>,
 }
 
