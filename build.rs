@@ -375,6 +375,10 @@ fn pages() -> Vec<Page> {
                 "keepalived starts notify scripts without waiting for them, so several may run \
                  at once: the helpers serialize on a lock in the state dir, and a promotion \
                  that a newer BACKUP or FAULT has overtaken never unfences the node.",
+                "One line goes to stdout and to syslog (ident notify-master); --format json \
+                 prints one JSON object instead: outcome, role, read_only, seq, elapsed_ms, \
+                 message, exit_code, reason, keepalived_args (see the README). A usage error \
+                 prints only its line on stderr.",
             ],
             examples: &[
                 Example {
@@ -397,19 +401,24 @@ fn pages() -> Vec<Page> {
         Page {
             cmd: cli::NotifyBackupArgs::command(),
             description: &[
-                "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop) when \
-                 this node stops being MASTER. It records the role standby, then sets \
+                "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop, \
+                 notify_deleted) when this node stops being MASTER, or its instance stops or is \
+                 removed by a reload. It records the role standby, then sets \
                  read_only=ON and reads it back, so that a client that still reaches this node \
                  by its own address cannot write. When the server is down the role is still \
                  recorded and the exit code is 1, within --timeout (keepalived kills \
                  notify_stop scripts after one second).",
                 "Users holding READ_ONLY ADMIN (MariaDB) or SUPER ignore read_only: give \
                  applications neither.",
+                "One line goes to stdout and to syslog (ident notify-backup); --format json \
+                 prints one JSON object instead: outcome, role, read_only, seq, elapsed_ms, \
+                 message, exit_code, reason, keepalived_args (see the README). A usage error \
+                 prints only its line on stderr.",
             ],
             examples: &[
                 Example {
                     what: "In the vrrp_instance of keepalived.conf:",
-                    text: "notify_backup \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_fault  \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_stop   \"/usr/libexec/keepalived-mysql/notify-backup\"",
+                    text: "notify_backup \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_fault  \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_stop   \"/usr/libexec/keepalived-mysql/notify-backup\"\nnotify_deleted \"/usr/libexec/keepalived-mysql/notify-backup\"",
                 },
                 Example {
                     what: "Fence this node by hand (the check reported unfenced):",
@@ -429,6 +438,12 @@ fn pages() -> Vec<Page> {
                  interface bounce is needed.",
                 "Stopping keepalived needs root: run it as root from keepalived (a user after \
                  the script path), not as the unprivileged script_user.",
+                "It reads no option file and no state dir, and does not talk to the database \
+                 server: its only options are those below.",
+                "One line goes to stdout and to syslog (ident notify-down); --format json \
+                 prints one JSON object instead: outcome, role, read_only and seq (null here), \
+                 elapsed_ms, message, exit_code, reason, keepalived_args (see the README). A \
+                 usage error prints only its line on stderr.",
             ],
             examples: &[
                 Example {

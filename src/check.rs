@@ -19,10 +19,7 @@ pub const BINARY: &str = "check-mysql";
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let args: CheckArgs = crate::cli::parse_or_exit(BINARY);
-    let syslog = SyslogTarget {
-        enabled: !args.common.no_syslog,
-        socket: args.common.syslog_socket.clone(),
-    };
+    let syslog = SyslogTarget::from(&args.report);
     match run(&args, &syslog) {
         Ok(exit) => exit.into(),
         Err(e) => {
@@ -30,7 +27,7 @@ pub fn main() -> ExitCode {
             println!("{msg}");
             // The state dir may itself come from the bad file: use the flag's or the default.
             let state_dir = args
-                .common
+                .server
                 .state_dir
                 .clone()
                 .unwrap_or_else(|| crate::role::DEFAULT_STATE_DIR.into());
@@ -116,18 +113,18 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
         local.as_ref().ok(),
         &peer,
         deadline.elapsed().as_millis(),
-        &args.common.keepalived_args,
+        &args.keepalived_args,
     );
-    match args.common.format {
+    match args.report.format {
         Format::Json => println!("{}", report.json()),
         Format::Text => {
             println!("{}", report::line(&verdict));
-            if args.common.verbose {
+            if args.verbose {
                 for l in report::evidence(&report) {
                     println!("  {l}");
                 }
             }
-            if args.explain || args.common.verbose {
+            if args.explain || args.verbose {
                 for l in crate::explain::lines(&verdict.findings) {
                     println!("  {l}");
                 }

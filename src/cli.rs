@@ -52,8 +52,88 @@ pub enum RoleArg {
     Standby,
 }
 
+// ---------------------------------------------------------------- defaults
+//
+// Each default is defined once, here: the code uses these constants (config.rs, role.rs,
+// notify.rs, down.rs re-export them) and the help text is built from them, so --help, the man
+// pages and the completions (rendered from these definitions by build.rs) state what the code
+// does. Defaults that the option file may override cannot be clap defaults (clap would then
+// always supply a value): their `[default: ...]` is part of the help text instead.
+
 /// Default option file (absolute: keepalived gives scripts no useful environment).
 pub const DEFAULT_DEFAULTS_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
+/// Default TCP port (MySQL's).
+pub const DEFAULT_PORT: u16 = 3306;
+/// Default unix socket (Debian's MariaDB); used when no host, or `localhost`, is given.
+pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
+/// Default `--timeout` of check-mysql, notify-master and notify-backup: below keepalived's
+/// one-second limits (a vrrp_script `timeout 1`; keepalived 2.2.7 kills `notify_stop` scripts
+/// after one second, vrrp_notify.c).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(800);
+/// Default state dir (absolute: keepalived gives scripts no useful environment).
+pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-mysql";
+/// Default `--max-lag`: the seed scripts' `sbm=120`, in seconds.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(120);
+/// Default `--catchup-timeout` of notify-master.
+pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--retry-for` of notify-backup: how long the background retry keeps trying to
+/// fence a server it cannot reach.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+/// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
+/// sends its last adverts and runs its notify_stop scripts first).
+pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default `--pidfile` of notify-down: keepalived's own default (keepalived(8), `--pid`).
+pub const DEFAULT_PIDFILE: &str = "/run/keepalived.pid";
+
+/// A duration as the help text and the docs write it: milliseconds when it is not a whole
+/// number of seconds (`800ms`), whole minutes from ten minutes up (`10m`), else seconds
+/// (`5s`, `120s`). Every value it prints is accepted back by [`parse_duration`].
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        format!("{ms}ms")
+    } else if ms >= 600_000 && ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+/// The command-line name of a value enum's default (`auto`, `fail`, `disabled`).
+fn default_name<T: ValueEnum + Default>() -> String {
+    T::default()
+        .to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- keepalived states
+
+/// The states keepalived passes to a notify script, always in upper case (keepalived.conf(5),
+/// `notify`: "MASTER"|"BACKUP"|"FAULT"|"STOP"|"DELETED"; keepalived 2.2.7 vrrp_notify.c).
+/// DELETED is sent instead of FAULT for an instance that a reload removes, when the instance
+/// has `notify_deleted`.
+pub const KEEPALIVED_STATES: [&str; 5] = ["MASTER", "BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-master acts on: becoming MASTER.
+pub const MASTER_STATES: &[&str] = &["MASTER"];
+/// The states notify-backup acts on: every way of not (or no longer) being MASTER. STOP and
+/// DELETED fence like BACKUP: the instance is going away, and the node must not keep taking
+/// writes by its own address.
+pub const BACKUP_STATES: &[&str] = &["BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-down accepts: any (it stops keepalived whatever the state, and only logs
+/// it). DOWN and UP are not keepalived notify states; they are accepted as before for callers
+/// that pass them.
+pub const DOWN_STATES: &[&str] = &["MASTER", "BACKUP", "FAULT", "STOP", "DELETED", "DOWN", "UP"];
+
+/// Help of the positional keepalived arguments of a binary that handles `states`.
+fn keepalived_args_help(states: &[&str]) -> String {
+    format!(
+        "keepalived's notify arguments TYPE NAME STATE [PRIORITY] (keepalived passes them to a \
+         `notify` script; notify_master and the like get none); STATE: {}; any other state is \
+         a usage error",
+        states.join(", ")
+    )
+}
 
 /// `Exit::Usage` (kept as a literal so that this file stands alone).
 pub const USAGE_EXIT_CODE: i32 = 64;
@@ -69,30 +149,39 @@ Exit codes:
   64  usage error
   78  configuration error (bad option file, value or state dir; the check's account refused)";
 
-/// How to reach the server. Passwords come only from the option file or MYSQL_PWD: a
-/// password on the command line would show in `ps`.
+/// How to reach the server (check-mysql, notify-master, notify-backup). Passwords come only
+/// from the option file or MYSQL_PWD: a password on the command line would show in `ps`.
+/// Every value here may also come from the option file (`[client]` or the binary's group);
+/// the command line wins.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConnectionArgs {
-    /// MySQL option file; groups [client] and the binary's own group are read. The default
-    /// file counts as absent only when it does not exist: one that cannot be read
-    /// (permission denied on it or a directory above it, a symlink loop) is exit 78
-    /// [default: /etc/keepalived/mysql-helpers.cnf, if it exists]
-    #[arg(long, value_name = "PATH")]
+    /// MySQL option file (`[client]`, then the binary's own group).
+    #[arg(long, value_name = "PATH", help = format!(
+        "MySQL option file; groups [client] and the binary's own group are read. The default \
+         file counts as absent only when it does not exist: one that cannot be read \
+         (permission denied on it or a directory above it, a symlink loop) is exit 78 \
+         [default: {DEFAULT_DEFAULTS_FILE}, if it exists]"
+    ))]
     pub defaults_file: Option<PathBuf>,
-    /// Server host; "localhost" or none means the unix socket
+    /// Server host; `localhost` or none means the unix socket.
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
-    /// Server TCP port [default: 3306]
-    #[arg(long, value_name = "PORT")]
+    /// Server TCP port.
+    #[arg(long, value_name = "PORT", help = format!("Server TCP port [default: {DEFAULT_PORT}]"))]
     pub port: Option<u16>,
-    /// Unix socket [default: /run/mysqld/mysqld.sock]
-    #[arg(long, value_name = "PATH")]
+    /// Unix socket, used when there is no host or it is `localhost`.
+    #[arg(long, value_name = "PATH", help = format!(
+        "Unix socket, used when the host is none or localhost [default: {DEFAULT_SOCKET}]"
+    ))]
     pub socket: Option<PathBuf>,
     /// User name
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-    /// TLS mode for TCP connections (local and --peer)
-    #[arg(long, value_enum, value_name = "MODE")]
+    /// TLS mode for TCP connections.
+    #[arg(long, value_enum, value_name = "MODE", help = format!(
+        "TLS mode for TCP connections [default: {}]",
+        default_name::<SslMode>()
+    ))]
     pub ssl_mode: Option<SslMode>,
     /// CA certificate (PEM) that signs the server's certificate
     #[arg(long, value_name = "PATH")]
@@ -102,36 +191,48 @@ pub struct ConnectionArgs {
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
+    /// One line
     #[default]
     Text,
+    /// One JSON object with stable fields
     Json,
 }
 
-/// Options every binary has.
+/// The deadline and the state dir of the binaries that talk to the server and share the
+/// state dir: check-mysql, notify-master, notify-backup. Both may also come from the option
+/// file (`timeout`, `state-dir`); the command line wins.
 #[derive(Debug, Clone, Args, Default)]
-pub struct CommonArgs {
-    /// Overall deadline for the whole run (humantime: 800ms, 2s); keep it below
-    /// keepalived's script timeout [default: 800ms]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+pub struct ServerArgs {
+    /// Deadline for the server and the state dir's lock: check-mysql's whole run, each step
+    /// of a notify helper (notify-master's catch-up has its own).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
+        "Deadline (800ms, 2s; a bare number is seconds) for the server and the state dir's \
+         lock: check-mysql's whole run, each step of notify-master and notify-backup (not \
+         notify-master's catch-up wait); keep it below keepalived's script timeout \
+         [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    ))]
     pub timeout: Option<Duration>,
-    /// State dir: role file and last verdict [default: /run/keepalived-mysql]
-    #[arg(long, value_name = "DIR")]
+    /// State dir: the role file, the notify helpers' lock, check-mysql's last verdict.
+    #[arg(long, value_name = "DIR", help = format!(
+        "State dir: the role file, the notify helpers' lock, check-mysql's last verdict \
+         [default: {DEFAULT_STATE_DIR}]"
+    ))]
     pub state_dir: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+}
+
+/// Where a run reports, for every binary: stdout's format, and syslog.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ReportArgs {
+    /// Output format on stdout: one line, or one JSON object (fields in the README)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
     pub format: Format,
-    /// Print the full evidence
-    #[arg(short, long)]
-    pub verbose: bool,
     /// Do not log to syslog
     #[arg(long)]
     pub no_syslog: bool,
     /// Syslog socket (for tests)
     #[arg(long, value_name = "PATH", hide = true)]
     pub syslog_socket: Option<PathBuf>,
-    /// keepalived's notify arguments, when called as a notify script: TYPE NAME STATE PRIORITY
-    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4)]
-    pub keepalived_args: Vec<String>,
 }
 
 /// Decide whether this node may hold (or take) the keepalived VIP. Exit 0 = yes.
@@ -145,21 +246,29 @@ pub struct CommonArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Rules to apply: writer (holds the VIP), standby, or auto (role file written by the
-    /// notify helpers, else --vip on a local interface, else standby)
-    #[arg(long, value_enum)]
+    /// Rules to apply: writer, standby, or auto.
+    #[arg(long, value_enum, help = format!(
+        "Rules to apply: writer (holds the VIP), standby, or auto (role file written by the \
+         notify helpers, else --vip on a local interface, else standby) [default: {}]",
+        default_name::<RoleArg>()
+    ))]
     pub role: Option<RoleArg>,
     /// The VIP: with --role auto, this node is the writer when the VIP is on a local interface
     #[arg(long, value_name = "ADDR")]
     pub vip: Option<IpAddr>,
-    /// The other master, HOST[:PORT]: probed within the same deadline to tell a dead peer
-    /// (no answer) from broken replication (it answers, even with an error), to compare GTID
-    /// histories, and to see a stalled replication connection
+    /// The other master, HOST[:PORT], reached with the same user and TLS settings: probed
+    /// within the same deadline to tell a dead peer (no answer) from broken replication (it
+    /// answers, even with an error), to compare GTID histories, and to see a stalled
+    /// replication connection
     #[arg(long, value_name = "HOST[:PORT]")]
     pub peer: Option<String>,
     /// Largest acceptable Seconds_Behind_Master on a standby; with --peer, also the longest
-    /// time a standby may receive nothing while the peer is ahead [default: 120s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// time a standby may receive nothing while the peer is ahead.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
+        "Largest acceptable Seconds_Behind_Master on a standby; with --peer, also the longest \
+         time a standby may receive nothing while the peer is ahead [default: {}]",
+        show_duration(DEFAULT_MAX_LAG)
+    ))]
     pub max_lag: Option<Duration>,
     /// A standby with no replication configured passes (degraded)
     #[arg(long)]
@@ -171,7 +280,16 @@ pub struct CheckArgs {
     #[arg(long)]
     pub explain: bool,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// After the line, the full evidence (and what --explain adds)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// keepalived's notify arguments, when called as a notify script: TYPE NAME STATE
+    /// PRIORITY (only reported, in -v and JSON)
+    #[arg(value_name = "KEEPALIVED_ARGS", num_args = 0..=4)]
+    pub keepalived_args: Vec<String>,
 }
 
 /// Parse argv, mapping clap's outcome onto our exit codes: help and version print and
@@ -226,11 +344,17 @@ pub enum OnCatchupTimeout {
 pub struct NotifyMasterArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Longest wait for the SQL thread to apply what the IO thread received [default: 30s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Longest wait for the SQL thread to apply what the IO thread received.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
+        "Longest wait for the SQL thread to apply what the IO thread received [default: {}]",
+        show_duration(DEFAULT_CATCHUP_TIMEOUT)
+    ))]
     pub catchup_timeout: Option<Duration>,
-    /// What to do when the catch-up wait runs out [default: fail]
-    #[arg(long, value_enum, value_name = "ACTION")]
+    /// What to do when the catch-up wait runs out.
+    #[arg(long, value_enum, value_name = "ACTION", help = format!(
+        "What to do when the catch-up wait runs out [default: {}]",
+        default_name::<OnCatchupTimeout>()
+    ))]
     pub on_catchup_timeout: Option<OnCatchupTimeout>,
     /// Record the writer role but leave read_only as it is
     #[arg(long)]
@@ -239,11 +363,23 @@ pub struct NotifyMasterArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print each step of the promotion before the line (text format)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// keepalived's notify arguments; STATE must be one of [`MASTER_STATES`].
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(MASTER_STATES)
+    )]
+    pub keepalived_args: Vec<String>,
 }
 
-/// keepalived `notify_backup` / `notify_fault` / `notify_stop`: fence this node
-/// (read_only=ON), recording the role for check-mysql.
+/// keepalived `notify_backup` / `notify_fault` / `notify_stop` / `notify_deleted`: fence this
+/// node (read_only=ON), recording the role for check-mysql.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "notify-backup",
@@ -254,9 +390,12 @@ pub struct NotifyMasterArgs {
 pub struct NotifyBackupArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// When the server cannot be fenced now (down or hung), keep trying in the background
-    /// for this long, until fenced or until a newer transition is recorded [default: 10m]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How long the background retry keeps trying to fence a server it cannot reach now.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
+        "When the server cannot be fenced now (down or hung), keep trying in the background \
+         for this long, until fenced or until a newer transition is recorded [default: {}]",
+        show_duration(DEFAULT_RETRY_FOR)
+    ))]
     pub retry_for: Option<Duration>,
     /// Do not retry in the background
     #[arg(long, conflicts_with = "retry_for")]
@@ -271,7 +410,19 @@ pub struct NotifyBackupArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print each step of the fencing before the line (text format)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// keepalived's notify arguments; STATE must be one of [`BACKUP_STATES`].
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(BACKUP_STATES)
+    )]
+    pub keepalived_args: Vec<String>,
 }
 
 /// Stop keepalived so that the peer takes the VIP: via systemd when systemd runs it, else
@@ -285,11 +436,59 @@ pub struct NotifyBackupArgs {
 )]
 pub struct NotifyDownArgs {
     /// keepalived's pid file
-    #[arg(long, value_name = "PATH", default_value = "/run/keepalived.pid")]
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_PIDFILE)]
     pub pidfile: PathBuf,
+    /// How long to wait for keepalived to exit (no option file: the default is a constant).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
+        "How long to wait for keepalived to exit (800ms, 2s; a bare number is seconds) \
+         [default: {}]",
+        show_duration(DEFAULT_DOWN_TIMEOUT)
+    ))]
+    pub timeout: Option<Duration>,
     /// Say what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub report: ReportArgs,
+    /// keepalived's notify arguments; STATE must be one of [`DOWN_STATES`].
+    #[arg(
+        value_name = "KEEPALIVED_ARGS",
+        num_args = 0..=4,
+        help = keepalived_args_help(DOWN_STATES)
+    )]
+    pub keepalived_args: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_shown_as_the_docs_write_them_and_parse_back() {
+        for (d, shown) in [
+            (Duration::from_millis(800), "800ms"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_secs(5), "5s"),
+            (Duration::from_secs(120), "120s"),
+            (Duration::from_secs(540), "540s"),
+            (Duration::from_secs(600), "10m"),
+            (Duration::from_secs(630), "630s"),
+        ] {
+            assert_eq!(show_duration(d), shown);
+            assert_eq!(parse_duration(shown), Ok(d), "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_documented_defaults() {
+        // README and the option file example state these values.
+        assert_eq!(show_duration(DEFAULT_TIMEOUT), "800ms");
+        assert_eq!(show_duration(DEFAULT_DOWN_TIMEOUT), "5s");
+        assert_eq!(show_duration(DEFAULT_MAX_LAG), "120s");
+        assert_eq!(show_duration(DEFAULT_CATCHUP_TIMEOUT), "30s");
+        assert_eq!(show_duration(DEFAULT_RETRY_FOR), "10m");
+        assert_eq!(default_name::<RoleArg>(), "auto");
+        assert_eq!(default_name::<OnCatchupTimeout>(), "fail");
+        assert_eq!(default_name::<SslMode>(), "disabled");
+    }
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{
-    CheckArgs, CommonArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs,
-    OnCatchupTimeout,
+    CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs, OnCatchupTimeout,
+    ServerArgs,
 };
 use crate::confpath;
 use crate::deadline::parse_duration;
@@ -15,10 +15,10 @@ use crate::observe::{ConnectionSpec, SslMode};
 use crate::optfile::{self, OptionEntry, OptionFileError};
 use crate::role::{DEFAULT_STATE_DIR, RoleArg};
 
-pub const DEFAULT_PORT: u16 = 3306;
-pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(800);
-pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(120);
+// Defined in cli.rs, which builds the help text from them.
+pub use crate::cli::{
+    DEFAULT_CATCHUP_TIMEOUT, DEFAULT_MAX_LAG, DEFAULT_PORT, DEFAULT_SOCKET, DEFAULT_TIMEOUT,
+};
 
 /// A configuration problem: exit 78.
 #[derive(Debug, thiserror::Error)]
@@ -155,13 +155,13 @@ impl OptionValues {
     }
 
     /// `--timeout` / `timeout`, with the binary's default.
-    fn timeout(&self, common: &CommonArgs, default: Duration) -> Result<Duration, ConfigError> {
-        self.pick(common.timeout, "timeout", parse_duration, default)
+    fn timeout(&self, server: &ServerArgs, default: Duration) -> Result<Duration, ConfigError> {
+        self.pick(server.timeout, "timeout", parse_duration, default)
     }
 
     /// `--state-dir` / `state-dir`.
-    fn state_dir(&self, common: &CommonArgs) -> PathBuf {
-        common
+    fn state_dir(&self, server: &ServerArgs) -> PathBuf {
+        server
             .state_dir
             .clone()
             .or_else(|| self.text("state-dir").map(PathBuf::from))
@@ -399,8 +399,8 @@ pub fn check_settings(
         role: opts.pick(args.role, "role", parse_choice, RoleArg::default())?,
         vip,
         max_lag: opts.pick(args.max_lag, "max-lag", parse_duration, DEFAULT_MAX_LAG)?,
-        timeout: opts.timeout(&args.common, DEFAULT_TIMEOUT)?,
-        state_dir: opts.state_dir(&args.common),
+        timeout: opts.timeout(&args.server, DEFAULT_TIMEOUT)?,
+        state_dir: opts.state_dir(&args.server),
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
     })
@@ -417,8 +417,6 @@ pub struct NotifySettings {
     pub keep_read_only: bool,
 }
 
-pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
-
 const NOTIFY_KEYS: &[&str] = &["timeout", "state-dir"];
 const NOTIFY_MASTER_KEYS: &[&str] = &[
     "timeout",
@@ -432,7 +430,7 @@ const NOTIFY_MASTER_KEYS: &[&str] = &[
 pub fn notify_settings(
     binary: &str,
     connection: &ConnectionArgs,
-    common: &CommonArgs,
+    server: &ServerArgs,
     master: Option<&NotifyMasterArgs>,
     mysql_pwd: Option<String>,
 ) -> Result<NotifySettings, ConfigError> {
@@ -459,8 +457,8 @@ pub fn notify_settings(
     )?;
     Ok(NotifySettings {
         connection: connection_spec(connection, &opts, mysql_pwd)?,
-        timeout: opts.timeout(common, DEFAULT_TIMEOUT)?,
-        state_dir: opts.state_dir(common),
+        timeout: opts.timeout(server, DEFAULT_TIMEOUT)?,
+        state_dir: opts.state_dir(server),
         catchup_timeout,
         on_catchup_timeout,
         keep_read_only: master.is_some_and(|m| m.keep_read_only)

@@ -8,17 +8,19 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::Instant;
 
-use crate::cli::NotifyDownArgs;
+use crate::cli::{Format, NotifyDownArgs};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
-use crate::notify::KeepalivedEvent;
-use crate::report::{self, Severity, SyslogTarget};
+use crate::notify::{KeepalivedEvent, parse_event};
+use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 
 pub const BINARY: &str = "notify-down";
-/// Stopping keepalived takes longer than a check: it sends its last adverts first.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long notify-down waits for keepalived to exit: longer than a check, as keepalived
+/// sends its last adverts and runs its notify_stop scripts first (defined in cli.rs, which
+/// builds the help text from it).
+pub use crate::cli::DEFAULT_DOWN_TIMEOUT as DEFAULT_TIMEOUT;
 const SYSTEMCTL: [&str; 2] = ["/usr/bin/systemctl", "/bin/systemctl"];
 const UNIT: &str = "keepalived.service";
 
@@ -45,6 +47,17 @@ pub enum Stopped {
     NotRunning(String),
     Stopped(String),
     DryRun(String),
+}
+
+impl Stopped {
+    /// `outcome` in JSON.
+    fn name(&self) -> &'static str {
+        match self {
+            Stopped::NotRunning(_) => "not-running",
+            Stopped::Stopped(_) => "stopped",
+            Stopped::DryRun(_) => "dry-run",
+        }
+    }
 }
 
 fn read_pid(pidfile: &Path) -> Result<Option<i32>, DownError> {
@@ -248,25 +261,15 @@ pub fn stop(
 /// Entry point of `notify-down`.
 pub fn main() -> ExitCode {
     let args: NotifyDownArgs = crate::cli::parse_or_exit(BINARY);
-    let syslog = SyslogTarget {
-        enabled: !args.common.no_syslog,
-        socket: args.common.syslog_socket.clone(),
-    };
-    let event = match KeepalivedEvent::parse(
-        &args.common.keepalived_args,
-        &["MASTER", "BACKUP", "FAULT", "STOP", "DOWN", "UP"],
-    ) {
-        Ok(e) => e,
-        Err(msg) => {
-            eprintln!("{BINARY}: usage error: {msg}");
-            return Exit::Usage.into();
-        }
-    };
+    let started = Instant::now();
+    let syslog = SyslogTarget::from(&args.report);
+    let event = parse_event(BINARY, &args.keepalived_args);
     let origin = KeepalivedEvent::describe(&event);
-    let deadline = Deadline::new(args.common.timeout.unwrap_or(DEFAULT_TIMEOUT));
+    let deadline = Deadline::new(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
     let pidfile: PathBuf = args.pidfile.clone();
     let announce = |m: &str| report::syslog(BINARY, &syslog, Severity::Warning, m);
-    let (line, severity, exit) = match stop(&pidfile, args.dry_run, &deadline, announce) {
+    let result = stop(&pidfile, args.dry_run, &deadline, announce);
+    let (line, severity, exit) = match &result {
         Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::DryRun(m)) => (format!("DRY-RUN: {m}"), Severity::Info, Exit::Ok),
@@ -275,7 +278,28 @@ pub fn main() -> ExitCode {
         }
         Err(e @ DownError::NotStopped(_)) => (format!("FAIL down: {e}"), Severity::Err, Exit::Down),
     };
-    println!("{line}");
+    match args.report.format {
+        Format::Text => println!("{line}"),
+        Format::Json => {
+            let message = match &result {
+                Ok(Stopped::Stopped(m) | Stopped::NotRunning(m) | Stopped::DryRun(m)) => m.clone(),
+                Err(e) => e.to_string(),
+            };
+            // notify-down keeps no role and does not talk to the server.
+            let json = NotifyReport {
+                outcome: result.as_ref().map_or("failed", Stopped::name),
+                role: None,
+                read_only: None,
+                seq: None,
+                elapsed_ms: started.elapsed().as_millis(),
+                message: &message,
+                exit_code: exit.code(),
+                reason: exit.name(),
+                keepalived_args: &args.keepalived_args,
+            };
+            println!("{}", json.json());
+        }
+    }
     report::syslog(BINARY, &syslog, severity, &format!("{line} ({origin})"));
     exit.into()
 }
@@ -283,6 +307,7 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn refuses_a_process_that_is_not_keepalived() {
@@ -291,6 +316,19 @@ mod tests {
             .arg("30")
             .spawn()
             .unwrap();
+        // spawn returns once the child has replaced its memory (vfork semantics), which the
+        // kernel does before it renames the task: until then /proc/PID/comm is still the
+        // name of the thread that forked it (this test's).
+        let renamed = std::time::Instant::now();
+        while comm(child.id() as i32).as_deref() != Some("sleep") {
+            assert!(
+                renamed.elapsed() < Duration::from_secs(10),
+                "/proc/{}/comm never became sleep: {:?}",
+                child.id(),
+                comm(child.id() as i32)
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let pidfile = dir.path().join("k.pid");
         std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
         let r = stop(

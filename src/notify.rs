@@ -5,25 +5,47 @@
 //! recorded, and records itself. notify-master releases the lock while it waits for catch-up
 //! and takes it again before unfencing: if a newer BACKUP/FAULT/STOP was recorded meanwhile,
 //! it leaves the node fenced.
+//!
+//! Which keepalived state goes to which helper (keepalived.conf(5), `notify`): MASTER to
+//! notify-master; BACKUP, FAULT, STOP and DELETED to notify-backup; any other state is a
+//! usage error (exit 64) and changes nothing. See [`accepted_states`].
 
+use std::cell::Cell;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use mysql::Conn;
 
-use crate::cli::{CommonArgs, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout};
+use crate::cli::{
+    BACKUP_STATES, DOWN_STATES, Format, MASTER_STATES, NotifyBackupArgs, NotifyMasterArgs,
+    OnCatchupTimeout, ReportArgs,
+};
 use crate::config::{self, ConfigError, NotifySettings};
 use crate::confpath::PathCause;
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::gtid;
 use crate::observe::{self, Dialect, ReplicaStatus, error_text, query_sets};
-use crate::report::{self, Severity, SyslogTarget};
+use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 use crate::role::{self, Role, RoleRecord};
 use crate::state;
 
 pub const MASTER: &str = "notify-master";
 pub const BACKUP: &str = "notify-backup";
+
+/// The keepalived states `binary` acts on: MASTER for notify-master; BACKUP, FAULT, STOP and
+/// DELETED for notify-backup (DELETED, sent for an instance a reload removes when it has
+/// `notify_deleted`, fences like STOP); any state for notify-down, which stops keepalived
+/// whatever the state. For any other binary, none. A state not listed is a usage error (64).
+pub fn accepted_states(binary: &str) -> &'static [&'static str] {
+    match binary {
+        MASTER => MASTER_STATES,
+        BACKUP => BACKUP_STATES,
+        crate::down::BINARY => DOWN_STATES,
+        _ => &[],
+    }
+}
 
 /// keepalived's notify arguments: `TYPE NAME STATE [PRIORITY]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +153,43 @@ impl Outcome {
             Outcome::DryRun(m) => format!("DRY-RUN: {m}"),
         }
     }
+
+    /// `outcome` in JSON.
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Writer(_) => "writer",
+            Outcome::Fenced(_) => "fenced",
+            Outcome::Superseded(_) => "superseded",
+            Outcome::DryRun(_) => "dry-run",
+        }
+    }
+
+    /// The line without its leading words: `message` in JSON.
+    fn message(&self) -> &str {
+        match self {
+            Outcome::Writer(m)
+            | Outcome::Fenced(m)
+            | Outcome::Superseded(m)
+            | Outcome::DryRun(m) => m,
+        }
+    }
+}
+
+/// How a run of notify-master or notify-backup ended: its result, and the server's
+/// `read_only` as last seen (`None` when the server was not reached), for the JSON object.
+struct Ending {
+    result: Result<Outcome, NotifyError>,
+    read_only: Option<bool>,
+}
+
+impl Ending {
+    /// Ended before reaching the server (configuration error, deadline passed).
+    fn unseen(result: Result<Outcome, NotifyError>) -> Ending {
+        Ending {
+            result,
+            read_only: None,
+        }
+    }
 }
 
 struct Context<'a> {
@@ -139,7 +198,10 @@ struct Context<'a> {
     settings: &'a NotifySettings,
     seq: u64,
     dry_run: bool,
+    /// Print each step (`-v`, text format only: JSON output is one object).
     verbose: bool,
+    /// The server's `read_only` as last seen by this run.
+    read_only: Cell<Option<bool>>,
 }
 
 impl Context<'_> {
@@ -147,10 +209,16 @@ impl Context<'_> {
         report::syslog(self.binary, self.syslog, severity, msg);
     }
 
-    fn progress(&self, msg: &str) {
+    /// A step worth showing with `-v`; not logged.
+    fn step(&self, msg: &str) {
         if self.verbose {
             println!("  {msg}");
         }
+    }
+
+    /// A step worth showing with `-v` and logging (a promotion's progress).
+    fn progress(&self, msg: &str) {
+        self.step(msg);
         self.log(Severity::Info, msg);
     }
 
@@ -224,16 +292,26 @@ fn superseded(rec: &RoleRecord) -> Outcome {
     ))
 }
 
-fn dialect_of(conn: &mut Conn) -> Result<Dialect, NotifyError> {
-    let (sets, err) = query_sets(conn, "SELECT VERSION()");
+/// `1`/`ON` as read back from `@@read_only`.
+fn is_on(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "ON"))
+}
+
+/// The server's dialect, noting its `read_only` in `ctx` (one round trip).
+fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
+    let (sets, err) = query_sets(conn, "SELECT VERSION(), @@GLOBAL.read_only");
     if let Some(e) = err {
         return Err(NotifyError::Down(format!(
             "query failed: {}",
             error_text(&e)
         )));
     }
-    let version = observe::first_value(&sets).unwrap_or_default();
-    Ok(if version.contains("MariaDB") {
+    let row = sets.first().and_then(|rows| rows.first());
+    let column = |i: usize| row.and_then(|r| r.get(i)).and_then(|(_, v)| v.as_deref());
+    if column(1).is_some() {
+        ctx.read_only.set(Some(is_on(column(1))));
+    }
+    Ok(if column(0).unwrap_or_default().contains("MariaDB") {
         Dialect::MariaDb
     } else {
         Dialect::MySql
@@ -256,8 +334,14 @@ fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
     }
 }
 
-/// `SET GLOBAL read_only`, and on MySQL `super_read_only` (which also fences SUPER users).
-fn set_read_only(conn: &mut Conn, dialect: Dialect, on: bool) -> Result<(), NotifyError> {
+/// `SET GLOBAL read_only`, and on MySQL `super_read_only` (which also fences SUPER users);
+/// the value read back is noted in `ctx`.
+fn set_read_only(
+    ctx: &Context,
+    conn: &mut Conn,
+    dialect: Dialect,
+    on: bool,
+) -> Result<(), NotifyError> {
     let q = match (dialect, on) {
         (Dialect::MariaDb, true) => "SET GLOBAL read_only=ON",
         (Dialect::MariaDb, false) => "SET GLOBAL read_only=OFF",
@@ -268,7 +352,8 @@ fn set_read_only(conn: &mut Conn, dialect: Dialect, on: bool) -> Result<(), Noti
     // Read it back: the statement can succeed on a server where another session changes it.
     let sets = exec(conn, "SELECT @@GLOBAL.read_only")?;
     let now = observe::first_value(&sets);
-    let now_on = matches!(now.as_deref(), Some("1" | "ON"));
+    let now_on = is_on(now.as_deref());
+    ctx.read_only.set(now.is_some().then_some(now_on));
     if now_on != on {
         return Err(NotifyError::Down(format!(
             "read_only is still {} after setting it",
@@ -287,43 +372,76 @@ fn bounded<T: Send + 'static>(
     Worker::start(work).wait(limit)
 }
 
-fn finish(
+/// What a run of notify-master or notify-backup reports, and where.
+struct Reporter<'a> {
     binary: &'static str,
-    syslog: &SyslogTarget,
-    event: &Option<KeepalivedEvent>,
-    result: Result<Outcome, NotifyError>,
-) -> ExitCode {
-    let origin = KeepalivedEvent::describe(event);
-    match result {
-        Ok(outcome) => {
-            let line = outcome.line();
-            println!("{line}");
-            let severity = match outcome {
-                Outcome::Superseded(_) => Severity::Warning,
-                _ => Severity::Info,
-            };
-            report::syslog(binary, syslog, severity, &format!("{line} ({origin})"));
-            Exit::Ok.into()
+    report: &'a ReportArgs,
+    syslog: SyslogTarget,
+    event: Option<KeepalivedEvent>,
+    keepalived_args: &'a [String],
+    started: Instant,
+}
+
+impl Reporter<'_> {
+    /// Print the line (or, with `--format json`, the object) and log it; the exit code.
+    /// `state_dir` is where the role is recorded, once the settings are known.
+    fn finish(&self, state_dir: Option<&Path>, ending: Ending) -> ExitCode {
+        let origin = KeepalivedEvent::describe(&self.event);
+        let (line, severity, exit) = match &ending.result {
+            Ok(outcome) => (
+                outcome.line(),
+                match outcome {
+                    Outcome::Superseded(_) => Severity::Warning,
+                    _ => Severity::Info,
+                },
+                Exit::Ok,
+            ),
+            Err(e) => (
+                format!("FAIL {}: {e}", e.exit().name()),
+                Severity::Err,
+                e.exit(),
+            ),
+        };
+        match self.report.format {
+            Format::Text => println!("{line}"),
+            Format::Json => {
+                let message = match &ending.result {
+                    Ok(outcome) => outcome.message().to_string(),
+                    Err(e) => e.to_string(),
+                };
+                // What the role file holds now; a record of another boot counts as none,
+                // as it does for the check and the helpers.
+                let recorded = state_dir
+                    .and_then(|dir| role::read_role(dir).ok().flatten())
+                    .filter(RoleRecord::this_boot);
+                let json = NotifyReport {
+                    outcome: ending.result.as_ref().map_or("failed", Outcome::name),
+                    role: recorded.as_ref().map(|r| r.role.as_str()),
+                    read_only: ending.read_only,
+                    seq: recorded.as_ref().map(|r| r.seq),
+                    elapsed_ms: self.started.elapsed().as_millis(),
+                    message: &message,
+                    exit_code: exit.code(),
+                    reason: exit.name(),
+                    keepalived_args: self.keepalived_args,
+                };
+                println!("{}", json.json());
+            }
         }
-        Err(e) => {
-            let exit = e.exit();
-            let line = format!("FAIL {}: {e}", exit.name());
-            println!("{line}");
-            report::syslog(binary, syslog, Severity::Err, &format!("{line} ({origin})"));
-            exit.into()
-        }
+        report::syslog(
+            self.binary,
+            &self.syslog,
+            severity,
+            &format!("{line} ({origin})"),
+        );
+        exit.into()
     }
 }
 
-fn syslog_target(common: &CommonArgs) -> SyslogTarget {
-    SyslogTarget {
-        enabled: !common.no_syslog,
-        socket: common.syslog_socket.clone(),
-    }
-}
-
-fn parse_event(binary: &str, args: &[String], accepted: &[&str]) -> Option<KeepalivedEvent> {
-    match KeepalivedEvent::parse(args, accepted) {
+/// keepalived's arguments for `binary`, or the one-line usage error and exit 64 (nothing is
+/// printed on stdout, in either format, and nothing is changed).
+pub(crate) fn parse_event(binary: &str, args: &[String]) -> Option<KeepalivedEvent> {
+    match KeepalivedEvent::parse(args, accepted_states(binary)) {
         Ok(e) => e,
         Err(msg) => {
             eprintln!("{binary}: usage error: {msg}");
@@ -335,32 +453,36 @@ fn parse_event(binary: &str, args: &[String], accepted: &[&str]) -> Option<Keepa
 // ---------------------------------------------------------------- notify-backup
 
 /// How long notify-backup keeps trying to fence a server it cannot reach.
-pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+pub use crate::cli::DEFAULT_RETRY_FOR;
 
 /// Entry point of `notify-backup`.
 pub fn backup_main() -> ExitCode {
     let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
-    let syslog = syslog_target(&args.common);
-    let event = parse_event(
-        BACKUP,
-        &args.common.keepalived_args,
-        &["BACKUP", "FAULT", "STOP"],
-    );
+    let reporter = Reporter {
+        binary: BACKUP,
+        report: &args.report,
+        syslog: SyslogTarget::from(&args.report),
+        event: parse_event(BACKUP, &args.keepalived_args),
+        keepalived_args: &args.keepalived_args,
+        started: Instant::now(),
+    };
+    let syslog = &reporter.syslog;
     let settings = match config::notify_settings(
         BACKUP,
         &args.connection,
-        &args.common,
+        &args.server,
         None,
         std::env::var("MYSQL_PWD").ok(),
     ) {
         Ok(s) => s,
-        Err(e) => return finish(BACKUP, &syslog, &event, Err(e.into())),
+        Err(e) => return reporter.finish(None, Ending::unseen(Err(e.into()))),
     };
     if let (Some(seq), Some(until)) = (args.retry_seq, args.retry_until) {
-        return retry_fence(&settings, &syslog, seq, until);
+        return retry_fence(&settings, syslog, seq, until);
     }
     let seq = state::event_seq();
-    let result = fence_once(&settings, &syslog, seq, args.dry_run, args.common.verbose);
+    let verbose = args.verbose && args.report.format == Format::Text;
+    let Ending { result, read_only } = fence_once(&settings, syslog, seq, args.dry_run, verbose);
     let result = match result {
         // A hung or stopped server must still be fenced when it comes back: nothing else
         // would do it (keepalived runs notify-backup once per transition).
@@ -378,7 +500,7 @@ pub fn backup_main() -> ExitCode {
         }
         other => other,
     };
-    finish(BACKUP, &syslog, &event, result)
+    reporter.finish(Some(&settings.state_dir), Ending { result, read_only })
 }
 
 /// One bounded attempt to record standby and fence.
@@ -388,7 +510,7 @@ fn fence_once(
     seq: u64,
     dry_run: bool,
     verbose: bool,
-) -> Result<Outcome, NotifyError> {
+) -> Ending {
     let worker_settings = settings.clone();
     let worker_syslog = syslog.clone();
     bounded(settings.timeout, move || {
@@ -399,15 +521,20 @@ fn fence_once(
             seq,
             dry_run,
             verbose,
+            read_only: Cell::new(None),
         };
-        fence(&ctx)
+        let result = fence(&ctx);
+        Ending {
+            result,
+            read_only: ctx.read_only.get(),
+        }
     })
     .unwrap_or_else(|| {
-        Err(NotifyError::Down(format!(
+        Ending::unseen(Err(NotifyError::Down(format!(
             "no answer from {} within --timeout {}: fencing not confirmed",
             settings.connection.target(),
             humantime::format_duration(settings.timeout)
-        )))
+        ))))
     })
 }
 
@@ -458,7 +585,7 @@ fn retry_fence(settings: &NotifySettings, syslog: &SyslogTarget, seq: u64, until
             return Exit::Down.into();
         }
         std::thread::sleep(Duration::from_secs(1));
-        match fence_once(settings, syslog, seq, false, false) {
+        match fence_once(settings, syslog, seq, false, false).result {
             Err(NotifyError::Down(_)) => continue,
             Ok(outcome) => {
                 let line = match &outcome {
@@ -486,18 +613,37 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     if let Some(newer) = ctx.record(Role::Standby)? {
         return Ok(superseded(&newer));
     }
+    ctx.step(&if ctx.dry_run {
+        "dry run: role file left as it is".to_string()
+    } else {
+        format!(
+            "recorded role standby (seq {}) in {}",
+            ctx.seq,
+            ctx.settings.state_dir.display()
+        )
+    });
+    let target = ctx.settings.connection.target();
     let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
         NotifyError::Down(format!(
             "role recorded as standby, but the server could not be fenced: {e}"
         ))
     })?;
-    let dialect = dialect_of(&mut conn)?;
+    let dialect = dialect_of(ctx, &mut conn)?;
+    ctx.step(&format!(
+        "connected to {target} ({}): read_only is {}",
+        dialect.as_str(),
+        match ctx.read_only.get() {
+            Some(true) => "ON",
+            Some(false) => "OFF",
+            None => "unknown",
+        }
+    ));
     if ctx.dry_run {
         return Ok(Outcome::DryRun(
             "would record standby and SET GLOBAL read_only=ON".into(),
         ));
     }
-    set_read_only(&mut conn, dialect, true)?;
+    set_read_only(ctx, &mut conn, dialect, true)?;
     Ok(Outcome::Fenced("fenced: read_only=ON".into()))
 }
 
@@ -512,24 +658,32 @@ fn promotion_limit(settings: &NotifySettings) -> Duration {
 /// Entry point of `notify-master`.
 pub fn master_main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
-    let syslog = syslog_target(&args.common);
-    let event = parse_event(MASTER, &args.common.keepalived_args, &["MASTER"]);
+    let reporter = Reporter {
+        binary: MASTER,
+        report: &args.report,
+        syslog: SyslogTarget::from(&args.report),
+        event: parse_event(MASTER, &args.keepalived_args),
+        keepalived_args: &args.keepalived_args,
+        started: Instant::now(),
+    };
+    let syslog = &reporter.syslog;
     let settings = match config::notify_settings(
         MASTER,
         &args.connection,
-        &args.common,
+        &args.server,
         Some(&args),
         std::env::var("MYSQL_PWD").ok(),
     ) {
         Ok(s) => s,
-        Err(e) => return finish(MASTER, &syslog, &event, Err(e.into())),
+        Err(e) => return reporter.finish(None, Ending::unseen(Err(e.into()))),
     };
     let seq = state::event_seq();
     let limit = promotion_limit(&settings);
-    let (dry_run, verbose) = (args.dry_run, args.common.verbose);
+    let dry_run = args.dry_run;
+    let verbose = args.verbose && args.report.format == Format::Text;
     let worker_settings = settings.clone();
     let worker_syslog = syslog.clone();
-    let result = bounded(limit, move || {
+    let ending = bounded(limit, move || {
         let ctx = Context {
             binary: MASTER,
             syslog: &worker_syslog,
@@ -537,32 +691,38 @@ pub fn master_main() -> ExitCode {
             seq,
             dry_run,
             verbose,
+            read_only: Cell::new(None),
         };
-        promote(&ctx)
+        let result = promote(&ctx);
+        Ending {
+            result,
+            read_only: ctx.read_only.get(),
+        }
     });
-    let result = match result {
-        Some(r) => r,
+    let ending = match ending {
+        Some(ending) => ending,
         None => {
             // Do not leave the node "promoting" forever: check-mysql passes that state.
             let ctx = Context {
                 binary: MASTER,
-                syslog: &syslog,
+                syslog,
                 settings: &settings,
                 seq,
                 dry_run,
                 verbose,
+                read_only: Cell::new(None),
             };
             let short = Deadline::new(Duration::from_millis(200));
             if let Ok(_lock) = state::lock(&settings.state_dir, &short) {
                 let _ = ctx.record(Role::PromotionFailed);
             }
-            Err(NotifyError::Down(format!(
+            Ending::unseen(Err(NotifyError::Down(format!(
                 "promotion did not finish within {}: recorded as failed, node stays read-only",
                 humantime::format_duration(limit)
-            )))
+            ))))
         }
     };
-    finish(MASTER, &syslog, &event, result)
+    reporter.finish(Some(&settings.state_dir), ending)
 }
 
 /// What the IO threads have received, per connection, as GTID lists.
@@ -672,7 +832,7 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
         .connection
         .connect_with_io_timeout(&deadline, io)
         .map_err(|e| fail_promotion(NotifyError::Down(e.to_string())))?;
-    let dialect = dialect_of(&mut conn).map_err(fail_promotion)?;
+    let dialect = dialect_of(ctx, &mut conn).map_err(fail_promotion)?;
     let replicas = received_positions(&mut conn, dialect).map_err(fail_promotion)?;
     let mut positions = Vec::new();
     for r in &replicas {
@@ -752,7 +912,7 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
         )));
     }
     if !ctx.settings.keep_read_only {
-        set_read_only(&mut conn, dialect, false)?;
+        set_read_only(ctx, &mut conn, dialect, false)?;
     }
     ctx.record(Role::Writer)?;
     Ok(Outcome::Writer(format!(
@@ -798,6 +958,69 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// The routing rule (README "keepalived states"): MASTER → notify-master; BACKUP, FAULT,
+    /// STOP, DELETED → notify-backup; notify-down takes any; every other state is refused
+    /// (exit 64). Written out state by state, so that a change to the constants shows here.
+    #[test]
+    fn every_keepalived_state_for_every_binary() {
+        let binaries = [MASTER, BACKUP, crate::down::BINARY];
+        // state, then accepted by notify-master, notify-backup, notify-down.
+        let table: &[(&str, [bool; 3])] = &[
+            ("MASTER", [true, false, true]),
+            ("BACKUP", [false, true, true]),
+            ("FAULT", [false, true, true]),
+            ("STOP", [false, true, true]),
+            ("DELETED", [false, true, true]),
+            // keepalived always sends upper case; lower case is taken as the same state.
+            ("deleted", [false, true, true]),
+            ("master", [true, false, true]),
+            // Not keepalived notify states; notify-down accepted them before.
+            ("DOWN", [false, false, true]),
+            ("UP", [false, false, true]),
+            // What keepalived's notify_script_exec sends for a state it has no name for, and
+            // its notify FIFO's event names: never a notify script's state.
+            ("{UNKNOWN}", [false, false, false]),
+            ("MASTER_RX_LOWER_PRI", [false, false, false]),
+            ("MASTER_PRIORITY", [false, false, false]),
+            ("", [false, false, false]),
+        ];
+        // Every state keepalived can send is in the table.
+        for state in crate::cli::KEEPALIVED_STATES {
+            assert!(
+                table.iter().any(|(s, _)| *s == state),
+                "{state} not in the table"
+            );
+        }
+        for (state, expected) in table {
+            for (binary, accept) in binaries.iter().zip(expected) {
+                let parsed = KeepalivedEvent::parse(
+                    &args(&["INSTANCE", "VI_1", state, "100"]),
+                    accepted_states(binary),
+                );
+                match (parsed, accept) {
+                    (Ok(Some(e)), true) => {
+                        assert_eq!(e.state, state.to_ascii_uppercase(), "{binary} {state}")
+                    }
+                    (Err(msg), false) => {
+                        assert!(msg.contains("not handled here"), "{binary} {state}: {msg}")
+                    }
+                    (other, _) => panic!(
+                        "{binary} with state {state:?}: expected {}, got {other:?}",
+                        if *accept { "accepted" } else { "a usage error" }
+                    ),
+                }
+            }
+        }
+        // Without arguments every binary runs (keepalived's notify_* scripts get none).
+        for binary in binaries {
+            assert_eq!(
+                KeepalivedEvent::parse(&[], accepted_states(binary)),
+                Ok(None)
+            );
+        }
+        assert!(accepted_states("check-mysql").is_empty());
     }
 
     #[test]

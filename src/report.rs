@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::ReportArgs;
 use crate::observe::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -55,6 +56,45 @@ impl<'a> Report<'a> {
     pub fn json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
             format!(r#"{{"status":"fail","exit_code":1,"reason":"down","error":"{e}"}}"#)
+        })
+    }
+}
+
+/// One run of notify-master, notify-backup or notify-down, for `--format json`: one object on
+/// stdout per run, fields stable (README "JSON output of the notify helpers"). A usage error
+/// (exit 64) prints no object, only its one line on stderr.
+#[derive(Debug, Serialize)]
+pub struct NotifyReport<'a> {
+    /// What the run did: `writer`, `fenced`, `superseded`, `dry-run` (notify-master and
+    /// notify-backup), `stopped`, `not-running` (notify-down), or `failed`.
+    pub outcome: &'static str,
+    /// The role in the state dir's role file after the run (`writer`, `standby`, `promoting`,
+    /// `promotion-failed`); null when there is none, or none of this boot, or the binary keeps
+    /// none (notify-down).
+    pub role: Option<&'static str>,
+    /// The server's `@@read_only` as this run last saw it; null when it did not see it (the
+    /// server was not reached, or notify-down).
+    pub read_only: Option<bool>,
+    /// The role file's event stamp after the run (start time of the recording process in
+    /// clock ticks since boot, shifted left 22 bits, plus its PID: it may exceed 2^53), or null
+    /// with `role`.
+    pub seq: Option<u64>,
+    /// Time taken, in milliseconds.
+    pub elapsed_ms: u128,
+    /// The text line without its leading word(s) (`OK writer: `, `FAIL down: `, ...).
+    pub message: &'a str,
+    /// The process exit code.
+    pub exit_code: i32,
+    /// `ok`, or the failure class that decided the exit code (`down`, `lag`, `config`).
+    pub reason: &'static str,
+    /// keepalived's notify arguments, when given.
+    pub keepalived_args: &'a [String],
+}
+
+impl NotifyReport<'_> {
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(r#"{{"outcome":"failed","exit_code":1,"reason":"down","error":"{e}"}}"#)
         })
     }
 }
@@ -181,6 +221,16 @@ pub struct SyslogTarget {
     pub enabled: bool,
     /// `None`: the system's /dev/log.
     pub socket: Option<PathBuf>,
+}
+
+impl From<&ReportArgs> for SyslogTarget {
+    /// `--no-syslog`, and the hidden `--syslog-socket` of the tests.
+    fn from(args: &ReportArgs) -> Self {
+        SyslogTarget {
+            enabled: !args.no_syslog,
+            socket: args.syslog_socket.clone(),
+        }
+    }
 }
 
 /// Severity of a syslog message.

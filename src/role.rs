@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::confpath::{PathCause, is_absent};
 
-/// Default state dir (absolute: keepalived gives scripts no useful environment).
-pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-mysql";
+/// Default state dir (defined in cli.rs, which builds the help text from it).
+pub use crate::cli::DEFAULT_STATE_DIR;
 /// Name of the role file inside the state dir.
 pub const ROLE_FILE: &str = "role";
 

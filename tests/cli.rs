@@ -284,3 +284,399 @@ fn quiet_runs_do_not_use_up_a_change_and_config_errors_log_once() {
         "the same error was logged twice"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Each binary's surface: the flags it honours, with the defaults its code uses.
+
+/// One of the four binaries, with no MYSQL_PWD and a hang guard (not a timing assertion).
+fn bin(name: &str) -> Command {
+    let mut c = Command::cargo_bin(name).unwrap();
+    c.env_remove("MYSQL_PWD");
+    c.timeout(Duration::from_secs(20));
+    c
+}
+
+/// `name --help` as one block per option: its long flag (`--timeout`, or the short flag when
+/// it has no long one) and the block's text (flag line and description).
+fn help_blocks(name: &str) -> Vec<(String, String)> {
+    let out = bin(name)
+        .arg("--help")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in help.lines() {
+        let indent = line.len() - line.trim_start().len();
+        // clap puts options at 2 or 6 spaces, descriptions (and possible values) at 10.
+        if indent < 10 && line.trim_start().starts_with('-') {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let flag = words
+                .iter()
+                .find(|w| w.starts_with("--"))
+                .unwrap_or(&words[0])
+                .trim_end_matches(',')
+                .to_string();
+            blocks.push((flag, line.to_string()));
+        } else if indent >= 10
+            && let Some((_, text)) = blocks.last_mut()
+        {
+            text.push('\n');
+            text.push_str(line);
+        } else if !line.trim().is_empty() {
+            // A heading ("Options:", "Exit codes:"): the last block ends.
+            blocks.push((String::new(), String::new()));
+        }
+    }
+    blocks.retain(|(flag, _)| !flag.is_empty());
+    blocks
+}
+
+/// What one binary must offer: exactly `flags` (long, or short without a long form), and for
+/// some of them the default its code uses.
+struct Surface {
+    bin: &'static str,
+    flags: Vec<&'static str>,
+    defaults: Vec<(&'static str, String)>,
+}
+
+fn surfaces() -> Vec<Surface> {
+    use keepalived_mysql::cli::{DEFAULT_DEFAULTS_FILE, DEFAULT_PIDFILE, show_duration};
+    use keepalived_mysql::{config, down, notify, role};
+    let connection = [
+        "--defaults-file",
+        "--host",
+        "--port",
+        "--socket",
+        "--user",
+        "--ssl-mode",
+        "--ssl-ca",
+    ];
+    // What every binary that talks to the server honours, and how it reports.
+    let server = [
+        "--timeout",
+        "--state-dir",
+        "--format",
+        "--no-syslog",
+        "--verbose",
+    ];
+    let always = ["--help", "--version"];
+    let connection_defaults = || {
+        vec![
+            ("--port", config::DEFAULT_PORT.to_string()),
+            ("--socket", config::DEFAULT_SOCKET.to_string()),
+            (
+                "--defaults-file",
+                format!("{DEFAULT_DEFAULTS_FILE}, if it exists"),
+            ),
+            ("--ssl-mode", "disabled".to_string()),
+            ("--timeout", show_duration(config::DEFAULT_TIMEOUT)),
+            ("--state-dir", role::DEFAULT_STATE_DIR.to_string()),
+            ("--format", "text".to_string()),
+        ]
+    };
+    let all = |own: &[&'static str]| -> Vec<&'static str> {
+        connection
+            .iter()
+            .chain(own)
+            .chain(&server)
+            .chain(&always)
+            .copied()
+            .collect()
+    };
+    vec![
+        Surface {
+            bin: "check-mysql",
+            flags: all(&[
+                "--role",
+                "--vip",
+                "--peer",
+                "--max-lag",
+                "--allow-no-replica",
+                "--allow-read-only",
+                "--explain",
+            ]),
+            defaults: [
+                connection_defaults(),
+                vec![
+                    ("--max-lag", show_duration(config::DEFAULT_MAX_LAG)),
+                    ("--role", "auto".to_string()),
+                ],
+            ]
+            .concat(),
+        },
+        Surface {
+            bin: "notify-master",
+            flags: all(&[
+                "--catchup-timeout",
+                "--on-catchup-timeout",
+                "--keep-read-only",
+                "--dry-run",
+            ]),
+            defaults: [
+                connection_defaults(),
+                vec![
+                    (
+                        "--catchup-timeout",
+                        show_duration(config::DEFAULT_CATCHUP_TIMEOUT),
+                    ),
+                    ("--on-catchup-timeout", "fail".to_string()),
+                ],
+            ]
+            .concat(),
+        },
+        Surface {
+            bin: "notify-backup",
+            flags: all(&["--retry-for", "--no-retry", "--dry-run"]),
+            defaults: [
+                connection_defaults(),
+                vec![("--retry-for", show_duration(notify::DEFAULT_RETRY_FOR))],
+            ]
+            .concat(),
+        },
+        // No option file, no state dir, no server: none of those flags, and no -v.
+        Surface {
+            bin: "notify-down",
+            flags: vec![
+                "--pidfile",
+                "--timeout",
+                "--dry-run",
+                "--format",
+                "--no-syslog",
+                "--help",
+                "--version",
+            ],
+            defaults: vec![
+                ("--timeout", show_duration(down::DEFAULT_TIMEOUT)),
+                ("--pidfile", DEFAULT_PIDFILE.to_string()),
+                ("--format", "text".to_string()),
+            ],
+        },
+    ]
+}
+
+#[test]
+fn the_defaults_the_code_uses_are_the_documented_ones() {
+    use keepalived_mysql::{cli, config, down, notify, role};
+    // README, the man pages' examples and the option file example state these values.
+    assert_eq!(down::DEFAULT_TIMEOUT, Duration::from_secs(5));
+    assert_eq!(config::DEFAULT_TIMEOUT, Duration::from_millis(800));
+    assert_eq!(config::DEFAULT_MAX_LAG, Duration::from_secs(120));
+    assert_eq!(config::DEFAULT_CATCHUP_TIMEOUT, Duration::from_secs(30));
+    assert_eq!(notify::DEFAULT_RETRY_FOR, Duration::from_secs(600));
+    assert_eq!(config::DEFAULT_PORT, 3306);
+    assert_eq!(config::DEFAULT_SOCKET, "/run/mysqld/mysqld.sock");
+    assert_eq!(role::DEFAULT_STATE_DIR, "/run/keepalived-mysql");
+    assert_eq!(cli::DEFAULT_PIDFILE, "/run/keepalived.pid");
+}
+
+#[test]
+fn each_binary_lists_only_the_flags_it_honours_with_the_defaults_it_uses() {
+    for s in surfaces() {
+        let blocks = help_blocks(s.bin);
+        let mut shown: Vec<&str> = blocks.iter().map(|(f, _)| f.as_str()).collect();
+        let mut expected = s.flags.clone();
+        shown.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(shown, expected, "{} --help lists other flags", s.bin);
+        for (flag, default) in &s.defaults {
+            let (_, text) = blocks.iter().find(|(f, _)| f == flag).unwrap();
+            assert!(
+                text.contains(&format!("[default: {default}]")),
+                "{} --help: {flag} should say [default: {default}]:\n{text}",
+                s.bin
+            );
+            assert_eq!(
+                text.matches("[default:").count(),
+                1,
+                "{} --help: {flag} states one default:\n{text}",
+                s.bin
+            );
+        }
+    }
+    // notify-down has no -v (it never read it) and no state dir.
+    let out = bin("notify-down")
+        .arg("-v")
+        .assert()
+        .code(64)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("notify-down: usage error:"));
+    bin("notify-down")
+        .args(["--state-dir", "/tmp"])
+        .assert()
+        .code(64);
+}
+
+/// The man pages and the fish completions that build.rs renders (`target/<profile>/generated`,
+/// next to the test's `deps` dir) say the same as --help.
+#[test]
+fn man_pages_and_completions_state_the_same_defaults() {
+    let exe = std::env::current_exe().unwrap();
+    let generated = exe.parent().unwrap().parent().unwrap().join("generated");
+    for s in surfaces() {
+        let page = generated.join(format!("man/{}.8.gz", s.bin));
+        let out = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(&page)
+            .output()
+            .unwrap_or_else(|e| panic!("gzip -dc {}: {e}", page.display()));
+        assert!(out.status.success(), "gzip -dc {}", page.display());
+        let man = String::from_utf8(out.stdout).unwrap();
+        let fish =
+            std::fs::read_to_string(generated.join(format!("completions/fish/{}.fish", s.bin)))
+                .unwrap();
+        for (flag, default) in &s.defaults {
+            // OPTIONS: a `.TP` line `\fB\-\-timeout\fR ...`, the default on it or the next.
+            let options = &man[man.find(".SH OPTIONS").expect("an OPTIONS section")..];
+            let roff_flag = format!("\n\\fB{}\\fR", flag.replace('-', "\\-"));
+            let at = options
+                .find(&roff_flag)
+                .map(|i| i + 1)
+                .unwrap_or_else(|| panic!("man page {} lacks {flag}", page.display()));
+            let entry: String = options[at..].lines().take(2).collect::<Vec<_>>().join("\n");
+            assert!(
+                entry.contains(&format!("[default: {}]", default.replace('-', "\\-"))),
+                "man page {}: {flag} should say [default: {default}]:\n{entry}",
+                page.display()
+            );
+            let long = flag.trim_start_matches("--");
+            let line = fish
+                .lines()
+                .find(|l| l.contains(&format!(" -l {long} ")))
+                .unwrap_or_else(|| panic!("{}.fish lacks {flag}", s.bin));
+            // Clap defaults are not in the completion's description; ours are in the help.
+            if !["--format", "--pidfile"].contains(flag) {
+                assert!(
+                    line.contains(&format!("[default: {default}]")),
+                    "{}.fish: {flag} should say [default: {default}]: {line}",
+                    s.bin
+                );
+            }
+        }
+        if s.bin == "notify-down" {
+            for absent in ["state\\-dir", "\\-\\-verbose", "\\-\\-host"] {
+                assert!(
+                    !man.contains(absent),
+                    "notify-down's man page lists {absent}"
+                );
+            }
+            for absent in [" -l state-dir ", " -s v ", " -l host "] {
+                assert!(!fish.contains(absent), "notify-down.fish offers{absent}");
+            }
+        }
+    }
+}
+
+/// A server that accepts and never answers: notify-backup gives up at the default --timeout
+/// and names it, so the 800ms in its --help is what its code uses.
+#[test]
+fn notify_backup_gives_up_at_the_default_timeout_it_documents() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let f = option_file(
+        dir.path(),
+        &format!("[client]\nhost=127.0.0.1\nport={port}\nuser=monitor\n"),
+        0o600,
+    );
+    bin("notify-backup")
+        .args([
+            "--defaults-file",
+            f.to_str().unwrap(),
+            "--no-syslog",
+            "--no-retry",
+        ])
+        .args(["--state-dir", dir.path().join("state").to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("within --timeout 800ms"));
+    drop(listener);
+}
+
+/// A process named keepalived that ignores SIGTERM: notify-down waits for it as long as its
+/// --help says (5s), then fails. It reads its own pid file; nothing else is signalled.
+#[test]
+fn notify_down_waits_the_default_timeout_it_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    // A shell under the name keepalived (/proc/PID/comm), blocked on a pipe we hold.
+    let fake = dir.path().join("keepalived");
+    std::fs::copy("/bin/sh", &fake).unwrap();
+    let mut child = std::process::Command::new(&fake)
+        .args(["-c", "trap '' TERM; read line"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the kernel renames the task after exec, comm is this test thread's name.
+    let comm = format!("/proc/{}/comm", child.id());
+    let renamed = std::time::Instant::now();
+    while std::fs::read_to_string(&comm)
+        .unwrap_or_default()
+        .trim_end()
+        != "keepalived"
+    {
+        assert!(
+            renamed.elapsed() < Duration::from_secs(10),
+            "{comm} never became keepalived"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let pidfile = dir.path().join("keepalived.pid");
+    std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
+    let out = bin("notify-down")
+        .args(["--no-syslog", "--pidfile", pidfile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("FAIL down: keepalived PID")
+            && stdout.contains("still running after 5s"),
+        "{stdout}"
+    );
+}
+
+/// notify-down --format json: one object, with null role, read_only and seq (it keeps no
+/// role and does not talk to the server).
+#[test]
+fn notify_down_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("keepalived.pid");
+    let run = |expected_code: i32| -> serde_json::Value {
+        let out = bin("notify-down")
+            .args(["--no-syslog", "--format", "json", "--pidfile"])
+            .arg(&pidfile)
+            .args(["INSTANCE", "VI_1", "FAULT", "0"])
+            .assert()
+            .code(expected_code)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    // No pid file: keepalived is not running.
+    let v = run(0);
+    assert_eq!(v["outcome"], "not-running");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["reason"], "ok");
+    assert!(v["role"].is_null() && v["read_only"].is_null() && v["seq"].is_null());
+    assert!(v["message"].as_str().unwrap().contains("not running"));
+    assert_eq!(v["keepalived_args"][2], "FAULT");
+    assert!(v["elapsed_ms"].is_u64());
+    // A pid file that holds no process id: refused, exit 78.
+    std::fs::write(&pidfile, "garbage").unwrap();
+    let v = run(78);
+    assert_eq!(v["outcome"], "failed");
+    assert_eq!(v["exit_code"], 78);
+    assert_eq!(v["reason"], "config");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not hold a process id")
+    );
+}

@@ -1176,6 +1176,7 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
             "notify_backup",
             "notify_fault",
             "notify_stop",
+            "notify_deleted",
             "unicast_peer",
             "track_script",
         ] {

@@ -462,101 +462,196 @@ fn dry_run_leaves_keepalived_running() {
     assert!(k.child.try_wait().is_some(), "stopped\n{}", k.describe());
 }
 
-// e: keepalived itself runs the notify hooks (enable_script_security, script_user root). The
-// server is reached over its unix socket, which works from inside the namespace; the hooks'
-// syslog lines go to a datagram socket the test binds (keepalived discards their stdout).
-#[test]
-fn keepalived_runs_the_notify_hooks() {
-    let s = Server::start(1);
-    s.sql("SET GLOBAL read_only=ON");
-    let defaults = s.write_file(
-        "client-socket",
-        &format!(
-            "[client]\nsocket={}\nuser=root\n",
-            s.dir.path().join("mysqld.sock").display()
-        ),
-        0o600,
-    );
-    let state = tempfile::Builder::new()
-        .prefix("kam-it-state-")
-        .tempdir()
-        .expect("state dir");
-    let log_dir = tempfile::Builder::new()
-        .prefix("kam-it-syslog-")
-        .tempdir()
-        .expect("syslog dir");
-    let log_path = log_dir.path().join("log");
-    let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).expect("bind syslog socket");
-    syslog.set_nonblocking(true).expect("nonblocking");
-    let hook = |bin: &str| {
+/// What keepalived's notify hooks act on and report to: a MariaDB server that starts fenced
+/// (reached over its unix socket, which works from inside the namespace), an option file, a
+/// state dir, and a datagram socket standing in for syslog (keepalived discards the hooks'
+/// stdout), which the test reads.
+struct Hooks {
+    s: Server,
+    defaults: PathBuf,
+    state: tempfile::TempDir,
+    _log_dir: tempfile::TempDir,
+    log_path: PathBuf,
+    syslog: std::os::unix::net::UnixDatagram,
+    /// Every syslog line received so far.
+    lines: std::cell::RefCell<Vec<String>>,
+}
+
+impl Hooks {
+    fn new() -> Hooks {
+        let s = Server::start(1);
+        s.sql("SET GLOBAL read_only=ON");
+        let defaults = s.write_file(
+            "client-socket",
+            &format!(
+                "[client]\nsocket={}\nuser=root\n",
+                s.dir.path().join("mysqld.sock").display()
+            ),
+            0o600,
+        );
+        let state = tempfile::Builder::new()
+            .prefix("kam-it-state-")
+            .tempdir()
+            .expect("state dir");
+        let log_dir = tempfile::Builder::new()
+            .prefix("kam-it-syslog-")
+            .tempdir()
+            .expect("syslog dir");
+        let log_path = log_dir.path().join("log");
+        let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).expect("bind syslog socket");
+        syslog.set_nonblocking(true).expect("nonblocking");
+        Hooks {
+            s,
+            defaults,
+            state,
+            _log_dir: log_dir,
+            log_path,
+            syslog,
+            lines: Default::default(),
+        }
+    }
+
+    /// The quoted keepalived.conf script of `bin`, with this test's files.
+    fn hook(&self, bin: &str) -> String {
         format!(
             "\"{} --defaults-file {} --state-dir {} --syslog-socket {}\"",
             bin_path(bin),
-            defaults.display(),
-            state.path().display(),
-            log_path.display()
+            self.defaults.display(),
+            self.state.path().display(),
+            self.log_path.display()
         )
-    };
-    let extra = format!(
-        "    notify_master {}\n    notify_backup {}\n    notify_fault {}\n    notify_stop {}\n",
-        hook("notify-master"),
-        hook("notify-backup"),
-        hook("notify-backup"),
-        hook("notify-backup")
-    );
-    let mut lines: Vec<String> = Vec::new();
-    let context = |k: &Keepalived, lines: &mut Vec<String>| {
+    }
+
+    fn role_file(&self) -> String {
+        fs::read_to_string(self.state.path().join("role")).unwrap_or_default()
+    }
+
+    /// Waits until the role file says `role` and the server's read_only is `read_only`.
+    #[track_caller]
+    fn wait_for(&self, what: &str, k: &Keepalived, role: &str, read_only: &str) {
+        wait_until(what, || {
+            if self.role_file().starts_with(&format!("role={role}\n"))
+                && self.s.var("read_only").as_deref() == Some(read_only)
+            {
+                Ok(())
+            } else {
+                Err(self.context(k))
+            }
+        });
+    }
+
+    /// Role file, read_only, the hooks' syslog lines so far and keepalived's state, for
+    /// failure messages.
+    fn context(&self, k: &Keepalived) -> String {
         let mut buf = vec![0u8; 65536];
-        while let Ok(n) = syslog.recv(&mut buf) {
+        let mut lines = self.lines.borrow_mut();
+        while let Ok(n) = self.syslog.recv(&mut buf) {
             lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
         }
         format!(
             "role file: {:?}\nread_only: {:?}\nhooks' syslog lines: {lines:#?}\n{}",
-            fs::read_to_string(state.path().join("role")).ok(),
-            s.var("read_only"),
+            self.role_file(),
+            self.s.var("read_only"),
             k.describe()
         )
-    };
+    }
 
+    /// Whether a syslog line of `bin` received so far contains `text`.
+    fn logged(&self, bin: &str, text: &str) -> bool {
+        self.lines
+            .borrow()
+            .iter()
+            .any(|l| l.contains(&format!("{bin}[")) && l.contains(text))
+    }
+}
+
+// e: keepalived itself runs the notify hooks (enable_script_security, script_user root).
+#[test]
+fn keepalived_runs_the_notify_hooks() {
+    let h = Hooks::new();
+    let extra = format!(
+        "    notify_master {}\n    notify_backup {}\n    notify_fault {}\n    notify_stop {}\n",
+        h.hook("notify-master"),
+        h.hook("notify-backup"),
+        h.hook("notify-backup"),
+        h.hook("notify-backup")
+    );
     let mut k = Keepalived::start_master_with(&extra);
     // MASTER: notify-master promoted the node (no replication: nothing to catch up).
-    wait_until(
+    h.wait_for(
         "notify-master run by keepalived made the node the writer",
-        || {
-            let role = fs::read_to_string(state.path().join("role")).unwrap_or_default();
-            if role.starts_with("role=writer\n") && s.var("read_only").as_deref() == Some("0") {
-                Ok(())
-            } else {
-                Err(context(&k, &mut lines))
-            }
-        },
+        &k,
+        "writer",
+        "0",
     );
 
     // notify-down: keepalived stops, runs notify_stop, and the node is fenced again.
     down(&["--pidfile", &path_arg(&k.pidfile())])
-        .explained_by(context(&k, &mut lines))
+        .explained_by(h.context(&k))
         .expect(0, "OK keepalived PID");
-    assert!(k.child.try_wait().is_some(), "{}", context(&k, &mut lines));
-    wait_until("notify_stop (notify-backup) fenced the node", || {
-        let role = fs::read_to_string(state.path().join("role")).unwrap_or_default();
-        if role.starts_with("role=standby\n") && s.var("read_only").as_deref() == Some("1") {
-            Ok(())
-        } else {
-            Err(context(&k, &mut lines))
-        }
-    });
-    let all = context(&k, &mut lines);
+    assert!(k.child.try_wait().is_some(), "{}", h.context(&k));
+    h.wait_for(
+        "notify_stop (notify-backup) fenced the node",
+        &k,
+        "standby",
+        "1",
+    );
+    let all = h.context(&k);
     println!("{all}");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("notify-master[") && l.contains("OK writer")),
-        "{all}"
+    assert!(h.logged("notify-master", "OK writer"), "{all}");
+    assert!(h.logged("notify-backup", "OK standby"), "{all}");
+}
+
+// f: a reload that removes the instance, which has `notify_deleted` with a script, as the
+// example configs have: keepalived 2.2.7 sends DELETED and runs that script (vrrp.c,
+// clear_diff_vrrp), and notify-backup fences the node. Without notify_deleted it would send
+// FAULT and run notify_fault, which this config does not have.
+#[test]
+fn reload_removing_the_instance_runs_notify_deleted_which_fences() {
+    let h = Hooks::new();
+    let extra = format!(
+        "    notify_master {}\n    notify_deleted {}\n",
+        h.hook("notify-master"),
+        h.hook("notify-backup")
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("notify-backup[") && l.contains("OK standby")),
-        "{all}"
+    let k = Keepalived::start_master_with(&extra);
+    h.wait_for(
+        "notify-master run by keepalived made the node the writer",
+        &k,
+        "writer",
+        "0",
     );
+
+    // The reload: another instance and no hooks. keepalived knows an instance across a
+    // reload by its VRID, interface, family and unicast source (vrrp.c, vrrp_exist), not by
+    // its name: with another VRID, VI_1 is removed (VI_2 takes the VIP again, and runs
+    // nothing).
+    let conf = k.dir.path().join("keepalived.conf");
+    let text = fs::read_to_string(&conf).expect("read keepalived.conf");
+    assert!(text.contains("virtual_router_id 51"), "{text}");
+    let reloaded: String = text
+        .replace("vrrp_instance VI_1", "vrrp_instance VI_2")
+        .replace("virtual_router_id 51", "virtual_router_id 52")
+        .lines()
+        .filter(|l| !l.contains("notify"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&conf, reloaded).expect("write keepalived.conf");
+    // SAFETY: plain kill(2) on our own child, which has not been reaped yet.
+    let rc = unsafe { libc::kill(k.child.id() as libc::pid_t, libc::SIGHUP) };
+    assert_eq!(
+        rc,
+        0,
+        "SIGHUP keepalived: {}",
+        std::io::Error::last_os_error()
+    );
+    h.wait_for(
+        "notify_deleted (notify-backup) fenced the node after the reload",
+        &k,
+        "standby",
+        "1",
+    );
+    let all = h.context(&k);
+    println!("{all}");
+    assert!(h.logged("notify-backup", "OK standby"), "{all}");
 }

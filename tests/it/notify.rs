@@ -852,3 +852,176 @@ fn role_file_from_a_previous_boot_does_not_block_fencing() {
     b.expect_read_only(true);
     b.expect_role("standby");
 }
+
+// 10: keepalived sends DELETED instead of FAULT for an instance that a reload removes, when the
+// instance has `notify_deleted` (keepalived.conf(5)). The instance is gone, as on STOP: the node
+// must not keep taking writes by its own address, so notify-backup fences it, and notify-master
+// refuses the state.
+#[test]
+fn deleted_instance_is_fenced_like_stop() {
+    let s = Server::start(1);
+    let node = Node::new(&s);
+    node.expect_read_only(false);
+
+    node.run("notify-master", &["INSTANCE", "VI_1", "DELETED", "100"])
+        .expect_code(64);
+    node.expect_read_only(false);
+    if node.role_file().is_some() {
+        panic!("a refused state wrote a role file\n{}", node.describe());
+    }
+
+    node.run("notify-backup", &["INSTANCE", "VI_1", "DELETED", "100"])
+        .expect(0, "OK standby: fenced: read_only=ON");
+    node.expect_read_only(true);
+    node.expect_role("standby");
+}
+
+/// The one JSON object `run` printed (`--format json`): exactly one stdout line that parses.
+#[track_caller]
+fn json_object(run: &Run) -> serde_json::Value {
+    if run.line().lines().count() != 1 {
+        run.fail("expected exactly one stdout line: the JSON object");
+    }
+    serde_json::from_str(run.line())
+        .unwrap_or_else(|e| run.fail(&format!("stdout is not one JSON object: {e}")))
+}
+
+/// `field` of the JSON object `v` equals `expected`.
+#[track_caller]
+fn expect_field(run: &Run, v: &serde_json::Value, field: &str, expected: serde_json::Value) {
+    if v[field] != expected {
+        run.fail(&format!(
+            "JSON field {field} is {}, expected {expected}",
+            v[field]
+        ));
+    }
+}
+
+/// The `seq=` of the role file.
+fn role_seq(node: &Node) -> Option<u64> {
+    node.role_file()?
+        .lines()
+        .find_map(|l| l.strip_prefix("seq=")?.parse().ok())
+}
+
+// 11: --format json: one object per run with the documented fields, for fencing, promotion,
+// a dry run and a server that is down; a usage error prints no object, only its line on
+// stderr.
+#[test]
+fn json_output_of_fencing_promotion_and_failure() {
+    use serde_json::{Value, json};
+    let mut s = Server::start(1);
+    {
+        let node = Node::new(&s);
+        node.expect_read_only(false);
+        let event = ["INSTANCE", "VI_1", "BACKUP", "100"];
+
+        let fenced = node.run(
+            "notify-backup",
+            &[&["--format", "json"][..], &event].concat(),
+        );
+        fenced.expect_code(0);
+        let v = json_object(&fenced);
+        node.expect_read_only(true);
+        for (field, expected) in [
+            ("outcome", json!("fenced")),
+            ("role", json!("standby")),
+            ("read_only", json!(true)),
+            (
+                "seq",
+                json!(role_seq(&node).expect("a seq in the role file")),
+            ),
+            ("message", json!("fenced: read_only=ON")),
+            ("exit_code", json!(0)),
+            ("reason", json!("ok")),
+            ("keepalived_args", json!(event)),
+        ] {
+            expect_field(&fenced, &v, field, expected);
+        }
+        if !v["elapsed_ms"].is_u64() {
+            fenced.fail("elapsed_ms is not a non-negative integer");
+        }
+
+        // A dry run of the promotion: what it saw, nothing changed.
+        let dry = node.run("notify-master", &["--format", "json", "--dry-run"]);
+        dry.expect_code(0);
+        let v = json_object(&dry);
+        expect_field(&dry, &v, "outcome", json!("dry-run"));
+        expect_field(&dry, &v, "read_only", json!(true));
+        expect_field(&dry, &v, "role", json!("standby"));
+        node.expect_read_only(true);
+
+        let promoted = node.run(
+            "notify-master",
+            &["--format", "json", "INSTANCE", "VI_1", "MASTER", "100"],
+        );
+        promoted.expect_code(0);
+        let v = json_object(&promoted);
+        node.expect_read_only(false);
+        for (field, expected) in [
+            ("outcome", json!("writer")),
+            ("role", json!("writer")),
+            ("read_only", json!(false)),
+            (
+                "seq",
+                json!(role_seq(&node).expect("a seq in the role file")),
+            ),
+            ("exit_code", json!(0)),
+            ("reason", json!("ok")),
+        ] {
+            expect_field(&promoted, &v, field, expected);
+        }
+        if !v["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("promoted"))
+        {
+            promoted.fail("message should start with `promoted`");
+        }
+
+        // A state of another helper: usage error, one line on stderr, no object, nothing changed.
+        let before = node.role_file();
+        let refused = node.run(
+            "notify-backup",
+            &["--format", "json", "INSTANCE", "VI_1", "MASTER", "100"],
+        );
+        refused.expect_code(64);
+        if !refused.stdout.is_empty()
+            || refused.stderr.trim_end().lines().count() != 1
+            || !refused.stderr.starts_with("notify-backup: usage error:")
+        {
+            refused.fail("expected no stdout and one `notify-backup: usage error:` line on stderr");
+        }
+        node.expect_read_only(false);
+        if node.role_file() != before {
+            refused.fail("a usage error changed the role file");
+        }
+    }
+
+    // The server is down: fencing fails (exit 1), the role is still recorded, read_only is
+    // unknown.
+    s.kill();
+    let down = Node::new(&s);
+    let failed = down.run("notify-backup", &["--format", "json", "--no-retry"]);
+    failed.expect_code(1);
+    let v = json_object(&failed);
+    for (field, expected) in [
+        ("outcome", json!("failed")),
+        ("role", json!("standby")),
+        ("read_only", Value::Null),
+        (
+            "seq",
+            json!(role_seq(&down).expect("a seq in the role file")),
+        ),
+        ("exit_code", json!(1)),
+        ("reason", json!("down")),
+        ("keepalived_args", json!([])),
+    ] {
+        expect_field(&failed, &v, field, expected);
+    }
+    if !v["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("could not be fenced"))
+    {
+        failed.fail("message should say that the server could not be fenced");
+    }
+}
