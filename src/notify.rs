@@ -1,5 +1,5 @@
 //! `notify-master` and `notify-backup`: promotion and fencing, serialised through the state
-//! dir (SPEC "Notify hooks run concurrently").
+//! dir (docs/contract.md "Notify hooks run concurrently").
 //!
 //! Every transition takes the state dir's lock, compares its event stamp with the one
 //! recorded, and records itself. notify-master releases the lock while it waits for catch-up
@@ -26,7 +26,9 @@ use crate::confpath::PathCause;
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::gtid;
-use crate::observe::{self, Dialect, ReplicaStatus, error_text, query_sets};
+use crate::observe::{
+    self, Dialect, Failure, ObserveError, Refusal, ReplicaStatus, error_text, query_sets,
+};
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 use crate::role::{self, Role, RoleRecord};
 use crate::state;
@@ -297,14 +299,43 @@ fn is_on(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "ON"))
 }
 
+/// What a failed connection means for a notify helper, by the one classification of
+/// [`observe::Failure`]: the server refusing this account is a configuration error (78, with
+/// what to fix); a server at its connection limit is up but could not be reached (1, so
+/// notify-backup retries), and the message names the grant that avoids it; no answer is down.
+fn connect_error(what: &str, e: &ObserveError) -> NotifyError {
+    match e.failure.refusal() {
+        Some(Refusal::Account) => NotifyError::Privilege(format!(
+            "{what}: {e}: the server refuses this account: fix user= and password= in the \
+             option file or the account's grants (README, least privileges of the notify \
+             helpers)"
+        )),
+        Some(Refusal::Saturated) => NotifyError::Down(format!(
+            "{what}: {e}: the server is at its connection limit: GRANT CONNECTION ADMIN to \
+             this account so that it gets past it (README, least privileges of the notify \
+             helpers)"
+        )),
+        _ => NotifyError::Down(format!("{what}: {e}")),
+    }
+}
+
+/// A failed query, classified as [`connect_error`] does: a refused account or a missing
+/// privilege is a configuration error (78).
+fn query_error(what: &str, e: &mysql::Error) -> NotifyError {
+    match Failure::of(e).refusal() {
+        Some(Refusal::Account) => NotifyError::Privilege(format!(
+            "{what}: {} (see README, least privileges)",
+            error_text(e)
+        )),
+        _ => NotifyError::Down(format!("{what}: {}", error_text(e))),
+    }
+}
+
 /// The server's dialect, noting its `read_only` in `ctx` (one round trip).
 fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
     let (sets, err) = query_sets(conn, "SELECT VERSION(), @@GLOBAL.read_only");
     if let Some(e) = err {
-        return Err(NotifyError::Down(format!(
-            "query failed: {}",
-            error_text(&e)
-        )));
+        return Err(query_error("query failed", &e));
     }
     let row = sets.first().and_then(|rows| rows.first());
     let column = |i: usize| row.and_then(|r| r.get(i)).and_then(|(_, v)| v.as_deref());
@@ -318,19 +349,10 @@ fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
     })
 }
 
-/// ER_SPECIFIC_ACCESS_DENIED_ERROR: "you need (at least one of) the X privilege(s)".
-const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
-
 fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
     match query_sets(conn, q) {
         (sets, None) => Ok(sets),
-        (_, Some(e)) if observe::server_code(&e) == Some(ER_SPECIFIC_ACCESS_DENIED) => {
-            Err(NotifyError::Privilege(format!(
-                "{q}: {} (see README, least privileges)",
-                error_text(&e)
-            )))
-        }
-        (_, Some(e)) => Err(NotifyError::Down(format!("{q}: {}", error_text(&e)))),
+        (_, Some(e)) => Err(query_error(q, &e)),
     }
 }
 
@@ -624,9 +646,10 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     });
     let target = ctx.settings.connection.target();
     let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
-        NotifyError::Down(format!(
-            "role recorded as standby, but the server could not be fenced: {e}"
-        ))
+        connect_error(
+            "role recorded as standby, but the server could not be fenced",
+            &e,
+        )
     })?;
     let dialect = dialect_of(ctx, &mut conn)?;
     ctx.step(&format!(
@@ -831,7 +854,7 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
         .settings
         .connection
         .connect_with_io_timeout(&deadline, io)
-        .map_err(|e| fail_promotion(NotifyError::Down(e.to_string())))?;
+        .map_err(|e| fail_promotion(connect_error("cannot promote", &e)))?;
     let dialect = dialect_of(ctx, &mut conn).map_err(fail_promotion)?;
     let replicas = received_positions(&mut conn, dialect).map_err(fail_promotion)?;
     let mut positions = Vec::new();

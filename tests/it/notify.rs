@@ -483,6 +483,26 @@ fn backup_fences_a_server_at_max_connections() {
     n.expect_read_only(true);
 }
 
+/// A server that refuses the helper's account is up: a configuration error (78) that says
+/// what to fix, not "down" (1), and notify-backup starts no background retry for it.
+#[test]
+fn refused_account_is_a_config_error_not_down() {
+    let s = Server::start(1);
+    create_failover_user(&s, "failover", "f-pw");
+    let n = Node::as_user(&s, "failover", Some("not-the-password"));
+    n.run("notify-backup", &["INSTANCE", "VI_1", "BACKUP", "90"])
+        .expect(78, "FAIL config: ")
+        .stdout_mentions(&["1045", "refuses this account"]);
+    let r = n.run("notify-backup", &[]);
+    r.expect_code(78);
+    if r.stdout.contains("retrying") {
+        r.fail("a refused account must not be retried in the background as if it were down");
+    }
+    n.run("notify-master", &[])
+        .expect(78, "FAIL config: ")
+        .stdout_mentions(&["1045"]);
+}
+
 // 3
 #[test]
 fn backup_fences_idempotently_and_records_standby_when_down() {
