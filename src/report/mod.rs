@@ -2,6 +2,8 @@
 //! daemon) on change of verdict. keepalived sends a script's stdout to /dev/null, so syslog
 //! is the channel that reaches operators.
 
+pub mod explain;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 

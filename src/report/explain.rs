@@ -119,7 +119,7 @@ mod tests {
     /// Every anchor the advice names is a section of the runbook.
     #[test]
     fn anchors_exist_in_the_runbook() {
-        let runbook = include_str!("../docs/runbook.md");
+        let runbook = include_str!("../../docs/runbook.md");
         let all = [
             Situation::Down,
             Situation::Saturated,

@@ -8,8 +8,10 @@ use crate::gtid;
 use crate::observe::{
     Dialect, Failure, IoState, Observation, ObserveError, PeerObservation, Refusal, ReplicaStatus,
 };
-use crate::reception::Received;
+pub mod reception;
+
 use crate::role::Role;
+use reception::Received;
 
 /// Operator-chosen thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -667,5 +669,4 @@ pub fn verdict(
 }
 
 #[cfg(test)]
-#[path = "verdict_tests.rs"]
 mod tests;

@@ -8,10 +8,10 @@ use crate::config::{self, CheckSettings};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::observe::{self, Failure, ObserveError, PeerObservation, Stage};
-use crate::reception::{self, Mark, Received, Reception};
 use crate::report::{self, Report, SyslogTarget};
 use crate::role;
 use crate::state;
+use crate::verdict::reception::{self, Mark, Received, Reception};
 use crate::verdict::{self, Finding, Level, Policy, Situation, Verdict};
 
 pub const BINARY: &str = "check-mysql";
