@@ -102,7 +102,7 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
     if let Some(problem) = memory_problem {
         verdict.findings.push(Finding {
             level: Level::Warn,
-            kind: Exit::Ok,
+            kind: None,
             situation: Situation::PeerPosition,
             message: problem,
         });

@@ -359,16 +359,15 @@ pub fn log_config_error_on_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exit::Exit;
     use crate::role::Role;
-    use crate::verdict::Situation;
+    use crate::verdict::{Reason, Situation};
 
     fn verdict(level: Level, situation: Situation, message: &str) -> Verdict {
         Verdict {
             role: Role::Standby,
             findings: vec![Finding {
                 level,
-                kind: Exit::Lag,
+                kind: Some(Reason::Lag),
                 situation,
                 message: message.into(),
             }],

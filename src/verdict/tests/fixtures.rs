@@ -1,0 +1,376 @@
+//! Observations and peers shaped exactly like the servers' own result rows, for the verdict
+//! table.
+
+use std::time::Duration;
+
+use crate::exit::Exit;
+use crate::observe::{
+    Dialect, GtidVars, Observation, PeerObservation, mariadb_observation, mysql_observation,
+};
+use crate::verdict::reception::Received;
+use crate::verdict::{Policy, Status};
+
+pub(super) type Row = Vec<(String, Option<String>)>;
+
+/// `SHOW ALL SLAVES STATUS` on MariaDB 10.11, a healthy connection (columns in server order).
+pub(super) const MARIADB_COLUMNS: &[(&str, Option<&str>)] = &[
+    ("Connection_name", Some("")),
+    (
+        "Slave_SQL_State",
+        Some("Slave has read all relay log; waiting for more updates"),
+    ),
+    ("Slave_IO_State", Some("Waiting for master to send event")),
+    ("Master_Host", Some("10.0.0.2")),
+    ("Master_User", Some("repl")),
+    ("Master_Port", Some("3306")),
+    ("Connect_Retry", Some("60")),
+    ("Master_Log_File", Some("mysql-bin.000002")),
+    ("Read_Master_Log_Pos", Some("1234")),
+    ("Relay_Log_File", Some("relay-bin.000003")),
+    ("Relay_Log_Pos", Some("900")),
+    ("Relay_Master_Log_File", Some("mysql-bin.000002")),
+    ("Slave_IO_Running", Some("Yes")),
+    ("Slave_SQL_Running", Some("Yes")),
+    ("Replicate_Do_DB", Some("")),
+    ("Replicate_Ignore_DB", Some("")),
+    ("Replicate_Do_Table", Some("")),
+    ("Replicate_Ignore_Table", Some("")),
+    ("Replicate_Wild_Do_Table", Some("")),
+    ("Replicate_Wild_Ignore_Table", Some("")),
+    ("Last_Errno", Some("0")),
+    ("Last_Error", Some("")),
+    ("Skip_Counter", Some("0")),
+    ("Exec_Master_Log_Pos", Some("1234")),
+    ("Relay_Log_Space", Some("1500")),
+    ("Until_Condition", Some("None")),
+    ("Until_Log_File", Some("")),
+    ("Until_Log_Pos", Some("0")),
+    ("Master_SSL_Allowed", Some("No")),
+    ("Master_SSL_CA_File", Some("")),
+    ("Master_SSL_CA_Path", Some("")),
+    ("Master_SSL_Cert", Some("")),
+    ("Master_SSL_Cipher", Some("")),
+    ("Master_SSL_Key", Some("")),
+    ("Seconds_Behind_Master", Some("0")),
+    ("Master_SSL_Verify_Server_Cert", Some("No")),
+    ("Last_IO_Errno", Some("0")),
+    ("Last_IO_Error", Some("")),
+    ("Last_SQL_Errno", Some("0")),
+    ("Last_SQL_Error", Some("")),
+    ("Replicate_Ignore_Server_Ids", Some("")),
+    ("Master_Server_Id", Some("2")),
+    ("Master_SSL_Crl", Some("")),
+    ("Master_SSL_Crlpath", Some("")),
+    ("Using_Gtid", Some("Slave_Pos")),
+    ("Gtid_IO_Pos", Some("0-2-41")),
+    ("Replicate_Do_Domain_Ids", Some("")),
+    ("Replicate_Ignore_Domain_Ids", Some("")),
+    ("Parallel_Mode", Some("optimistic")),
+    ("SQL_Delay", Some("0")),
+    ("SQL_Remaining_Delay", None),
+    (
+        "Slave_SQL_Running_State",
+        Some("Slave has read all relay log; waiting for more updates"),
+    ),
+    ("Slave_DDL_Groups", Some("3")),
+    ("Slave_Non_Transactional_Groups", Some("0")),
+    ("Slave_Transactional_Groups", Some("38")),
+    ("Replicate_Rewrite_DB", Some("")),
+    ("Retried_transactions", Some("0")),
+    ("Max_relay_log_size", Some("1073741824")),
+    ("Executed_log_entries", Some("120")),
+    ("Slave_received_heartbeats", Some("0")),
+    ("Slave_heartbeat_period", Some("30.000")),
+    ("Gtid_Slave_Pos", Some("0-2-41")),
+];
+
+/// `SHOW REPLICA STATUS` on MySQL 8.0.22+ (reference manual column list), healthy.
+pub(super) const MYSQL_COLUMNS: &[(&str, Option<&str>)] = &[
+    ("Replica_IO_State", Some("Waiting for source to send event")),
+    ("Source_Host", Some("10.0.0.2")),
+    ("Source_User", Some("repl")),
+    ("Source_Port", Some("3306")),
+    ("Connect_Retry", Some("60")),
+    ("Source_Log_File", Some("binlog.000002")),
+    ("Read_Source_Log_Pos", Some("1234")),
+    ("Relay_Log_File", Some("relay.000003")),
+    ("Relay_Log_Pos", Some("900")),
+    ("Relay_Source_Log_File", Some("binlog.000002")),
+    ("Replica_IO_Running", Some("Yes")),
+    ("Replica_SQL_Running", Some("Yes")),
+    ("Replicate_Do_DB", Some("")),
+    ("Replicate_Ignore_DB", Some("")),
+    ("Replicate_Do_Table", Some("")),
+    ("Replicate_Ignore_Table", Some("")),
+    ("Replicate_Wild_Do_Table", Some("")),
+    ("Replicate_Wild_Ignore_Table", Some("")),
+    ("Last_Errno", Some("0")),
+    ("Last_Error", Some("")),
+    ("Skip_Counter", Some("0")),
+    ("Exec_Source_Log_Pos", Some("1234")),
+    ("Relay_Log_Space", Some("1500")),
+    ("Until_Condition", Some("None")),
+    ("Until_Log_File", Some("")),
+    ("Until_Log_Pos", Some("0")),
+    ("Source_SSL_Allowed", Some("No")),
+    ("Source_SSL_CA_File", Some("")),
+    ("Source_SSL_CA_Path", Some("")),
+    ("Source_SSL_Cert", Some("")),
+    ("Source_SSL_Cipher", Some("")),
+    ("Source_SSL_Key", Some("")),
+    ("Seconds_Behind_Source", Some("0")),
+    ("Source_SSL_Verify_Server_Cert", Some("No")),
+    ("Last_IO_Errno", Some("0")),
+    ("Last_IO_Error", Some("")),
+    ("Last_SQL_Errno", Some("0")),
+    ("Last_SQL_Error", Some("")),
+    ("Replicate_Ignore_Server_Ids", Some("")),
+    ("Source_Server_Id", Some("2")),
+    ("Source_UUID", Some("4a2bd3b0-71ca-11e1-9e33-c80aa9429562")),
+    ("Source_Info_File", Some("mysql.slave_master_info")),
+    ("SQL_Delay", Some("0")),
+    ("SQL_Remaining_Delay", None),
+    (
+        "Replica_SQL_Running_State",
+        Some("Replica has read all relay log; waiting for more updates"),
+    ),
+    ("Source_Retry_Count", Some("86400")),
+    ("Source_Bind", Some("")),
+    ("Last_IO_Error_Timestamp", Some("")),
+    ("Last_SQL_Error_Timestamp", Some("")),
+    ("Source_SSL_Crl", Some("")),
+    ("Source_SSL_Crlpath", Some("")),
+    (
+        "Retrieved_Gtid_Set",
+        Some("4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41"),
+    ),
+    (
+        "Executed_Gtid_Set",
+        Some(
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41",
+        ),
+    ),
+    ("Auto_Position", Some("1")),
+    ("Replicate_Rewrite_DB", Some("")),
+    ("Channel_Name", Some("")),
+    ("Source_TLS_Version", Some("")),
+    ("Source_public_key_path", Some("")),
+    ("Get_Source_public_key", Some("0")),
+    ("Network_Namespace", Some("")),
+];
+
+pub(super) fn row(base: &[(&str, Option<&str>)], changes: &[(&str, Option<&str>)]) -> Row {
+    base.iter()
+        .map(|(k, v)| {
+            let v = changes
+                .iter()
+                .find(|(c, _)| c == k)
+                .map_or(*v, |(_, nv)| *nv);
+            (k.to_string(), v.map(str::to_string))
+        })
+        .collect()
+}
+
+/// The first result set of the MariaDB query, as the server returns it.
+pub(super) fn vars(read_only: &str, current_pos: &str, binlog_state: &str) -> Row {
+    [
+        ("VERSION()", "10.11.19-MariaDB-0+deb12u1-log"),
+        ("@@GLOBAL.read_only", read_only),
+        ("@@GLOBAL.gtid_current_pos", current_pos),
+        ("@@GLOBAL.gtid_slave_pos", current_pos),
+        ("@@GLOBAL.gtid_binlog_pos", current_pos),
+        ("@@GLOBAL.gtid_binlog_state", binlog_state),
+        ("@@GLOBAL.gtid_strict_mode", "1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+    .collect()
+}
+
+pub(super) fn maria(read_only: bool, slaves: Vec<Row>) -> Observation {
+    let ro = if read_only { "1" } else { "0" };
+    mariadb_observation(&vec![vec![vars(ro, "0-2-41", "0-1-10,0-2-41")], slaves])
+}
+
+pub(super) fn maria_with(changes: &[(&str, Option<&str>)]) -> Observation {
+    maria(false, vec![row(MARIADB_COLUMNS, changes)])
+}
+
+pub(super) fn mysql_with(read_only: bool, changes: &[(&str, Option<&str>)]) -> Observation {
+    let v: Row = [
+        ("VERSION()", "8.0.36"),
+        ("@@GLOBAL.read_only", if read_only { "1" } else { "0" }),
+        (
+            "@@GLOBAL.super_read_only",
+            if read_only { "1" } else { "0" },
+        ),
+        (
+            "@@GLOBAL.gtid_executed",
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41",
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+    .collect();
+    let status = vec![row(MYSQL_COLUMNS, changes)];
+    mysql_observation(&vec![vec![v], status.clone()], Some(&status))
+}
+
+pub(super) const PEER_DEAD_IO: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("Connecting")),
+    ("Slave_IO_State", Some("Connecting to master")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("2003")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")",
+        ),
+    ),
+];
+pub(super) const STOPPED: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("No")),
+    ("Slave_SQL_Running", Some("No")),
+    ("Slave_IO_State", Some("")),
+    ("Seconds_Behind_Master", None),
+];
+pub(super) const IO_1236: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("No")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("1236")),
+    (
+        "Last_IO_Error",
+        Some(
+            "Got fatal error 1236 from master when reading data from binary log: 'Error: connecting slave requested to start from GTID 0-1-11, which is not in the master's binlog'",
+        ),
+    ),
+];
+pub(super) const IO_1236_PURGED: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("No")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("1236")),
+    (
+        "Last_IO_Error",
+        Some(
+            "Got fatal error 1236 from master when reading data from binary log: 'Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged.'",
+        ),
+    ),
+];
+pub(super) const IO_1045: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("Connecting")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("1045")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Access denied for user 'repl'@'10.0.0.1' (using password: YES)",
+        ),
+    ),
+];
+pub(super) const SQL_1062: &[(&str, Option<&str>)] = &[
+    ("Slave_SQL_Running", Some("No")),
+    ("Seconds_Behind_Master", None),
+    ("Last_Errno", Some("1062")),
+    ("Last_SQL_Errno", Some("1062")),
+    (
+        "Last_SQL_Error",
+        Some(
+            "Could not execute Write_rows_v1 event on table test.t; Duplicate entry '1' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000002, end_log_pos 1234, Gtid 0-2-42, Internal MariaDB error code: 1062",
+        ),
+    ),
+];
+pub(super) const SQL_1950: &[(&str, Option<&str>)] = &[
+    ("Slave_SQL_Running", Some("No")),
+    ("Seconds_Behind_Master", None),
+    ("Last_SQL_Errno", Some("1950")),
+    (
+        "Last_SQL_Error",
+        Some(
+            "An attempt was made to binlog GTID 0-2-42 which would create an out-of-order sequence number with existing GTID 0-1-43, and gtid strict mode is enabled",
+        ),
+    ),
+];
+pub(super) const LAG_300: &[(&str, Option<&str>)] = &[("Seconds_Behind_Master", Some("300"))];
+pub(super) const LAG_NULL: &[(&str, Option<&str>)] = &[("Seconds_Behind_Master", None)];
+
+pub(super) fn reached(binlog_state: &str) -> PeerObservation {
+    PeerObservation::Reached {
+        address: "10.0.0.2:3306".into(),
+        dialect: Dialect::MariaDb,
+        gtid: GtidVars {
+            binlog_state: Some(binlog_state.into()),
+            ..GtidVars::default()
+        },
+    }
+}
+
+/// The peer answered the probe with an error: it is up.
+pub(super) fn refused(code: u16, error: &str) -> PeerObservation {
+    PeerObservation::Refused {
+        address: "10.0.0.2:3306".into(),
+        error: format!("ERROR {code} (28000): {error}"),
+        code,
+        refusal: crate::observe::Refusal::of(code),
+    }
+}
+
+/// B pointed at a closed port while A is up (`CHANGE MASTER TO master_port=<closed>`).
+pub(super) const IO_2003_WRONG_PORT: &[(&str, Option<&str>)] = &[
+    ("Slave_IO_Running", Some("Connecting")),
+    ("Master_Port", Some("3399")),
+    ("Seconds_Behind_Master", None),
+    ("Last_IO_Errno", Some("2003")),
+    (
+        "Last_IO_Error",
+        Some(
+            "error connecting to master 'repl@10.0.0.2:3399' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")",
+        ),
+    ),
+];
+
+pub(super) fn behind(transactions: u64, still: Option<u64>) -> Received {
+    Received::Behind {
+        transactions,
+        unchanged_for: still.map(Duration::from_secs),
+    }
+}
+
+pub(super) fn unreachable() -> PeerObservation {
+    PeerObservation::Unreachable {
+        address: "10.0.0.2:3306".into(),
+        error: "cannot connect to 10.0.0.2:3306: Connection refused".into(),
+    }
+}
+
+pub(super) struct Case {
+    pub(super) row: &'static str,
+    pub(super) obs: Observation,
+    pub(super) peer: PeerObservation,
+    pub(super) policy: Policy,
+    pub(super) received: Received,
+    pub(super) writer: (Status, Exit),
+    pub(super) standby: (Status, Exit),
+}
+
+pub(super) fn case(
+    row: &'static str,
+    obs: Observation,
+    writer: (Status, Exit),
+    standby: (Status, Exit),
+) -> Case {
+    Case {
+        row,
+        obs,
+        peer: PeerObservation::NotAsked,
+        policy: Policy::default(),
+        received: Received::Unknown,
+        writer,
+        standby,
+    }
+}
+
+pub(super) const OK: (Status, Exit) = (Status::Ok, Exit::Ok);
+pub(super) const WARN: (Status, Exit) = (Status::Warn, Exit::Ok);
+pub(super) const fn fail(e: Exit) -> (Status, Exit) {
+    (Status::Fail, e)
+}

@@ -1,0 +1,120 @@
+//! The verdict when the local server could not be observed: what came back decides
+//! (docs/contract.md "Who answered").
+
+use crate::observe::{Failure, ObserveError, Refusal};
+use crate::role::Role;
+
+use super::{Finding, Level, Reason, Situation, Verdict};
+
+impl Verdict {
+    /// The verdict when the local server could not be observed, by what came back
+    /// ([`Failure`]): no answer is `down`; a server at its connection limit is alive, so a
+    /// writer keeps the VIP (moving it would only move the load) while a standby, which
+    /// cannot be judged, fails; a refused account is the check's configuration (exit 78).
+    /// `user` is the check's account, for the fix in the message.
+    pub fn unobserved(role: Role, error: &ObserveError, user: Option<&str>) -> Verdict {
+        let (level, kind, situation, message) = match &error.failure {
+            Failure::NoAnswer { .. } => (
+                Level::Fail,
+                Some(Reason::Down),
+                Situation::Down,
+                error.to_string(),
+            ),
+            Failure::Answered {
+                refusal: Refusal::Saturated,
+                ..
+            } if role.holds_vip() => (
+                Level::Warn,
+                None,
+                Situation::Saturated,
+                format!(
+                    "saturated: {error}: alive and busy, keeping the VIP (failing over would \
+                     move the load, not end it)"
+                ),
+            ),
+            Failure::Answered {
+                refusal: Refusal::Saturated,
+                ..
+            } => (
+                Level::Fail,
+                Some(Reason::Down),
+                Situation::Saturated,
+                format!("saturated: {error}: this standby cannot be observed"),
+            ),
+            Failure::Answered {
+                refusal: Refusal::Account,
+                code,
+                ..
+            } => (
+                Level::Fail,
+                Some(Reason::Config),
+                Situation::CheckAccount,
+                format!(
+                    "the server refuses the check's account: {error}: {}",
+                    account_fix(*code, user)
+                ),
+            ),
+            Failure::Answered { .. } => (
+                Level::Fail,
+                Some(Reason::Down),
+                Situation::Down,
+                error.to_string(),
+            ),
+        };
+        Verdict {
+            role,
+            findings: vec![Finding {
+                level,
+                kind,
+                situation,
+                message,
+            }],
+            summary: String::new(),
+        }
+    }
+}
+
+/// What to run when the server refuses the check's own account with error `code`
+/// (MariaDB/MySQL error reference; privileges from README "Least privileges").
+pub fn account_fix(code: u16, user: Option<&str>) -> String {
+    use crate::observe::*;
+    let who = match user {
+        Some(u) if !u.is_empty() => format!("'{u}'@'<host>'"),
+        _ => "the check's account (no user= in the option file?)".to_string(),
+    };
+    match code {
+        ER_ACCESS_DENIED => format!(
+            "check user= and password= in the option file, or create the account: CREATE USER \
+             {who} IDENTIFIED BY '...'; GRANT SLAVE MONITOR ON *.* TO {who}"
+        ),
+        ER_HOST_NOT_PRIVILEGED => {
+            format!(
+                "no account for this host: CREATE USER {who} ...; GRANT SLAVE MONITOR ON *.* TO {who}"
+            )
+        }
+        ER_HOST_IS_BLOCKED => {
+            "this host is blocked after too many connection errors: run FLUSH HOSTS \
+             (mariadb-admin flush-hosts), and raise max_connect_errors"
+                .to_string()
+        }
+        ER_DBACCESS_DENIED => {
+            format!("remove database= from the option file, or GRANT USAGE on it to {who}")
+        }
+        ER_SPECIFIC_ACCESS_DENIED => format!(
+            "missing privilege: GRANT SLAVE MONITOR ON *.* TO {who} (MariaDB 10.5+; \
+             REPLICATION CLIENT is not enough there; MySQL: REPLICATION CLIENT)"
+        ),
+        ER_MUST_CHANGE_PASSWORD | ER_MUST_CHANGE_PASSWORD_LOGIN => format!(
+            "the password expired: ALTER USER {who} IDENTIFIED BY '...' PASSWORD EXPIRE NEVER, \
+             and put it in the option file"
+        ),
+        ER_ACCOUNT_LOCKED_MYSQL | ER_ACCOUNT_LOCKED_MARIADB => {
+            format!("the account is locked: ALTER USER {who} ACCOUNT UNLOCK")
+        }
+        ER_NOT_SUPPORTED_AUTH_MODE => format!(
+            "use an authentication plugin the check speaks (mysql_native_password; \
+             caching_sha2_password needs TLS): ALTER USER {who} IDENTIFIED WITH ..."
+        ),
+        _ => format!("fix the grants of {who} (README, least privileges)"),
+    }
+}
