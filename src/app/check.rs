@@ -1,13 +1,14 @@
 //! `check-mysql`: observe within the deadline, judge, report, exit.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{CheckArgs, Format};
-use crate::config::{self, CheckSettings};
+use crate::config::{self, CheckSettings, ConfigError};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::observe::{self, Failure, ObserveError, PeerObservation, Stage};
+use crate::observe::{self, Failure, Observation, ObserveError, PeerObservation, Stage};
 use crate::report::{self, Report, SyslogTarget};
 use crate::role;
 use crate::state;
@@ -16,12 +17,27 @@ use crate::verdict::{self, Finding, Level, Policy, Situation, Verdict};
 
 pub const BINARY: &str = "check-mysql";
 
-/// Entry point of the binary.
+/// What one run found: the verdict and the evidence behind it.
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// Where the role came from (role file, `--vip`, `--role`, default).
+    pub role_source: String,
+    pub observation: Option<Observation>,
+    pub peer: PeerObservation,
+    pub elapsed_ms: u128,
+    pub state_dir: PathBuf,
+}
+
+/// Entry point of the binary: parse, run, print, log, and map to the exit code in one place.
 pub fn main() -> ExitCode {
     let args: CheckArgs = crate::cli::parse_or_exit(BINARY);
     let syslog = SyslogTarget::from(&args.report);
-    match run(&args, &syslog) {
-        Ok(exit) => exit.into(),
+    let result = run(&args);
+    match &result {
+        Ok(outcome) => {
+            print(&args, outcome);
+            report::log_on_change(BINARY, &syslog, &outcome.state_dir, &outcome.verdict);
+        }
         Err(e) => {
             let msg = format!("FAIL config: {e}");
             println!("{msg}");
@@ -32,54 +48,29 @@ pub fn main() -> ExitCode {
                 .clone()
                 .unwrap_or_else(|| crate::role::DEFAULT_STATE_DIR.into());
             report::log_config_error_on_change(BINARY, &syslog, &state_dir, &msg);
-            Exit::Config.into()
         }
+    }
+    exit_code(&result).into()
+}
+
+/// The one place where a run's result becomes the process exit code
+/// (docs/contract.md "Exit codes").
+pub fn exit_code(result: &Result<Outcome, ConfigError>) -> Exit {
+    match result {
+        Ok(outcome) => outcome.verdict.exit(),
+        Err(_) => Exit::Config,
     }
 }
 
-/// Resolve settings, observe, judge, report. Returns the exit code of the verdict; `Err` is a
-/// configuration error (exit 78).
-pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::ConfigError> {
+/// Resolve settings, observe within the deadline, judge. `Err` is a configuration error
+/// (exit 78); everything the servers said, down included, is in the verdict.
+pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
-    // Observed on worker threads, so that the deadline bounds everything (DNS included) even
-    // when a server accepts and never answers; local and peer at once.
-    let local = {
-        let spec = settings.connection.clone();
-        Worker::start(move || {
-            let target = spec.target();
-            spec.connect(&deadline)
-                .and_then(|mut conn| observe::observe(&mut conn, &target))
-        })
-    };
-    let peer = settings
-        .peer
-        .clone()
-        .map(|spec| Worker::start(move || observe::observe_peer(&spec, &deadline)));
-
+    let observing = Observing::start(&settings, deadline);
     let role = role::resolve(settings.role, &settings.state_dir, settings.vip)
-        .map_err(config::ConfigError::Invalid)?;
-
-    let local = local.wait(deadline.remaining()).unwrap_or_else(|| {
-        Err(ObserveError {
-            target: settings.connection.target(),
-            stage: Stage::Connect,
-            failure: Failure::deadline(settings.timeout),
-        })
-    });
-    let peer = match peer {
-        None => PeerObservation::NotAsked,
-        Some(worker) => worker
-            .wait(deadline.remaining().max(Duration::from_millis(1)))
-            .unwrap_or_else(|| PeerObservation::Unreachable {
-                address: settings
-                    .peer
-                    .as_ref()
-                    .map(|p| p.target())
-                    .unwrap_or_default(),
-                error: "no answer within --timeout".into(),
-            }),
-    };
+        .map_err(ConfigError::Invalid)?;
+    let (local, peer) = observing.wait(&settings, &deadline);
 
     let policy = Policy {
         max_lag: settings.max_lag,
@@ -107,32 +98,94 @@ pub fn run(args: &CheckArgs, syslog: &SyslogTarget) -> Result<Exit, config::Conf
             message: problem,
         });
     }
+    Ok(Outcome {
+        verdict,
+        role_source: role.source,
+        observation: local.ok(),
+        peer,
+        elapsed_ms: deadline.elapsed().as_millis(),
+        state_dir: settings.state_dir,
+    })
+}
+
+/// The local and peer observations, running on worker threads so that the deadline bounds
+/// everything (DNS included) even when a server accepts and never answers.
+struct Observing {
+    local: Worker<Result<Observation, ObserveError>>,
+    peer: Option<Worker<PeerObservation>>,
+}
+
+impl Observing {
+    fn start(settings: &CheckSettings, deadline: Deadline) -> Observing {
+        let spec = settings.connection.clone();
+        let local = Worker::start(move || {
+            let target = spec.target();
+            spec.connect(&deadline)
+                .and_then(|mut conn| observe::observe(&mut conn, &target))
+        });
+        let peer = settings
+            .peer
+            .clone()
+            .map(|spec| Worker::start(move || observe::observe_peer(&spec, &deadline)));
+        Observing { local, peer }
+    }
+
+    /// Wait for both until the deadline; what has not answered by then is "no answer".
+    fn wait(
+        self,
+        settings: &CheckSettings,
+        deadline: &Deadline,
+    ) -> (Result<Observation, ObserveError>, PeerObservation) {
+        let local = self.local.wait(deadline.remaining()).unwrap_or_else(|| {
+            Err(ObserveError {
+                target: settings.connection.target(),
+                stage: Stage::Connect,
+                failure: Failure::deadline(settings.timeout),
+            })
+        });
+        let peer = match self.peer {
+            None => PeerObservation::NotAsked,
+            Some(worker) => worker
+                .wait(deadline.remaining().max(Duration::from_millis(1)))
+                .unwrap_or_else(|| PeerObservation::Unreachable {
+                    address: settings
+                        .peer
+                        .as_ref()
+                        .map(|p| p.target())
+                        .unwrap_or_default(),
+                    error: "no answer within --timeout".into(),
+                }),
+        };
+        (local, peer)
+    }
+}
+
+/// The line (or JSON object), and with `-v` / `--explain` the evidence and next steps.
+fn print(args: &CheckArgs, outcome: &Outcome) {
     let report = Report::new(
-        &verdict,
-        &role.source,
-        local.as_ref().ok(),
-        &peer,
-        deadline.elapsed().as_millis(),
+        &outcome.verdict,
+        &outcome.role_source,
+        outcome.observation.as_ref(),
+        &outcome.peer,
+        outcome.elapsed_ms,
         &args.keepalived_args,
     );
     match args.report.format {
         Format::Json => println!("{}", report.json()),
         Format::Text => {
-            println!("{}", report::line(&verdict));
+            println!("{}", report::line(&outcome.verdict));
             if args.verbose {
                 for l in report::evidence(&report) {
                     println!("  {l}");
                 }
             }
             if args.explain || args.verbose {
-                for l in crate::explain::lines(&verdict.findings) {
+                for l in report::explain::lines(&outcome.verdict.findings) {
                     println!("  {l}");
                 }
             }
         }
     }
-    report::log_on_change(BINARY, syslog, &settings.state_dir, &verdict);
-    Ok(verdict.exit())
 }
 
 /// Compare this run's reception with the one remembered in the state dir, and remember the
