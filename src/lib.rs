@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod down;
 pub mod exit;
 pub mod gtid;
+pub mod io;
 pub mod notify;
 pub mod observe;
 pub mod optfile;

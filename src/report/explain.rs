@@ -6,92 +6,124 @@ use crate::verdict::{Finding, Level, Situation};
 /// Where the packages install the runbook.
 pub const RUNBOOK: &str = "/usr/share/doc/keepalived-mysql/runbook.md";
 
-/// The next step for a situation, and the runbook section (anchor) that explains it.
-pub fn advice(s: Situation) -> Option<(&'static str, &'static str)> {
-    let a = match s {
-        Situation::Down => (
-            "check the server (systemctl status mariadb, error log, SHOW PROCESSLIST for locks); \
+/// Each situation's next step, and the runbook section (anchor) that explains it. Situations
+/// without a row (standalone, peer position) need no step.
+const ADVICE: &[(Situation, &str, &str)] = &[
+    (
+        Situation::Down,
+        "check the server (systemctl status mariadb, error log, SHOW PROCESSLIST for locks); \
              keep keepalived stopped here until it is healthy",
-            "down",
-        ),
-        Situation::Saturated => (
-            "the server is at a connection limit (max_connections, max_user_connections): \
+        "down",
+    ),
+    (
+        Situation::Saturated,
+        "the server is at a connection limit (max_connections, max_user_connections): \
              GRANT CONNECTION ADMIN ON *.* to the check's account (MariaDB lets it past the \
              limit), or give the check its own port (extra_port, extra_max_connections); \
              then find who holds the connections (SHOW PROCESSLIST)",
-            "saturated",
-        ),
-        Situation::CheckAccount => (
-            "the message names the fix for this error (the GRANT, FLUSH HOSTS, ALTER USER); \
+        "saturated",
+    ),
+    (
+        Situation::CheckAccount,
+        "the message names the fix for this error (the GRANT, FLUSH HOSTS, ALTER USER); \
              run it as an administrator, on this node only (SET sql_log_bin=0 first if the \
              account differs per node)",
-            "check-account",
-        ),
-        Situation::ReplicationPath => (
-            "the peer answers, but this node's IO thread cannot reach it: compare \
+        "check-account",
+    ),
+    (
+        Situation::ReplicationPath,
+        "the peer answers, but this node's IO thread cannot reach it: compare \
              Master_Host/Master_Port (SHOW SLAVE STATUS) with the peer's address, test the \
              path from this host (mariadb -h HOST -P PORT -u repl -p), look at firewalls",
-            "replication-path",
-        ),
-        Situation::Stalled => (
-            "the replication connection receives nothing while the peer writes: \
+        "replication-path",
+    ),
+    (
+        Situation::Stalled,
+        "the replication connection receives nothing while the peer writes: \
              STOP SLAVE IO_THREAD; START SLAVE IO_THREAD; and set slave_net_timeout / \
              master_heartbeat_period (packaging/dual-master.cnf) so the server notices by itself",
-            "stalled",
-        ),
-        Situation::PeerDown => (
-            "repair the other node; replication reconnects by itself",
-            "peer-down",
-        ),
-        Situation::PeerRefused => (
-            "create the check's account on the peer for this node's address (no privilege \
+        "stalled",
+    ),
+    (
+        Situation::PeerDown,
+        "repair the other node; replication reconnects by itself",
+        "peer-down",
+    ),
+    (
+        Situation::PeerRefused,
+        "create the check's account on the peer for this node's address (no privilege \
              needed; CONNECTION ADMIN if the peer may be at max_connections), or fix its \
              password in the option file",
-            "peer-refused",
-        ),
-        Situation::Connecting => (
-            "wait a few seconds; if it lasts, look at the other node and the IO error",
-            "connecting",
-        ),
-        Situation::IoError => (
-            "1045: fix the replication user's password; 1236 purged: rebuild this node \
+        "peer-refused",
+    ),
+    (
+        Situation::Connecting,
+        "wait a few seconds; if it lasts, look at the other node and the IO error",
+        "connecting",
+    ),
+    (
+        Situation::IoError,
+        "1045: fix the replication user's password; 1236 purged: rebuild this node \
              from the writer",
-            "io-error",
-        ),
-        Situation::SqlError => (
-            "compare the row named in the error on both nodes; skip one event only if you \
+        "io-error",
+    ),
+    (
+        Situation::SqlError,
+        "compare the row named in the error on both nodes; skip one event only if you \
              know why, else rebuild this node from the writer",
-            "sql-error",
-        ),
-        Situation::Diverged => (
-            "decide which node's history wins (normally the writer's), save the other's extra \
+        "sql-error",
+    ),
+    (
+        Situation::Diverged,
+        "decide which node's history wins (normally the writer's), save the other's extra \
              transactions, rebuild the other node from the winner",
-            "diverged",
-        ),
-        Situation::Stopped => ("START SLAVE, unless stopped on purpose", "stopped"),
-        Situation::Lag => (
-            "find what the SQL thread is doing (SHOW PROCESSLIST, SQL_Delay); this node must \
+        "diverged",
+    ),
+    (
+        Situation::Stopped,
+        "START SLAVE, unless stopped on purpose",
+        "stopped",
+    ),
+    (
+        Situation::Lag,
+        "find what the SQL thread is doing (SHOW PROCESSLIST, SQL_Delay); this node must \
              not take the VIP until it catches up",
-            "lag",
-        ),
-        Situation::ReadOnlyWriter => (
-            "check the role file and notify-master's log; run notify-master here if this node \
+        "lag",
+    ),
+    (
+        Situation::ReadOnlyWriter,
+        "check the role file and notify-master's log; run notify-master here if this node \
              should be the writer",
-            "read-only-writer",
-        ),
-        Situation::Promoting => ("wait for notify-master to finish catching up", "promoting"),
-        Situation::PromotionFailed => (
-            "fix what stops the SQL thread from catching up, then restart keepalived here",
-            "promotion-failed",
-        ),
-        Situation::NoReplication => (
-            "CHANGE MASTER TO ... master_use_gtid=slave_pos; START SLAVE",
-            "no-replication",
-        ),
-        Situation::Unfenced => ("run notify-backup (SET GLOBAL read_only=ON)", "unfenced"),
-        Situation::Standalone | Situation::PeerPosition => return None,
-    };
-    Some(a)
+        "read-only-writer",
+    ),
+    (
+        Situation::Promoting,
+        "wait for notify-master to finish catching up",
+        "promoting",
+    ),
+    (
+        Situation::PromotionFailed,
+        "fix what stops the SQL thread from catching up, then restart keepalived here",
+        "promotion-failed",
+    ),
+    (
+        Situation::NoReplication,
+        "CHANGE MASTER TO ... master_use_gtid=slave_pos; START SLAVE",
+        "no-replication",
+    ),
+    (
+        Situation::Unfenced,
+        "run notify-backup (SET GLOBAL read_only=ON)",
+        "unfenced",
+    ),
+];
+
+/// The next step for a situation, and the runbook section (anchor) that explains it.
+pub fn advice(s: Situation) -> Option<(&'static str, &'static str)> {
+    ADVICE
+        .iter()
+        .find(|(situation, _, _)| *situation == s)
+        .map(|(_, step, anchor)| (*step, *anchor))
 }
 
 /// The `--explain` lines for a verdict's problems, once per situation.
@@ -120,29 +152,10 @@ mod tests {
     #[test]
     fn anchors_exist_in_the_runbook() {
         let runbook = include_str!("../../docs/runbook.md");
-        let all = [
-            Situation::Down,
-            Situation::Saturated,
-            Situation::CheckAccount,
-            Situation::ReplicationPath,
-            Situation::Stalled,
-            Situation::Standalone,
-            Situation::NoReplication,
-            Situation::PeerDown,
-            Situation::PeerRefused,
-            Situation::Connecting,
-            Situation::IoError,
-            Situation::SqlError,
-            Situation::Diverged,
-            Situation::Stopped,
-            Situation::Lag,
-            Situation::PeerPosition,
-            Situation::ReadOnlyWriter,
-            Situation::Promoting,
-            Situation::PromotionFailed,
-            Situation::Unfenced,
-        ];
+        let all = crate::verdict::Situation::ALL;
         for s in all {
+            let needs_no_step = matches!(s, Situation::Standalone | Situation::PeerPosition);
+            assert_eq!(advice(s).is_none(), needs_no_step, "{s:?} has no next step");
             if let Some((_, anchor)) = advice(s) {
                 assert!(
                     runbook.contains(&format!("\n## {anchor}\n")),

@@ -4,12 +4,12 @@
 
 pub mod explain;
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+pub use crate::io::syslog::{Severity, SyslogTarget, syslog};
+
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::ReportArgs;
 use crate::observe::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -122,60 +122,7 @@ pub fn line(verdict: &Verdict) -> String {
 pub fn evidence(report: &Report) -> Vec<String> {
     let mut out = vec![format!("role: {} ({})", report.role, report.role_source)];
     if let Some(o) = report.observation {
-        out.push(format!("server: {} ({})", o.version, o.dialect.as_str()));
-        out.push(format!(
-            "read_only: {}{}",
-            if o.read_only { "ON" } else { "OFF" },
-            o.super_read_only.map_or(String::new(), |s| format!(
-                " super_read_only: {}",
-                if s { "ON" } else { "OFF" }
-            ))
-        ));
-        let g = &o.gtid;
-        for (k, v) in [
-            ("gtid_current_pos", &g.current_pos),
-            ("gtid_slave_pos", &g.slave_pos),
-            ("gtid_binlog_pos", &g.binlog_pos),
-            ("gtid_binlog_state", &g.binlog_state),
-            ("gtid_executed", &g.executed),
-        ] {
-            if let Some(v) = v {
-                out.push(format!("{k}: {v}"));
-            }
-        }
-        if let Some(s) = g.strict_mode {
-            out.push(format!(
-                "gtid_strict_mode: {}",
-                if s { "ON" } else { "OFF" }
-            ));
-        }
-        for r in &o.replicas {
-            out.push(format!(
-                "connection '{}': source={} io={} sql={} seconds_behind={} \
-                 io_errno={} sql_errno={} received_gtid={} sql_delay={}",
-                r.name,
-                r.source(),
-                r.io_running.as_str(),
-                if r.sql_running { "Yes" } else { "No" },
-                r.seconds_behind.map_or("NULL".into(), |s| s.to_string()),
-                r.last_io_errno,
-                r.last_sql_errno,
-                r.received_gtid.as_deref().unwrap_or(""),
-                r.sql_delay.map_or("".into(), |s| s.to_string()),
-            ));
-            if !r.last_io_error.is_empty() {
-                out.push(format!(
-                    "connection '{}': last IO error: {}",
-                    r.name, r.last_io_error
-                ));
-            }
-            if !r.last_sql_error.is_empty() {
-                out.push(format!(
-                    "connection '{}': last SQL error: {}",
-                    r.name, r.last_sql_error
-                ));
-            }
-        }
+        observation_evidence(o, &mut out);
     }
     match report.peer {
         PeerObservation::NotAsked => {}
@@ -203,6 +150,64 @@ pub fn evidence(report: &Report) -> Vec<String> {
     out
 }
 
+/// The local server's part of the `-v` evidence.
+fn observation_evidence(o: &Observation, out: &mut Vec<String>) {
+    out.push(format!("server: {} ({})", o.version, o.dialect.as_str()));
+    out.push(format!(
+        "read_only: {}{}",
+        if o.read_only { "ON" } else { "OFF" },
+        o.super_read_only.map_or(String::new(), |s| format!(
+            " super_read_only: {}",
+            if s { "ON" } else { "OFF" }
+        ))
+    ));
+    let g = &o.gtid;
+    for (k, v) in [
+        ("gtid_current_pos", &g.current_pos),
+        ("gtid_slave_pos", &g.slave_pos),
+        ("gtid_binlog_pos", &g.binlog_pos),
+        ("gtid_binlog_state", &g.binlog_state),
+        ("gtid_executed", &g.executed),
+    ] {
+        if let Some(v) = v {
+            out.push(format!("{k}: {v}"));
+        }
+    }
+    if let Some(s) = g.strict_mode {
+        out.push(format!(
+            "gtid_strict_mode: {}",
+            if s { "ON" } else { "OFF" }
+        ));
+    }
+    for r in &o.replicas {
+        out.push(format!(
+            "connection '{}': source={} io={} sql={} seconds_behind={} \
+             io_errno={} sql_errno={} received_gtid={} sql_delay={}",
+            r.name,
+            r.source(),
+            r.io_running.as_str(),
+            if r.sql_running { "Yes" } else { "No" },
+            r.seconds_behind.map_or("NULL".into(), |s| s.to_string()),
+            r.last_io_errno,
+            r.last_sql_errno,
+            r.received_gtid.as_deref().unwrap_or(""),
+            r.sql_delay.map_or("".into(), |s| s.to_string()),
+        ));
+        if !r.last_io_error.is_empty() {
+            out.push(format!(
+                "connection '{}': last IO error: {}",
+                r.name, r.last_io_error
+            ));
+        }
+        if !r.last_sql_error.is_empty() {
+            out.push(format!(
+                "connection '{}': last SQL error: {}",
+                r.name, r.last_sql_error
+            ));
+        }
+    }
+}
+
 trait LowerFirst {
     fn to_lowercase_first(self) -> String;
 }
@@ -214,60 +219,6 @@ impl LowerFirst for String {
             Some(f) => f.to_lowercase().chain(c).collect(),
             None => self,
         }
-    }
-}
-
-/// Where and whether to log.
-#[derive(Debug, Clone)]
-pub struct SyslogTarget {
-    pub enabled: bool,
-    /// `None`: the system's /dev/log.
-    pub socket: Option<PathBuf>,
-}
-
-impl From<&ReportArgs> for SyslogTarget {
-    /// `--no-syslog`, and the hidden `--syslog-socket` of the tests.
-    fn from(args: &ReportArgs) -> Self {
-        SyslogTarget {
-            enabled: !args.no_syslog,
-            socket: args.syslog_socket.clone(),
-        }
-    }
-}
-
-/// Severity of a syslog message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Err,
-    Warning,
-    Info,
-}
-
-/// Send one message (facility daemon, ident = binary). Failures to log are not fatal: the
-/// verdict must still be given. From a terminal the message is also echoed on stderr.
-pub fn syslog(binary: &str, target: &SyslogTarget, severity: Severity, message: &str) {
-    if std::io::stderr().is_terminal() {
-        eprintln!("{binary}: {message}");
-    }
-    if !target.enabled {
-        return;
-    }
-    let formatter = syslog::Formatter3164 {
-        facility: syslog::Facility::LOG_DAEMON,
-        hostname: None,
-        process: binary.to_string(),
-        pid: std::process::id(),
-    };
-    let logger = match &target.socket {
-        Some(p) => syslog::unix_custom(formatter, p),
-        None => syslog::unix(formatter),
-    };
-    if let Ok(mut logger) = logger {
-        let _ = match severity {
-            Severity::Err => logger.err(message),
-            Severity::Warning => logger.warning(message),
-            Severity::Info => logger.info(message),
-        };
     }
 }
 
@@ -319,8 +270,8 @@ fn remember(
 }
 
 /// Log the verdict if it differs from the last one remembered in `state_dir`
-/// (docs/contract.md "Syslog": a verdict that repeats every second is logged on change). When the state dir cannot be
-/// used, problems are logged every run rather than lost.
+/// (docs/contract.md "Syslog": a verdict that repeats every second is logged on change).
+/// When the state dir cannot be used, problems are logged every run rather than lost.
 pub fn log_on_change(binary: &str, target: &SyslogTarget, state_dir: &Path, verdict: &Verdict) {
     let key = verdict_key(verdict);
     let Some((previous, stored)) = remember(binary, target, state_dir, &key) else {

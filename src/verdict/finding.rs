@@ -89,6 +89,32 @@ pub enum Situation {
     Unfenced,
 }
 
+impl Situation {
+    /// Every situation, in declaration order (the tests check that none is missing).
+    pub const ALL: [Situation; 20] = [
+        Situation::Down,
+        Situation::Saturated,
+        Situation::CheckAccount,
+        Situation::Standalone,
+        Situation::NoReplication,
+        Situation::PeerDown,
+        Situation::PeerRefused,
+        Situation::Connecting,
+        Situation::IoError,
+        Situation::ReplicationPath,
+        Situation::Stalled,
+        Situation::SqlError,
+        Situation::Diverged,
+        Situation::Stopped,
+        Situation::Lag,
+        Situation::PeerPosition,
+        Situation::ReadOnlyWriter,
+        Situation::Promoting,
+        Situation::PromotionFailed,
+        Situation::Unfenced,
+    ];
+}
+
 /// The class of a problem: what it is about, and which exit code it gives when it fails the
 /// node (docs/contract.md "Exit codes"). Only these classes exist for findings: usage errors
 /// and success are not findings.
@@ -213,5 +239,73 @@ impl Verdict {
     /// Findings worth a line to people (everything but notes).
     pub fn problems(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.level > Level::Note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Situation::ALL` lists every variant: a new one fails to compile here until it is
+    /// added to the match and to `ALL`.
+    #[test]
+    fn all_situations_are_listed() {
+        for (i, s) in Situation::ALL.iter().enumerate() {
+            let index = match s {
+                Situation::Down => 0,
+                Situation::Saturated => 1,
+                Situation::CheckAccount => 2,
+                Situation::Standalone => 3,
+                Situation::NoReplication => 4,
+                Situation::PeerDown => 5,
+                Situation::PeerRefused => 6,
+                Situation::Connecting => 7,
+                Situation::IoError => 8,
+                Situation::ReplicationPath => 9,
+                Situation::Stalled => 10,
+                Situation::SqlError => 11,
+                Situation::Diverged => 12,
+                Situation::Stopped => 13,
+                Situation::Lag => 14,
+                Situation::PeerPosition => 15,
+                Situation::ReadOnlyWriter => 16,
+                Situation::Promoting => 17,
+                Situation::PromotionFailed => 18,
+                Situation::Unfenced => 19,
+            };
+            assert_eq!(index, i, "{s:?} out of place in Situation::ALL");
+        }
+    }
+
+    #[test]
+    fn reasons_map_to_their_exit_codes_and_json_names() {
+        let rows = [
+            (Reason::Config, 78, "config"),
+            (Reason::Down, 1, "down"),
+            (Reason::Diverged, 4, "diverged"),
+            (Reason::Replication, 2, "replication"),
+            (Reason::Lag, 3, "lag"),
+            (Reason::ReadOnly, 5, "read-only"),
+        ];
+        for (reason, code, name) in rows {
+            let finding = Finding {
+                level: Level::Fail,
+                kind: Some(reason),
+                situation: Situation::Down,
+                message: String::new(),
+            };
+            let json = serde_json::to_value(&finding).unwrap();
+            assert_eq!(
+                (Exit::from(reason).code(), json["kind"].as_str()),
+                (code, Some(name))
+            );
+        }
+        let note = Finding {
+            level: Level::Note,
+            kind: None,
+            situation: Situation::Standalone,
+            message: String::new(),
+        };
+        assert_eq!(serde_json::to_value(&note).unwrap()["kind"], "ok");
     }
 }
