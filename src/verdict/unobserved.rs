@@ -80,7 +80,12 @@ pub fn account_fix(code: u16, user: Option<&str>) -> String {
     use crate::observe::*;
     let who = match user {
         Some(u) if !u.is_empty() => format!("'{u}'@'<host>'"),
-        _ => "the check's account (no user= in the option file?)".to_string(),
+        _ if code == ER_ACCESS_DENIED => {
+            return "no user= in the option file (the check logged in with an empty user \
+                    name): set user= and password= in its [client] group"
+                .to_string();
+        }
+        _ => "the check's account".to_string(),
     };
     match code {
         ER_ACCESS_DENIED => format!(

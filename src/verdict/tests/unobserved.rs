@@ -192,6 +192,20 @@ fn unobserved_messages_name_the_fix() {
         None,
     );
     assert!(crate::report::line(&v).contains("FLUSH HOSTS"), "{v:?}");
+    // No user at all: the fix is the option file, not a CREATE USER for nobody.
+    let v = Verdict::unobserved(
+        Role::Standby,
+        &observe_error(answered(
+            1045,
+            "Access denied for user ''@'localhost' (using password: NO)",
+        )),
+        None,
+    );
+    let line = crate::report::line(&v);
+    assert!(
+        line.contains("no user= in the option file") && !line.contains("CREATE USER"),
+        "{line}"
+    );
 }
 
 #[test]
