@@ -14,7 +14,7 @@ pub mod deadline;
 pub mod down;
 pub mod exit;
 pub mod explain;
-pub mod gtid;
+pub mod model;
 pub mod notify;
 pub mod observe;
 pub mod optfile;
@@ -23,3 +23,6 @@ pub mod report;
 pub mod role;
 pub mod state;
 pub mod verdict;
+
+// Compatibility paths for the modules moved by issue 10; the final pass removes them.
+pub use model::gtid;

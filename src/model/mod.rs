@@ -1,0 +1,4 @@
+//! Plain data and pure parsing: no IO here, so this module imports neither `mysql` nor
+//! `std::fs`.
+
+pub mod gtid;
