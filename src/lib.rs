@@ -16,7 +16,6 @@ pub mod exit;
 pub mod explain;
 pub mod model;
 pub mod notify;
-pub mod observe;
 pub mod optfile;
 pub mod reception;
 pub mod report;
@@ -26,3 +25,6 @@ pub mod verdict;
 
 // Compatibility paths for the modules moved by issue 10; the final pass removes them.
 pub use model::gtid;
+pub mod observe {
+    pub use crate::model::observation::*;
+}

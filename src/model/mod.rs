@@ -2,3 +2,4 @@
 //! `std::fs`.
 
 pub mod gtid;
+pub mod observation;
