@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod down;
 pub mod exit;
 pub mod explain;
+pub mod io;
 pub mod model;
 pub mod notify;
 pub mod optfile;
@@ -26,5 +27,13 @@ pub mod verdict;
 // Compatibility paths for the modules moved by issue 10; the final pass removes them.
 pub use model::gtid;
 pub mod observe {
+    pub use crate::io::dialect::{
+        MARIADB_PEER_QUERY, MARIADB_QUERY, MYSQL_OLD_STATUS, MYSQL_PEER_QUERY, MYSQL_QUERY,
+        mariadb_observation, mysql_observation,
+    };
+    pub use crate::io::mysql::{
+        ConnectionSpec, ResultSets, Row, SslMode, error_text, first_value, query_sets, server_code,
+    };
+    pub use crate::io::observe::{observe, observe_peer};
     pub use crate::model::observation::*;
 }

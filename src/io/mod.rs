@@ -1,0 +1,5 @@
+//! Everything that talks to the world.
+
+pub mod dialect;
+pub mod mysql;
+pub mod observe;
