@@ -242,3 +242,202 @@ fn replicas(set: Option<&Vec<Row>>) -> Vec<ReplicaStatus> {
     })
     .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::fake::{Fake, Server, error};
+    use crate::model::observation::IoState;
+
+    /// What the notify helpers send to each server to learn its dialect and replication
+    /// connections, and what they learn.
+    #[test]
+    fn each_server_is_asked_in_its_own_words() {
+        let mysql_old: &[&str] = &[
+            MARIADB_DETECT_QUERY,
+            MYSQL_DETECT_QUERY,
+            "SHOW REPLICA STATUS",
+            "SHOW SLAVE STATUS",
+        ];
+        let mysql_new: &[&str] = &[
+            MARIADB_DETECT_QUERY,
+            MYSQL_DETECT_QUERY,
+            "SHOW REPLICA STATUS",
+        ];
+        // server, queries sent (one round trip each), dialect, read_only, received position
+        let table: &[(Server, &[&str], Dialect, bool, &str)] = &[
+            (
+                Server::MariaDb1011,
+                &[MARIADB_DETECT_QUERY, "SHOW ALL SLAVES STATUS"],
+                Dialect::MariaDb,
+                false,
+                "0-2-41",
+            ),
+            (
+                Server::MySql57,
+                mysql_old,
+                Dialect::MySql,
+                true,
+                MYSQL_RECEIVED,
+            ),
+            (
+                Server::MySql8021,
+                mysql_old,
+                Dialect::MySql,
+                true,
+                MYSQL_RECEIVED,
+            ),
+            (
+                Server::MySql8036,
+                mysql_new,
+                Dialect::MySql,
+                true,
+                MYSQL_RECEIVED,
+            ),
+            (
+                Server::MySql84,
+                mysql_new,
+                Dialect::MySql,
+                true,
+                MYSQL_RECEIVED,
+            ),
+        ];
+        for &(server, sent, dialect, read_only, received) in table {
+            let mut conn = Fake::new(server);
+            let detected = detect(&mut conn).unwrap();
+            assert_eq!(
+                detected,
+                Detected {
+                    dialect,
+                    version: server.version().into(),
+                    read_only: Some(read_only),
+                },
+                "{server:?}"
+            );
+            let replicas = replica_status(&mut conn, detected.dialect).unwrap();
+            assert_eq!(conn.sent, sent, "{server:?}");
+            assert_eq!(replicas.len(), 1, "{server:?}");
+            let r = &replicas[0];
+            assert_eq!(
+                (r.source().as_str(), &r.io_running, r.sql_running),
+                ("10.0.0.2:3306", &IoState::Yes, true),
+                "{server:?}"
+            );
+            assert_eq!(r.received_gtid.as_deref(), Some(received), "{server:?}");
+            assert_eq!(r.seconds_behind, Some(0), "{server:?}");
+        }
+    }
+
+    const MYSQL_RECEIVED: &str = "4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41";
+
+    /// A server that answers with another error is not taken for MySQL: the error is the
+    /// answer, and nothing more is sent.
+    #[test]
+    fn other_errors_tell_no_dialect() {
+        let mut conn = Fake::refusing(
+            Server::MariaDb1011,
+            1053,
+            "08S01",
+            "Server shutdown in progress",
+        );
+        let e = detect(&mut conn).unwrap_err();
+        assert_eq!(server_code(&e), Some(1053));
+        assert_eq!(conn.sent, [MARIADB_DETECT_QUERY]);
+
+        let mut conn = Fake::refusing(
+            Server::MySql8036,
+            1227,
+            "42000",
+            "Access denied; you need (at least one of) the SUPER, REPLICATION CLIENT \
+             privilege(s) for this operation",
+        );
+        let e = replica_status(&mut conn, Dialect::MySql).unwrap_err();
+        assert_eq!(server_code(&e), Some(1227));
+        assert_eq!(
+            conn.sent,
+            ["SHOW REPLICA STATUS"],
+            "no fallback on a refusal"
+        );
+    }
+
+    /// The two decisions on an error, by its number and by how many statements of the query
+    /// answered before it.
+    #[test]
+    fn what_an_error_tells() {
+        // code, result sets read before it → the server is not MariaDB
+        let mariadb: &[(Option<u16>, usize, bool)] = &[
+            // MySQL: "Unknown system variable 'gtid_current_pos'" on the first statement.
+            (Some(ER_UNKNOWN_SYSTEM_VARIABLE), 0, true),
+            // A later statement: the first one was understood.
+            (Some(ER_UNKNOWN_SYSTEM_VARIABLE), 1, false),
+            (Some(ER_PARSE_ERROR), 0, false),
+            (Some(1045), 0, false),
+            (Some(1227), 0, false),
+            (Some(1053), 0, false),
+            // No answer (a driver error has no number).
+            (None, 0, false),
+        ];
+        for &(code, read, want) in mariadb {
+            assert_eq!(refuses_mariadb(code, read), want, "{code:?} after {read}");
+        }
+        // code, sets read, statements ahead of SHOW REPLICA STATUS → ask SHOW SLAVE STATUS
+        let old: &[(Option<u16>, usize, usize, bool)] = &[
+            // The check's MySQL query: the variables answered, SHOW REPLICA STATUS did not.
+            (Some(ER_PARSE_ERROR), 1, 1, true),
+            // replica_status alone.
+            (Some(ER_PARSE_ERROR), 0, 0, true),
+            // The statement ahead failed: a syntax error there is not about the server's age.
+            (Some(ER_PARSE_ERROR), 0, 1, false),
+            // A missing privilege (REPLICATION CLIENT) is no reason to ask again.
+            (Some(1227), 1, 1, false),
+            (Some(ER_UNKNOWN_SYSTEM_VARIABLE), 0, 1, false),
+            (None, 1, 1, false),
+        ];
+        for &(code, read, before, want) in old {
+            assert_eq!(
+                predates_replica_status(code, read, before),
+                want,
+                "{code:?} after {read} of {before}"
+            );
+        }
+    }
+
+    /// MySQL's answer to a MariaDB question, as MySQL 8.0 words it, is told as MySQL.
+    #[test]
+    fn mysql_refusing_a_mariadb_variable_is_mysql() {
+        let e = error(
+            ER_UNKNOWN_SYSTEM_VARIABLE,
+            "HY000",
+            "Unknown system variable 'gtid_strict_mode'",
+        );
+        assert!(refuses_mariadb(server_code(&e), 0));
+    }
+
+    /// The dialect can only be told by the MariaDB form if it names a variable MySQL lacks,
+    /// and the MySQL form must name none.
+    #[test]
+    fn every_question_tells_the_dialect() {
+        const MARIADB_ONLY: &[&str] = &[
+            "@@GLOBAL.gtid_current_pos",
+            "@@GLOBAL.gtid_slave_pos",
+            "@@GLOBAL.gtid_binlog_pos",
+            "@@GLOBAL.gtid_binlog_state",
+            "@@GLOBAL.gtid_strict_mode",
+        ];
+        for q in [CHECK, PEER, DETECT] {
+            let first = q.mariadb.split(';').next().unwrap_or_default();
+            assert!(
+                MARIADB_ONLY.iter().any(|v| first.contains(v)),
+                "{}",
+                q.mariadb
+            );
+            assert!(
+                !MARIADB_ONLY.iter().any(|v| q.mysql.contains(v)),
+                "{}",
+                q.mysql
+            );
+        }
+        assert!(MARIADB_QUERY.ends_with(status_statement(Dialect::MariaDb)));
+        assert!(MYSQL_QUERY.ends_with(status_statement(Dialect::MySql)));
+    }
+}

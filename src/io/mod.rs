@@ -3,3 +3,6 @@
 pub mod dialect;
 pub mod mysql;
 pub mod observe;
+
+#[cfg(test)]
+mod fake;
