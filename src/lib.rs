@@ -13,17 +13,28 @@ pub mod confpath;
 pub mod deadline;
 pub mod down;
 pub mod exit;
-pub mod gtid;
 pub mod io;
+pub mod model;
 pub mod notify;
-pub mod observe;
 pub mod optfile;
 pub mod report;
 pub mod role;
 pub mod state;
 pub mod verdict;
 
-// Old paths, kept while the layout moves (issue 10); the final pass removes them.
+// Compatibility paths for the modules moved by issue 10; the final pass removes them.
 pub use app::check;
+pub use model::gtid;
 pub use report::explain;
 pub use verdict::reception;
+pub mod observe {
+    pub use crate::io::dialect::{
+        MARIADB_PEER_QUERY, MARIADB_QUERY, MYSQL_OLD_STATUS, MYSQL_PEER_QUERY, MYSQL_QUERY,
+        mariadb_observation, mysql_observation,
+    };
+    pub use crate::io::mysql::{
+        ConnectionSpec, ResultSets, Row, SslMode, error_text, first_value, query_sets, server_code,
+    };
+    pub use crate::io::observe::{observe, observe_peer};
+    pub use crate::model::observation::*;
+}

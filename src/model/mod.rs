@@ -1,0 +1,5 @@
+//! Plain data and pure parsing: no IO here, so this module imports neither `mysql` nor
+//! `std::fs`.
+
+pub mod gtid;
+pub mod observation;
