@@ -15,6 +15,7 @@ pub mod down;
 pub mod exit;
 pub mod explain;
 pub mod gtid;
+pub mod model;
 pub mod notify;
 pub mod observe;
 pub mod optfile;

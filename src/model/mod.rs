@@ -1,0 +1,3 @@
+//! Plain data and pure parsing: imports neither `mysql` nor `std::fs`.
+
+pub mod event;
