@@ -19,6 +19,7 @@ pub mod model;
 pub mod notify;
 pub mod observe;
 pub mod optfile;
+pub mod plan;
 pub mod reception;
 pub mod report;
 pub mod role;

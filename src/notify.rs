@@ -18,15 +18,16 @@ use std::time::{Duration, Instant};
 
 use mysql::Conn;
 
-use crate::cli::{Format, NotifyBackupArgs, NotifyMasterArgs, OnCatchupTimeout, ReportArgs};
+use crate::cli::{Format, NotifyBackupArgs, NotifyMasterArgs, ReportArgs};
 use crate::config::{self, ConfigError, NotifySettings};
 use crate::confpath::PathCause;
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::gtid;
 use crate::observe::{
     self, Dialect, Failure, ObserveError, Refusal, ReplicaStatus, error_text, query_sets,
 };
+use crate::plan::fencing::{self, AfterAttempt, Attempt, Next, RetryPolicy};
+use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 use crate::role::{self, Role, RoleRecord};
 use crate::state;
@@ -434,10 +435,14 @@ pub fn backup_main() -> ExitCode {
     let seq = state::event_seq();
     let verbose = args.verbose && args.report.format == Format::Text;
     let Ending { result, read_only } = fence_once(&settings, syslog, seq, args.dry_run, verbose);
-    let result = match result {
+    let policy = RetryPolicy {
+        dry_run: args.dry_run,
+        no_retry: args.no_retry,
+    };
+    let result = match (fencing::after_attempt(attempt(&result), &policy), result) {
         // A hung or stopped server must still be fenced when it comes back: nothing else
         // would do it (keepalived runs notify-backup once per transition).
-        Err(NotifyError::Down(msg)) if !args.dry_run && !args.no_retry => {
+        (AfterAttempt::StartRetry, Err(NotifyError::Down(msg))) => {
             let retry_for = args.retry_for.unwrap_or(DEFAULT_RETRY_FOR);
             let until = role::unix_now() + retry_for.as_secs();
             let retry = match spawn_retry(seq, until) {
@@ -449,7 +454,7 @@ pub fn backup_main() -> ExitCode {
             };
             Err(NotifyError::Down(format!("{msg}; {retry}")))
         }
-        other => other,
+        (_, result) => result,
     };
     reporter.finish(Some(&settings.state_dir), Ending { result, read_only })
 }
@@ -518,40 +523,56 @@ fn spawn_retry(seq: u64, until: u64) -> std::io::Result<u32> {
     cmd.spawn().map(|c| c.id())
 }
 
+/// How an attempt to fence ended, as far as retrying goes: only a server that could not be
+/// reached (or a lock that stayed busy) is worth another try.
+fn attempt(result: &Result<Outcome, NotifyError>) -> Attempt {
+    match result {
+        Ok(_) => Attempt::Done,
+        Err(NotifyError::Down(_)) => Attempt::CannotReach,
+        Err(_) => Attempt::MustBeFixed,
+    }
+}
+
 /// The background retry: once a second, until fenced, superseded by a newer transition, or
-/// `until` passes. Each attempt is bounded like the first one.
+/// `until` passes ([`fencing::next`]). Each attempt is bounded like the first one.
 fn retry_fence(settings: &NotifySettings, syslog: &SyslogTarget, seq: u64, until: u64) -> ExitCode {
+    // The first attempt, by the process that started this one, did not reach the server.
+    let mut last: Result<Outcome, NotifyError> = Err(NotifyError::Down(String::new()));
     loop {
-        if role::unix_now() >= until {
-            report::syslog(
-                BACKUP,
-                syslog,
-                Severity::Err,
-                &format!(
-                    "FAIL down: gave up fencing {}: the server never answered; it may take \
-                     writes by its own address until someone runs notify-backup",
-                    settings.connection.target()
-                ),
-            );
-            return Exit::Down.into();
-        }
-        std::thread::sleep(Duration::from_secs(1));
-        match fence_once(settings, syslog, seq, false, false).result {
-            Err(NotifyError::Down(_)) => continue,
-            Ok(outcome) => {
-                let line = match &outcome {
-                    Outcome::Fenced(m) => format!("OK standby: {m} (background retry)"),
-                    other => other.line(),
-                };
-                report::syslog(BACKUP, syslog, Severity::Warning, &line);
-                return Exit::Ok.into();
+        match fencing::next(attempt(&last), role::unix_now() >= until) {
+            Next::TryAgain => {
+                std::thread::sleep(Duration::from_secs(1));
+                last = fence_once(settings, syslog, seq, false, false).result;
             }
-            Err(e) => {
-                let exit = e.exit();
-                let msg = format!("FAIL {}: {e} (background retry)", exit.name());
-                report::syslog(BACKUP, syslog, Severity::Err, &msg);
-                return exit.into();
+            Next::GiveUp => {
+                report::syslog(
+                    BACKUP,
+                    syslog,
+                    Severity::Err,
+                    &format!(
+                        "FAIL down: gave up fencing {}: the server never answered; it may take \
+                         writes by its own address until someone runs notify-backup",
+                        settings.connection.target()
+                    ),
+                );
+                return Exit::Down.into();
             }
+            Next::Stop => match last {
+                Ok(outcome) => {
+                    let line = match &outcome {
+                        Outcome::Fenced(m) => format!("OK standby: {m} (background retry)"),
+                        other => other.line(),
+                    };
+                    report::syslog(BACKUP, syslog, Severity::Warning, &line);
+                    return Exit::Ok.into();
+                }
+                Err(e) => {
+                    let exit = e.exit();
+                    let msg = format!("FAIL {}: {e} (background retry)", exit.name());
+                    report::syslog(BACKUP, syslog, Severity::Err, &msg);
+                    return exit.into();
+                }
+            },
         }
     }
 }
@@ -601,10 +622,9 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
 
 // ---------------------------------------------------------------- notify-master
 
-/// How long a promotion may take in all: lock, connect, wait, lock again, unfence, each
-/// bounded; the total is their sum.
+/// How long a promotion may take in all ([`promotion::promotion_limit`]).
 fn promotion_limit(settings: &NotifySettings) -> Duration {
-    settings.timeout * 4 + settings.catchup_timeout
+    promotion::promotion_limit(settings.timeout, settings.catchup_timeout)
 }
 
 /// Entry point of `notify-master`.
@@ -697,27 +717,15 @@ fn received_positions(
         .unwrap_or_default())
 }
 
-/// A position is interpolated into SQL: accept only what GTIDs are made of.
-fn validated_position(dialect: Dialect, pos: &str) -> Option<String> {
-    let ok = match dialect {
-        Dialect::MariaDb => gtid::parse_mariadb(pos).is_ok(),
-        Dialect::MySql => gtid::parse_mysql(pos).is_ok(),
-    };
-    (ok && pos
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || ",:-_ \n".contains(c)))
-    .then(|| pos.replace('\n', ""))
-}
-
 /// Wait (in slices, to notice a newer transition) until every received transaction has been
-/// applied. Returns whether it caught up before `catchup` passed.
+/// applied, or `--catchup-timeout` passes.
 fn catch_up(
     ctx: &Context,
     conn: &mut Conn,
     dialect: Dialect,
     positions: &[String],
     catchup: &Deadline,
-) -> Result<Result<bool, RoleRecord>, NotifyError> {
+) -> Result<Wait, NotifyError> {
     let started = Instant::now();
     let mut last_log = Instant::now();
     for pos in positions {
@@ -741,10 +749,10 @@ fn catch_up(
                 }
             }
             if let Some(newer) = ctx.newer()? {
-                return Ok(Err(newer));
+                return Ok(Wait::Superseded(newer));
             }
             if catchup.passed() {
-                return Ok(Ok(false));
+                return Ok(Wait::TimedOut);
             }
             if last_log.elapsed() >= Duration::from_secs(5) {
                 last_log = Instant::now();
@@ -755,52 +763,39 @@ fn catch_up(
             }
         }
     }
-    Ok(Ok(true))
+    Ok(Wait::CaughtUp)
 }
 
-fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
-    // 1. Record "promoting": check-mysql passes the fenced node meanwhile, so keepalived
-    //    does not take the VIP away mid-promotion.
-    {
-        let _lock = ctx.lock()?;
-        // Past this, a promotion still recorded is treated as failed by check-mysql.
-        let until = role::unix_now() + promotion_limit(ctx.settings).as_secs() + 2;
-        if let Some(newer) = ctx.record_until(Role::Promoting, Some(until))? {
-            return Ok(superseded(&newer));
-        }
-    }
-    let fail_promotion = |e: NotifyError| -> NotifyError {
-        if let Ok(_lock) = ctx.lock() {
-            let _ = ctx.record(Role::PromotionFailed);
-        }
-        e
-    };
+/// Step 1: record `promoting` under the lock, so that check-mysql passes the fenced node
+/// meanwhile and keepalived does not take the VIP away mid-promotion. `Some`: superseded.
+fn begin(ctx: &Context) -> Result<Option<RoleRecord>, NotifyError> {
+    let _lock = ctx.lock()?;
+    // Past this, a promotion still recorded is treated as failed by check-mysql.
+    let until = promotion::promoting_until(role::unix_now(), promotion_limit(ctx.settings));
+    ctx.record_until(Role::Promoting, Some(until))
+}
 
-    // 2. Connect; reads may wait up to one catch-up slice plus the normal timeout.
+/// A promotion that fails after it was recorded is recorded as failed (best effort).
+fn fail_promotion(ctx: &Context, e: NotifyError) -> NotifyError {
+    if let Ok(_lock) = ctx.lock() {
+        let _ = ctx.record(Role::PromotionFailed);
+    }
+    e
+}
+
+/// Step 2: connect (reads may wait up to one catch-up slice plus the normal timeout), and
+/// read the dialect and the received positions to wait for.
+fn connect_for_catch_up(ctx: &Context) -> Result<(Conn, Dialect, Vec<String>), NotifyError> {
     let deadline = Deadline::new(ctx.settings.timeout);
     let io = ctx.settings.timeout + Duration::from_secs(1);
     let mut conn = ctx
         .settings
         .connection
         .connect_with_io_timeout(&deadline, io)
-        .map_err(|e| fail_promotion(connect_error("cannot promote", &e)))?;
-    let dialect = dialect_of(ctx, &mut conn).map_err(fail_promotion)?;
-    let replicas = received_positions(&mut conn, dialect).map_err(fail_promotion)?;
-    let mut positions = Vec::new();
-    for r in &replicas {
-        match r.received_gtid.as_deref().map(str::trim) {
-            None | Some("") => {}
-            Some(p) => match validated_position(dialect, p) {
-                Some(v) => positions.push(v),
-                None => {
-                    return Err(fail_promotion(NotifyError::Down(format!(
-                        "connection '{}': received position '{p}' is not a GTID list",
-                        r.name
-                    ))));
-                }
-            },
-        }
-    }
+        .map_err(|e| connect_error("cannot promote", &e))?;
+    let dialect = dialect_of(ctx, &mut conn)?;
+    let replicas = received_positions(&mut conn, dialect)?;
+    let positions = promotion::positions(dialect, &replicas).map_err(NotifyError::Down)?;
     ctx.progress(&format!(
         "promoting: {} replication connection(s), waiting for {} to be applied",
         replicas.len(),
@@ -810,90 +805,116 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
             positions.join(" ")
         }
     ));
-
-    // 3. Catch up, bounded by --catchup-timeout.
-    let catchup = Deadline::new(ctx.settings.catchup_timeout);
-    let started = Instant::now();
-    let caught_up = match catch_up(ctx, &mut conn, dialect, &positions, &catchup) {
-        Ok(Ok(c)) => c,
-        Ok(Err(newer)) => return Ok(superseded(&newer)),
-        Err(e) => return Err(fail_promotion(e)),
-    };
-    let waited =
-        humantime::format_duration(Duration::from_millis(started.elapsed().as_millis() as u64));
-
-    // 4. Unfence under the lock, only if no newer transition arrived meanwhile.
-    let _lock = ctx.lock()?;
-    if let Some(newer) = ctx.newer()? {
-        return Ok(superseded(&newer));
-    }
-    if !caught_up {
-        let what = format!(
-            "catch-up not finished after --catchup-timeout {} (waiting for {})",
-            humantime::format_duration(ctx.settings.catchup_timeout),
-            positions.join(" ")
-        );
-        match ctx.settings.on_catchup_timeout {
-            OnCatchupTimeout::Fail => {
-                if !ctx.dry_run {
-                    ctx.record(Role::PromotionFailed)?;
-                }
-                return Err(NotifyError::CatchupTimedOut(format!(
-                    "{what}: promotion given up, node stays read-only; check-mysql now fails \
-                     it so the VIP can move. Fix replication (check-mysql -v), then restart \
-                     keepalived here"
-                )));
-            }
-            OnCatchupTimeout::Promote => ctx.log(
-                Severity::Err,
-                &format!(
-                    "{what}: promoting anyway (--on-catchup-timeout promote); transactions \
-                     still in the relay log will be applied after new writes"
-                ),
-            ),
-        }
-    }
-    if ctx.dry_run {
-        return Ok(Outcome::DryRun(format!(
-            "caught up: {caught_up} after {waited}; would {}record writer",
-            if ctx.settings.keep_read_only {
-                ""
-            } else {
-                "SET GLOBAL read_only=OFF and "
-            }
-        )));
-    }
-    if !ctx.settings.keep_read_only {
-        set_read_only(ctx, &mut conn, dialect, false)?;
-    }
-    ctx.record(Role::Writer)?;
-    Ok(Outcome::Writer(format!(
-        "promoted{} after {waited} of catch-up{}",
-        if ctx.settings.keep_read_only {
-            " (read_only left as it is)"
-        } else {
-            ": read_only=OFF"
-        },
-        if caught_up { "" } else { " (NOT caught up)" }
-    )))
+    Ok((conn, dialect, positions))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_validated_before_interpolation() {
-        assert_eq!(
-            validated_position(Dialect::MariaDb, "0-1-5,1-2-7").as_deref(),
-            Some("0-1-5,1-2-7")
-        );
-        assert_eq!(
-            validated_position(Dialect::MariaDb, "0-1-5'; DROP TABLE x; --"),
-            None
-        );
-        let u =
-            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-3";
-        assert!(validated_position(Dialect::MySql, u).is_some());
+/// Step 4: take the lock again; a newer transition recorded meanwhile supersedes the wait.
+fn recheck(ctx: &Context, wait: Wait) -> Result<(Option<state::StateLock>, Wait), NotifyError> {
+    if let Wait::Superseded(_) = wait {
+        return Ok((None, wait));
     }
+    let lock = ctx.lock()?;
+    match ctx.newer()? {
+        Some(newer) => Ok((lock, Wait::Superseded(newer))),
+        None => Ok((lock, wait)),
+    }
+}
+
+/// What the catch-up wait was for, when it ran out.
+fn not_caught_up(ctx: &Context, positions: &[String]) -> String {
+    format!(
+        "catch-up not finished after --catchup-timeout {} (waiting for {})",
+        humantime::format_duration(ctx.settings.catchup_timeout),
+        positions.join(" ")
+    )
+}
+
+/// notify-master's steps (docs/contract.md "notify-master"); what happens after the wait is
+/// [`promotion::decide`].
+fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
+    if let Some(newer) = begin(ctx)? {
+        return Ok(superseded(&newer));
+    }
+    let (mut conn, dialect, positions) =
+        connect_for_catch_up(ctx).map_err(|e| fail_promotion(ctx, e))?;
+    // Step 3: catch up, bounded by --catchup-timeout.
+    let catchup = Deadline::new(ctx.settings.catchup_timeout);
+    let started = Instant::now();
+    let wait = catch_up(ctx, &mut conn, dialect, &positions, &catchup)
+        .map_err(|e| fail_promotion(ctx, e))?;
+    let waited =
+        humantime::format_duration(Duration::from_millis(started.elapsed().as_millis() as u64));
+    // Steps 4 and 5: unfence under the lock, only if no newer transition arrived meanwhile.
+    let (_lock, wait) = recheck(ctx, wait)?;
+    let policy = Policy {
+        on_catchup_timeout: ctx.settings.on_catchup_timeout,
+        keep_read_only: ctx.settings.keep_read_only,
+        dry_run: ctx.dry_run,
+    };
+    let keep = if ctx.settings.keep_read_only {
+        " (read_only left as it is)"
+    } else {
+        ": read_only=OFF"
+    };
+    match promotion::decide(Facts { wait }, &policy) {
+        Decision::Superseded(newer) => Ok(superseded(&newer)),
+        Decision::StayFenced { because, record } => {
+            if let Some(role) = record {
+                ctx.record(role)?;
+            }
+            Err(match because {
+                GiveUp::CatchupTimedOut => NotifyError::CatchupTimedOut(format!(
+                    "{}: promotion given up, node stays read-only; check-mysql now fails \
+                     it so the VIP can move. Fix replication (check-mysql -v), then restart \
+                     keepalived here",
+                    not_caught_up(ctx, &positions)
+                )),
+            })
+        }
+        Decision::Report {
+            set_writable,
+            caught_up,
+        } => {
+            if !caught_up {
+                promoting_anyway(ctx, &positions);
+            }
+            Ok(Outcome::DryRun(format!(
+                "caught up: {caught_up} after {waited}; would {}record writer",
+                if set_writable {
+                    "SET GLOBAL read_only=OFF and "
+                } else {
+                    ""
+                }
+            )))
+        }
+        Decision::Unfence {
+            set_writable,
+            record,
+            caught_up,
+        } => {
+            if !caught_up {
+                promoting_anyway(ctx, &positions);
+            }
+            if set_writable {
+                set_read_only(ctx, &mut conn, dialect, false)?;
+            }
+            ctx.record(record)?;
+            Ok(Outcome::Writer(format!(
+                "promoted{keep} after {waited} of catch-up{}",
+                if caught_up { "" } else { " (NOT caught up)" }
+            )))
+        }
+    }
+}
+
+/// The loud error of `--on-catchup-timeout promote`.
+fn promoting_anyway(ctx: &Context, positions: &[String]) {
+    ctx.log(
+        Severity::Err,
+        &format!(
+            "{}: promoting anyway (--on-catchup-timeout promote); transactions still in the \
+             relay log will be applied after new writes",
+            not_caught_up(ctx, positions)
+        ),
+    );
 }
