@@ -15,8 +15,8 @@ pub mod down;
 pub mod exit;
 pub mod io;
 pub mod model;
-pub mod notify;
 pub mod optfile;
+pub mod plan;
 pub mod report;
 pub mod role;
 pub mod state;
@@ -37,4 +37,12 @@ pub mod observe {
     };
     pub use crate::io::observe::{observe, observe_peer};
     pub use crate::model::observation::*;
+}
+/// The old path of the notify helpers (issue 10): kept until the final pass of the layout
+/// change, so that `crate::notify::…` (src/down.rs) and `keepalived_mysql::notify::…`
+/// (tests/cli.rs) still resolve.
+pub mod notify {
+    pub(crate) use crate::app::notify::parse_event;
+    pub use crate::app::notify_backup::DEFAULT_RETRY_FOR;
+    pub use crate::model::event::KeepalivedEvent;
 }

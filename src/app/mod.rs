@@ -1,4 +1,7 @@
-//! One module per binary: parse the command line, `run()`, print, and map the outcome to the
-//! exit code in one place.
+//! One small file per binary: parse the command line, `run()`, print and log, and map the
+//! outcome to the exit code in one place.
 
 pub mod check;
+pub(crate) mod notify;
+pub mod notify_backup;
+pub mod notify_master;

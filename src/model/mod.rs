@@ -1,5 +1,6 @@
 //! Plain data and pure parsing: no IO here, so this module imports neither `mysql` nor
 //! `std::fs`.
 
+pub mod event;
 pub mod gtid;
 pub mod observation;

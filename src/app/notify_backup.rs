@@ -1,0 +1,209 @@
+//! `notify-backup`: fence this node (docs/contract.md "notify-backup"), and when the server
+//! cannot be fenced now, retry in the background (rule 5 of "Notify hooks run concurrently").
+//! Whether to retry is [`fencing`](crate::plan::fencing).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::app::notify::{
+    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, set_read_only,
+    superseded,
+};
+use crate::cli::{Format, NotifyBackupArgs};
+use crate::config::{self, NotifySettings};
+use crate::deadline::Deadline;
+use crate::model::event::BACKUP;
+use crate::plan::fencing::{self, AfterAttempt, Attempt, Next, RetryPolicy};
+use crate::report::SyslogTarget;
+use crate::role::{self, Role};
+use crate::state;
+
+/// How long notify-backup keeps trying to fence a server it cannot reach.
+pub use crate::cli::DEFAULT_RETRY_FOR;
+
+/// Entry point of `notify-backup`.
+pub fn main() -> ExitCode {
+    let args: NotifyBackupArgs = crate::cli::parse_or_exit(BACKUP);
+    let reporter = Reporter::new(BACKUP, &args.report, &args.keepalived_args);
+    let mut seen = Seen::default();
+    let result = run(&args, &reporter.syslog, &mut seen);
+    reporter.finish(&seen, result)
+}
+
+/// Resolve the settings, then fence once, starting the background retry when
+/// [`fencing::after_attempt`] says so; or, as that retry, retry.
+pub(crate) fn run(
+    args: &NotifyBackupArgs,
+    syslog: &SyslogTarget,
+    seen: &mut Seen,
+) -> Result<Outcome, NotifyError> {
+    let settings = config::notify_settings(
+        BACKUP,
+        &args.connection,
+        &args.server,
+        None,
+        std::env::var("MYSQL_PWD").ok(),
+    )?;
+    seen.state_dir = Some(settings.state_dir.clone());
+    if let (Some(seq), Some(until)) = (args.retry_seq, args.retry_until) {
+        seen.background_retry = true;
+        return retry(&settings, syslog, seq, until);
+    }
+    let seq = state::event_seq();
+    let verbose = args.verbose && args.report.format == Format::Text;
+    let (result, read_only) = fence_once(&settings, syslog, seq, args.dry_run, verbose);
+    seen.read_only = read_only;
+    let policy = RetryPolicy {
+        dry_run: args.dry_run,
+        no_retry: args.no_retry,
+    };
+    match (fencing::after_attempt(attempt(&result), &policy), result) {
+        // A hung or stopped server must still be fenced when it comes back: nothing else
+        // would do it (keepalived runs notify-backup once per transition).
+        (AfterAttempt::StartRetry, Err(NotifyError::Down(msg))) => {
+            let retry_for = args.retry_for.unwrap_or(DEFAULT_RETRY_FOR);
+            let until = role::unix_now() + retry_for.as_secs();
+            let retry = match spawn_retry(seq, until) {
+                Ok(pid) => format!(
+                    "retrying in the background (PID {pid}) for up to {}",
+                    humantime::format_duration(retry_for)
+                ),
+                Err(e) => format!("cannot retry in the background: {e}"),
+            };
+            Err(NotifyError::Down(format!("{msg}; {retry}")))
+        }
+        (_, result) => result,
+    }
+}
+
+/// How an attempt to fence ended, as far as retrying goes: only a server that could not be
+/// reached (or a lock that stayed busy) is worth another try.
+fn attempt(result: &Result<Outcome, NotifyError>) -> Attempt {
+    match result {
+        Ok(_) => Attempt::Done,
+        Err(NotifyError::Down(_)) => Attempt::CannotReach,
+        Err(_) => Attempt::MustBeFixed,
+    }
+}
+
+/// One attempt to record standby and fence, bounded by `--timeout`; the result and the
+/// `read_only` it saw.
+fn fence_once(
+    settings: &NotifySettings,
+    syslog: &SyslogTarget,
+    seq: u64,
+    dry_run: bool,
+    verbose: bool,
+) -> (Result<Outcome, NotifyError>, Option<bool>) {
+    Context::new(BACKUP, syslog, settings, seq, dry_run, verbose)
+        .run_within(settings.timeout, fence)
+        .unwrap_or_else(|| {
+            let no_answer = NotifyError::Down(format!(
+                "no answer from {} within --timeout {}: fencing not confirmed",
+                settings.connection.target(),
+                humantime::format_duration(settings.timeout)
+            ));
+            (Err(no_answer), None)
+        })
+}
+
+/// Record standby, then `read_only=ON`, all under the lock so that a promotion that is
+/// finishing cannot interleave.
+fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
+    let deadline = Deadline::new(ctx.settings.timeout);
+    let _lock = ctx.lock()?;
+    if let Some(newer) = ctx.record(Role::Standby)? {
+        return Ok(superseded(&newer));
+    }
+    ctx.step(&if ctx.dry_run {
+        "dry run: role file left as it is".to_string()
+    } else {
+        format!(
+            "recorded role standby (seq {}) in {}",
+            ctx.seq,
+            ctx.settings.state_dir.display()
+        )
+    });
+    let target = ctx.settings.connection.target();
+    let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
+        connect_error(
+            "role recorded as standby, but the server could not be fenced",
+            &e,
+        )
+    })?;
+    let dialect = dialect_of(ctx, &mut conn)?;
+    ctx.step(&format!(
+        "connected to {target} ({}): read_only is {}",
+        dialect.as_str(),
+        match ctx.read_only.get() {
+            Some(true) => "ON",
+            Some(false) => "OFF",
+            None => "unknown",
+        }
+    ));
+    if ctx.dry_run {
+        return Ok(Outcome::DryRun(
+            "would record standby and SET GLOBAL read_only=ON".into(),
+        ));
+    }
+    set_read_only(ctx, &mut conn, dialect, true)?;
+    Ok(Outcome::Fenced("fenced: read_only=ON".into()))
+}
+
+/// Start this binary again, detached (own session, no stdio), as the retry of transition
+/// `seq`. keepalived does not wait for notify scripts, and this process must exit within
+/// its deadline, so the retry cannot be this process.
+fn spawn_retry(seq: u64, until: u64) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    // The real path (from /proc/self/exe), so that ps and /proc/PID/comm name the binary.
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args([
+        "--retry-seq",
+        &seq.to_string(),
+        "--retry-until",
+        &until.to_string(),
+    ])
+    .args(std::env::args_os().skip(1))
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn().map(|c| c.id())
+}
+
+/// The background retry: once a second, until fenced, superseded by a newer transition, or
+/// `until` passes ([`fencing::next`]). Each attempt is bounded like the first one. Reported
+/// to syslog only ([`Seen::background_retry`]).
+fn retry(
+    settings: &NotifySettings,
+    syslog: &SyslogTarget,
+    seq: u64,
+    until: u64,
+) -> Result<Outcome, NotifyError> {
+    // The first attempt, by the process that started this one, did not reach the server.
+    let mut last = Err(NotifyError::Down(String::new()));
+    loop {
+        match fencing::next(attempt(&last), role::unix_now() >= until) {
+            Next::Stop => return last,
+            Next::GiveUp => {
+                return Err(NotifyError::GaveUp(format!(
+                    "gave up fencing {}: the server never answered; it may take writes by its \
+                     own address until someone runs notify-backup",
+                    settings.connection.target()
+                )));
+            }
+            Next::TryAgain => {
+                std::thread::sleep(Duration::from_secs(1));
+                last = fence_once(settings, syslog, seq, false, false).0;
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! `notify-master`: catch up on what was received, then take writes (docs/contract.md
+//! "notify-master"). The steps are IO; what happens after the wait is
+//! [`promotion::decide`](crate::plan::promotion::decide).
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use mysql::Conn;
+
+use crate::app::notify::{
+    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, exec, set_read_only,
+    sql, superseded,
+};
+use crate::cli::{Format, NotifyMasterArgs};
+use crate::config::{self, NotifySettings};
+use crate::deadline::Deadline;
+use crate::model::event::MASTER;
+use crate::observe::{self, Dialect, ReplicaStatus};
+use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
+use crate::report::{Severity, SyslogTarget};
+use crate::role::{self, Role, RoleRecord};
+use crate::state;
+
+/// Entry point of `notify-master`.
+pub fn main() -> ExitCode {
+    let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
+    let reporter = Reporter::new(MASTER, &args.report, &args.keepalived_args);
+    let mut seen = Seen::default();
+    let result = run(&args, &reporter.syslog, &mut seen);
+    reporter.finish(&seen, result)
+}
+
+/// How long a promotion may take in all ([`promotion::promotion_limit`]).
+fn promotion_limit(settings: &NotifySettings) -> Duration {
+    promotion::promotion_limit(settings.timeout, settings.catchup_timeout)
+}
+
+/// Resolve the settings, then promote within [`promotion_limit`].
+pub(crate) fn run(
+    args: &NotifyMasterArgs,
+    syslog: &SyslogTarget,
+    seen: &mut Seen,
+) -> Result<Outcome, NotifyError> {
+    let settings = config::notify_settings(
+        MASTER,
+        &args.connection,
+        &args.server,
+        Some(args),
+        std::env::var("MYSQL_PWD").ok(),
+    )?;
+    seen.state_dir = Some(settings.state_dir.clone());
+    let seq = state::event_seq();
+    let limit = promotion_limit(&settings);
+    let verbose = args.verbose && args.report.format == Format::Text;
+    let ctx = || Context::new(MASTER, syslog, &settings, seq, args.dry_run, verbose);
+    match ctx().run_within(limit, promote) {
+        Some((result, read_only)) => {
+            seen.read_only = read_only;
+            result
+        }
+        None => {
+            // Do not leave the node "promoting" forever: check-mysql passes that state.
+            let short = Deadline::new(Duration::from_millis(200));
+            if let Ok(_lock) = state::lock(&settings.state_dir, &short) {
+                let _ = ctx().record(Role::PromotionFailed);
+            }
+            Err(NotifyError::Down(format!(
+                "promotion did not finish within {}: recorded as failed, node stays read-only",
+                humantime::format_duration(limit)
+            )))
+        }
+    }
+}
+
+/// notify-master's steps (docs/contract.md "notify-master"); what happens after the wait is
+/// [`promotion::decide`], carried out by [`carry_out`].
+fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
+    // 1. Record "promoting".
+    if let Some(newer) = begin(ctx)? {
+        return Ok(superseded(&newer));
+    }
+    // 2. Connect, read what was received.
+    let (mut conn, dialect, positions) =
+        connect_for_catch_up(ctx).map_err(|e| fail_promotion(ctx, e))?;
+    // 3. Catch up, bounded by --catchup-timeout.
+    let catchup = Deadline::new(ctx.settings.catchup_timeout);
+    let started = Instant::now();
+    let wait = catch_up(ctx, &mut conn, dialect, &positions, &catchup)
+        .map_err(|e| fail_promotion(ctx, e))?;
+    let waited = Duration::from_millis(started.elapsed().as_millis() as u64);
+    // 4. Under the lock again, only if no newer transition arrived meanwhile: decide.
+    let (_lock, wait) = recheck(ctx, wait)?;
+    let policy = Policy {
+        on_catchup_timeout: ctx.settings.on_catchup_timeout,
+        keep_read_only: ctx.settings.keep_read_only,
+        dry_run: ctx.dry_run,
+    };
+    let decision = promotion::decide(Facts { wait }, &policy);
+    // 5. Unfence, or not.
+    let done = Done {
+        waited,
+        positions: &positions,
+    };
+    carry_out(ctx, &mut conn, dialect, decision, &done)
+}
+
+/// Step 1: record `promoting` under the lock, so that check-mysql passes the fenced node
+/// meanwhile and keepalived does not take the VIP away mid-promotion. `Some`: superseded.
+fn begin(ctx: &Context) -> Result<Option<RoleRecord>, NotifyError> {
+    let _lock = ctx.lock()?;
+    // Past this, a promotion still recorded is treated as failed by check-mysql.
+    let until = promotion::promoting_until(role::unix_now(), promotion_limit(&ctx.settings));
+    ctx.record_until(Role::Promoting, Some(until))
+}
+
+/// A promotion that fails after it was recorded is recorded as failed (best effort).
+fn fail_promotion(ctx: &Context, e: NotifyError) -> NotifyError {
+    if let Ok(_lock) = ctx.lock() {
+        let _ = ctx.record(Role::PromotionFailed);
+    }
+    e
+}
+
+/// Step 2: connect (reads may wait up to one catch-up slice plus the normal timeout), and
+/// read the dialect and the received positions to wait for.
+fn connect_for_catch_up(ctx: &Context) -> Result<(Conn, Dialect, Vec<String>), NotifyError> {
+    let deadline = Deadline::new(ctx.settings.timeout);
+    let io = ctx.settings.timeout + Duration::from_secs(1);
+    let mut conn = ctx
+        .settings
+        .connection
+        .connect_with_io_timeout(&deadline, io)
+        .map_err(|e| connect_error("cannot promote", &e))?;
+    let dialect = dialect_of(ctx, &mut conn)?;
+    let replicas = received_positions(&mut conn, dialect)?;
+    let positions = promotion::positions(dialect, &replicas).map_err(NotifyError::Down)?;
+    ctx.progress(&format!(
+        "promoting: {} replication connection(s), waiting for {} to be applied",
+        replicas.len(),
+        if positions.is_empty() {
+            "nothing".to_string()
+        } else {
+            positions.join(" ")
+        }
+    ));
+    Ok((conn, dialect, positions))
+}
+
+/// What the IO threads have received, per connection, as GTID lists.
+fn received_positions(
+    conn: &mut Conn,
+    dialect: Dialect,
+) -> Result<Vec<ReplicaStatus>, NotifyError> {
+    let sets = exec(conn, sql::replica_status(dialect))?;
+    Ok(sets
+        .first()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| ReplicaStatus::from_columns(r))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Step 3: wait (in slices, to notice a newer transition) until every received transaction
+/// has been applied, or `catchup` passes.
+fn catch_up(
+    ctx: &Context,
+    conn: &mut Conn,
+    dialect: Dialect,
+    positions: &[String],
+    catchup: &Deadline,
+) -> Result<Wait, NotifyError> {
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    for pos in positions {
+        loop {
+            let slice = catchup.remaining().min(Duration::from_secs(1));
+            let secs = slice.as_secs_f64().max(0.001);
+            let sets = exec(conn, &sql::wait_for(dialect, pos, secs))?;
+            let answer = observe::first_value(&sets);
+            match sql::waited(dialect, answer.as_deref()) {
+                sql::Waited::Applied => break,
+                sql::Waited::NotYet => {}
+                sql::Waited::Unexpected => {
+                    return Err(NotifyError::Down(format!(
+                        "waiting for {pos} returned {}",
+                        answer.as_deref().unwrap_or("NULL")
+                    )));
+                }
+            }
+            if let Some(newer) = ctx.newer()? {
+                return Ok(Wait::Superseded(newer));
+            }
+            if catchup.passed() {
+                return Ok(Wait::TimedOut);
+            }
+            if last_log.elapsed() >= Duration::from_secs(5) {
+                last_log = Instant::now();
+                ctx.progress(&format!(
+                    "catching up: waiting for {pos} to be applied ({}s so far)",
+                    started.elapsed().as_secs()
+                ));
+            }
+        }
+    }
+    Ok(Wait::CaughtUp)
+}
+
+/// Step 4: take the lock again (held until the run ends); a newer transition recorded
+/// meanwhile supersedes the wait.
+fn recheck(ctx: &Context, wait: Wait) -> Result<(Option<state::StateLock>, Wait), NotifyError> {
+    if let Wait::Superseded(_) = wait {
+        return Ok((None, wait));
+    }
+    let lock = ctx.lock()?;
+    match ctx.newer()? {
+        Some(newer) => Ok((lock, Wait::Superseded(newer))),
+        None => Ok((lock, wait)),
+    }
+}
+
+/// What the wait took and was for, for the messages.
+struct Done<'a> {
+    waited: Duration,
+    positions: &'a [String],
+}
+
+impl Done<'_> {
+    /// What the catch-up wait was for, when it ran out.
+    fn not_caught_up(&self, ctx: &Context) -> String {
+        format!(
+            "catch-up not finished after --catchup-timeout {} (waiting for {})",
+            humantime::format_duration(ctx.settings.catchup_timeout),
+            self.positions.join(" ")
+        )
+    }
+
+    /// The loud error of `--on-catchup-timeout promote`.
+    fn promoting_anyway(&self, ctx: &Context) {
+        ctx.log(
+            Severity::Err,
+            &format!(
+                "{}: promoting anyway (--on-catchup-timeout promote); transactions still in \
+                 the relay log will be applied after new writes",
+                self.not_caught_up(ctx)
+            ),
+        );
+    }
+}
+
+/// Step 5: carry out the decision, under the lock [`recheck`] took.
+fn carry_out(
+    ctx: &Context,
+    conn: &mut Conn,
+    dialect: Dialect,
+    decision: Decision,
+    done: &Done,
+) -> Result<Outcome, NotifyError> {
+    let waited = humantime::format_duration(done.waited);
+    match decision {
+        Decision::Superseded(newer) => Ok(superseded(&newer)),
+        Decision::StayFenced { because, record } => {
+            if let Some(role) = record {
+                ctx.record(role)?;
+            }
+            Err(match because {
+                GiveUp::CatchupTimedOut => NotifyError::CatchupTimedOut(format!(
+                    "{}: promotion given up, node stays read-only; check-mysql now fails it \
+                     so the VIP can move. Fix replication (check-mysql -v), then restart \
+                     keepalived here",
+                    done.not_caught_up(ctx)
+                )),
+            })
+        }
+        Decision::Report {
+            set_writable,
+            caught_up,
+        } => {
+            if !caught_up {
+                done.promoting_anyway(ctx);
+            }
+            let set = if set_writable {
+                "SET GLOBAL read_only=OFF and "
+            } else {
+                ""
+            };
+            Ok(Outcome::DryRun(format!(
+                "caught up: {caught_up} after {waited}; would {set}record writer"
+            )))
+        }
+        Decision::Unfence {
+            set_writable,
+            record,
+            caught_up,
+        } => {
+            if !caught_up {
+                done.promoting_anyway(ctx);
+            }
+            if set_writable {
+                set_read_only(ctx, conn, dialect, false)?;
+            }
+            ctx.record(record)?;
+            Ok(Outcome::Writer(format!(
+                "promoted{} after {waited} of catch-up{}",
+                if set_writable {
+                    ": read_only=OFF"
+                } else {
+                    " (read_only left as it is)"
+                },
+                if caught_up { "" } else { " (NOT caught up)" }
+            )))
+        }
+    }
+}
