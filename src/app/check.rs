@@ -40,7 +40,19 @@ pub fn main() -> ExitCode {
         }
         Err(e) => {
             let msg = format!("FAIL config: {e}");
-            println!("{msg}");
+            match args.report.format {
+                // One object per run, also when the settings could not be read.
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "status": "fail",
+                        "exit_code": Exit::Config.code(),
+                        "reason": Exit::Config.name(),
+                        "message": e.to_string(),
+                    })
+                ),
+                Format::Text => println!("{msg}"),
+            }
             // The state dir may itself come from the bad file: use the flag's or the default.
             let state_dir = args
                 .server
@@ -196,8 +208,8 @@ fn remember_reception(
     now: Option<&Reception>,
 ) -> (Received, Option<String>) {
     let file = state_dir.join(state::RECEIVED_FILE);
-    let previous = match state::read(state_dir, state::RECEIVED_FILE) {
-        Ok(text) => text.as_deref().and_then(Mark::parse),
+    let text = match state::read(state_dir, state::RECEIVED_FILE) {
+        Ok(text) => text,
         Err(e) => {
             return (
                 Received::Unknown,
@@ -208,21 +220,25 @@ fn remember_reception(
             );
         }
     };
+    let previous = text.as_deref().and_then(Mark::parse);
     let Some(now_ms) = state::uptime_ms() else {
         return (Received::Unknown, None);
     };
-    let (next, received) = reception::track(previous.as_ref(), now, now_ms);
-    if next != previous {
-        let text = next.as_ref().map(Mark::render);
-        if let Err(e) = state::write_atomic(state_dir, state::RECEIVED_FILE, text.as_deref()) {
-            return (
-                received,
-                Some(format!(
-                    "cannot write {}: {e} (stalled replication goes unnoticed)",
-                    file.display()
-                )),
-            );
-        }
+    let boot = role::boot_id();
+    let (next, received) = reception::track(previous.as_ref(), now, now_ms, boot.as_deref());
+    // Only a change is written (a steady state writes nothing); a file that does not parse
+    // is replaced or removed.
+    let next_text = next.as_ref().map(Mark::render);
+    if next_text != text
+        && let Err(e) = state::write_atomic(state_dir, state::RECEIVED_FILE, next_text.as_deref())
+    {
+        return (
+            received,
+            Some(format!(
+                "cannot write {}: {e} (stalled replication goes unnoticed)",
+                file.display()
+            )),
+        );
     }
     (received, None)
 }

@@ -8,11 +8,18 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
 
 use crate::deadline::Deadline;
-use crate::model::observation::{Failure, ObserveError, Refusal, Stage};
+use crate::model::observation::{
+    CR_AUTH_PLUGIN_CANNOT_LOAD, CR_SSL_CONNECTION_ERROR, Failure, ObserveError, Refusal, Stage,
+};
 
 impl Failure {
-    /// Classify a driver error.
+    /// Classify a driver error. Besides the server's error packets, two client-side failures
+    /// also mean that the server answered: TLS that cannot be set up as configured, and an
+    /// authentication plugin this client does not speak. They carry the MySQL client error
+    /// numbers for them (2026, 2059) and are the check's configuration, not the server's
+    /// health.
     pub fn of(e: &mysql::Error) -> Failure {
+        use mysql::DriverError as D;
         match e {
             mysql::Error::MySqlError(m) => Failure::Answered {
                 code: m.code,
@@ -20,10 +27,26 @@ impl Failure {
                 message: m.message.clone(),
                 refusal: Refusal::of(m.code),
             },
+            mysql::Error::DriverError(D::TlsNotSupported) | mysql::Error::TlsError(_) => {
+                client_side(CR_SSL_CONNECTION_ERROR, error_text(e))
+            }
+            mysql::Error::DriverError(
+                D::UnknownAuthPlugin(_) | D::OldMysqlPasswordDisabled | D::CleartextPluginDisabled,
+            ) => client_side(CR_AUTH_PLUGIN_CANNOT_LOAD, error_text(e)),
             other => Failure::NoAnswer {
                 cause: error_text(other),
             },
         }
+    }
+}
+
+/// A client-side failure after the server answered, under its client error number.
+fn client_side(code: u16, message: String) -> Failure {
+    Failure::Answered {
+        code,
+        sqlstate: "HY000".into(),
+        message,
+        refusal: Refusal::of(code),
     }
 }
 
@@ -124,9 +147,32 @@ impl ConnectionSpec {
         deadline: &Deadline,
         io_timeout: Duration,
     ) -> Result<Conn, ObserveError> {
-        Conn::new(self.opts(deadline, io_timeout))
-            .map_err(|e| ObserveError::new(&self.target(), Stage::Connect, &e))
+        let opts = self.opts(deadline, io_timeout);
+        // The driver panics on an authentication plugin it was built without (MariaDB's
+        // `parsec`): that is an answer from the server, not a crash of the check.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Conn::new(opts))) {
+            Ok(result) => result.map_err(|e| ObserveError::new(&self.target(), Stage::Connect, &e)),
+            Err(panic) => Err(ObserveError {
+                target: self.target(),
+                stage: Stage::Connect,
+                failure: client_side(
+                    CR_AUTH_PLUGIN_CANNOT_LOAD,
+                    format!(
+                        "the account's authentication plugin is not supported by this client ({})",
+                        panic_text(&panic)
+                    ),
+                ),
+            }),
+        }
     }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The server's own message where there is one (e.g. `1045 Access denied ...`).
@@ -249,5 +295,28 @@ mod tests {
             "{:?}",
             Failure::of(&server)
         );
+    }
+
+    /// TLS that cannot be set up and an authentication plugin the driver does not speak are
+    /// answers from a live server: the check's configuration (2026, 2059), not "down".
+    #[test]
+    fn client_side_refusals_are_configuration() {
+        for (e, code) in [
+            (
+                mysql::Error::DriverError(mysql::DriverError::TlsNotSupported),
+                2026,
+            ),
+            (
+                mysql::Error::DriverError(mysql::DriverError::UnknownAuthPlugin("dialog".into())),
+                2059,
+            ),
+        ] {
+            let f = Failure::of(&e);
+            assert_eq!(
+                (f.code(), f.refusal()),
+                (Some(code), Some(Refusal::Account)),
+                "{f:?}"
+            );
+        }
     }
 }

@@ -225,6 +225,15 @@ pub const ER_NOT_SUPPORTED_AUTH_MODE: u16 = 1251;
 pub const ER_MUST_CHANGE_PASSWORD: u16 = 1820;
 /// ER_MUST_CHANGE_PASSWORD_LOGIN: the password expired, seen at login.
 pub const ER_MUST_CHANGE_PASSWORD_LOGIN: u16 = 1862;
+/// ER_ACCESS_DENIED_NO_PASSWORD_ERROR: refused by an authentication plugin that takes no
+/// password (`unix_socket`: the OS user is not the account).
+pub const ER_ACCESS_DENIED_NO_PASSWORD: u16 = 1698;
+/// CR_SSL_CONNECTION_ERROR (client error reference): TLS could not be set up as configured
+/// (the server offers no TLS, or its certificate does not verify against `--ssl-ca`).
+pub const CR_SSL_CONNECTION_ERROR: u16 = 2026;
+/// CR_AUTH_PLUGIN_CANNOT_LOAD (client error reference): the account's authentication plugin
+/// is not one this client speaks (PAM `dialog`, for example).
+pub const CR_AUTH_PLUGIN_CANNOT_LOAD: u16 = 2059;
 /// MySQL ER_ACCOUNT_HAS_BEEN_LOCKED.
 pub const ER_ACCOUNT_LOCKED_MYSQL: u16 = 3118;
 /// MariaDB ER_ACCOUNT_HAS_BEEN_LOCKED (10.4+).
@@ -246,7 +255,10 @@ impl Refusal {
             | ER_MUST_CHANGE_PASSWORD
             | ER_MUST_CHANGE_PASSWORD_LOGIN
             | ER_ACCOUNT_LOCKED_MYSQL
-            | ER_ACCOUNT_LOCKED_MARIADB => Refusal::Account,
+            | ER_ACCOUNT_LOCKED_MARIADB
+            | ER_ACCESS_DENIED_NO_PASSWORD
+            | CR_SSL_CONNECTION_ERROR
+            | CR_AUTH_PLUGIN_CANNOT_LOAD => Refusal::Account,
             _ => Refusal::Other,
         }
     }
@@ -379,6 +391,9 @@ mod tests {
             (1862, Refusal::Account),
             (3118, Refusal::Account),
             (4151, Refusal::Account),
+            (1698, Refusal::Account),
+            (2026, Refusal::Account),
+            (2059, Refusal::Account),
             // Shutting down, killed, unknown: answered, but neither of the above.
             (1053, Refusal::Other),
             (1927, Refusal::Other),

@@ -111,11 +111,22 @@ pub fn line(verdict: &Verdict) -> String {
         head.push_str(verdict.exit().name());
     }
     let problems: Vec<&str> = verdict.problems().map(|f| f.message.as_str()).collect();
-    match (problems.is_empty(), verdict.summary.is_empty()) {
+    let text = match (problems.is_empty(), verdict.summary.is_empty()) {
         (true, _) => format!("{head}: {}", verdict.summary),
         (false, true) => format!("{head}: {}", problems.join("; ")),
         (false, false) => format!("{head}: {} | {}", problems.join("; "), verdict.summary),
-    }
+    };
+    one_line(&text)
+}
+
+/// Server messages can span lines (a multi-line statement in `Last_SQL_Error`); the verdict
+/// is one line on stdout and one syslog message.
+pub fn one_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `-v` evidence, one fact a line, after the summary line.
@@ -142,6 +153,9 @@ pub fn evidence(report: &Report) -> Vec<String> {
     }
     for f in report.findings {
         out.push(format!("{:?}: {}", f.level, f.message).to_lowercase_first());
+    }
+    for l in &mut out {
+        *l = one_line(l);
     }
     if !report.keepalived_args.is_empty() {
         out.push(format!("keepalived: {}", report.keepalived_args.join(" ")));
@@ -324,6 +338,20 @@ mod tests {
             }],
             summary: "io=Yes sql=Yes lag=131s gtid=0-1-42".into(),
         }
+    }
+
+    #[test]
+    fn the_line_is_one_line() {
+        let v = verdict(
+            Level::Fail,
+            Situation::SqlError,
+            "SQL thread stopped with error 1054: Unknown column 'c' in 'ALTER TABLE t.nl\n ADD COLUMN c int'",
+        );
+        let l = line(&v);
+        assert!(
+            !l.contains('\n') && l.contains("'ALTER TABLE t.nl ADD COLUMN c int'"),
+            "{l}"
+        );
     }
 
     /// Wording and numbers do not make a new verdict; level and situation do.

@@ -114,7 +114,25 @@ impl Judge<'_> {
         let peer_unreachable = matches!(peer, PeerObservation::Unreachable { .. });
         let io = r.io_running.as_str();
         let transport = PEER_DOWN_ERRNOS.contains(&r.last_io_errno);
-        if transport && peer.answered() {
+        let reconnecting = {
+            let e = r.last_io_error.to_ascii_lowercase();
+            e.contains("error reconnecting to master") || e.contains("error reconnecting to source")
+        };
+        if transport && peer.answered() && reconnecting {
+            // It was connected and lost the peer (a restart): the server retries every
+            // master_connect_retry seconds. If it never gets through, the stall rule fails
+            // the standby once the peer writes what this node cannot receive.
+            self.add(
+                Level::Warn,
+                None,
+                Situation::Connecting,
+                format!(
+                    "{who}: IO thread {io}, reconnecting after error {}: {} (the peer answers \
+                     --peer; retried every master_connect_retry)",
+                    r.last_io_errno, r.last_io_error
+                ),
+            );
+        } else if transport && peer.answered() {
             // The peer answers us, so the IO thread's "cannot reach" is about this node's
             // path to it (MASTER_HOST, port, firewall, a stalled connection).
             let msg = format!(

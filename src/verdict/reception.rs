@@ -66,6 +66,9 @@ pub fn reception(obs: &Observation, peer: &PeerObservation) -> Option<Reception>
 pub struct Mark {
     pub received: String,
     pub since_ms: u64,
+    /// The kernel's boot id when it was set: `since_ms` counts from that boot, so a mark
+    /// from another boot (a state dir on persistent storage) compares with nothing.
+    pub boot: Option<String>,
 }
 
 impl Mark {
@@ -73,21 +76,28 @@ impl Mark {
     pub fn parse(text: &str) -> Option<Mark> {
         let mut received = None;
         let mut since_ms = None;
+        let mut boot = None;
         for line in text.lines() {
             match line.split_once('=') {
                 Some(("received", v)) => received = Some(v.trim().to_string()),
                 Some(("since_ms", v)) => since_ms = v.trim().parse().ok(),
+                Some(("boot", v)) => boot = Some(v.trim().to_string()),
                 _ => {}
             }
         }
         Some(Mark {
             received: received?,
             since_ms: since_ms?,
+            boot,
         })
     }
 
     pub fn render(&self) -> String {
-        format!("received={}\nsince_ms={}\n", self.received, self.since_ms)
+        let mut text = format!("received={}\nsince_ms={}\n", self.received, self.since_ms);
+        if let Some(b) = &self.boot {
+            text.push_str(&format!("boot={b}\n"));
+        }
+        text
     }
 }
 
@@ -107,14 +117,17 @@ pub enum Received {
     },
 }
 
-/// The next mark to remember and what this run tells the verdict. The clock runs only over
+/// The next mark to remember and what this run tells the verdict (`boot`: this boot's id;
+/// a mark from another boot is ignored). The clock runs only over
 /// consecutive runs that reached the peer: a run that could not compare forgets the mark, so
 /// a peer that comes back after an outage is not taken for a stall.
 pub fn track(
     previous: Option<&Mark>,
     now: Option<&Reception>,
     now_ms: u64,
+    boot: Option<&str>,
 ) -> (Option<Mark>, Received) {
+    let previous = previous.filter(|p| p.boot.as_deref() == boot);
     match now {
         None => (None, Received::Unknown),
         Some(r) if r.behind == 0 => (None, Received::CaughtUp),
@@ -130,6 +143,7 @@ pub fn track(
                 Some(Mark {
                     received: r.received.clone(),
                     since_ms: now_ms,
+                    boot: boot.map(str::to_string),
                 }),
                 Received::Behind {
                     transactions: r.behind,
@@ -155,6 +169,7 @@ mod tests {
         Mark {
             received: received.into(),
             since_ms,
+            boot: None,
         }
     }
 
@@ -227,9 +242,35 @@ mod tests {
             ),
         ];
         for (prev, now, at, want_mark, want) in rows {
-            let got = track(prev.as_ref(), now.as_ref(), at);
+            let got = track(prev.as_ref(), now.as_ref(), at, None);
             assert_eq!(got, (want_mark, want), "prev {prev:?}, now {now:?}");
         }
+    }
+
+    /// A mark from another boot counts from another zero: ignored, the clock restarts.
+    #[test]
+    fn a_mark_from_another_boot_is_ignored() {
+        let old = Mark {
+            boot: Some("boot-1".into()),
+            ..mark("0-1-10", 1000)
+        };
+        let (next, got) = track(Some(&old), Some(&rec("0-1-10", 5)), 900_000, Some("boot-2"));
+        assert_eq!(
+            got,
+            Received::Behind {
+                transactions: 5,
+                unchanged_for: None
+            }
+        );
+        assert_eq!(next.and_then(|m| m.boot), Some("boot-2".into()));
+        let (_, same_boot) = track(Some(&old), Some(&rec("0-1-10", 5)), 31_000, Some("boot-1"));
+        assert_eq!(
+            same_boot,
+            Received::Behind {
+                transactions: 5,
+                unchanged_for: Some(Duration::from_secs(30))
+            }
+        );
     }
 
     #[test]

@@ -105,6 +105,26 @@ fn cases_peer() -> Vec<Case> {
                 fail(Exit::Replication),
             )
         },
+        // Lost the peer and retrying (a restart of the peer): not a broken path yet.
+        Case {
+            peer: reached("0-1-10,0-2-41"),
+            ..case(
+                "--peer reached, IO 2003 while reconnecting",
+                maria_with(&[
+                    ("Slave_IO_Running", Some("Connecting")),
+                    ("Seconds_Behind_Master", None),
+                    ("Last_IO_Errno", Some("2003")),
+                    (
+                        "Last_IO_Error",
+                        Some(
+                            "error reconnecting to master 'repl@10.0.0.2:3306' - retry-time: 60  maximum-retries: 100000  message: Can't connect to server on '10.0.0.2' (111 \"Connection refused\")",
+                        ),
+                    ),
+                ]),
+                WARN,
+                WARN,
+            )
+        },
         Case {
             peer: refused(1045, "Access denied for user 'monitor'@'10.0.0.1'"),
             ..case(

@@ -22,24 +22,30 @@ impl Verdict {
             ),
             Failure::Answered {
                 refusal: Refusal::Saturated,
+                code,
                 ..
-            } if role.holds_vip() => (
+            } if role.holds_vip() && role != Role::PromotionFailed => (
                 Level::Warn,
                 None,
                 Situation::Saturated,
                 format!(
                     "saturated: {error}: alive and busy, keeping the VIP (failing over would \
-                     move the load, not end it)"
+                     move the load, not end it); {}",
+                    saturation_fix(*code)
                 ),
             ),
             Failure::Answered {
                 refusal: Refusal::Saturated,
+                code,
                 ..
             } => (
                 Level::Fail,
                 Some(Reason::Down),
                 Situation::Saturated,
-                format!("saturated: {error}: this standby cannot be observed"),
+                format!(
+                    "saturated: {error}: this node cannot be observed; {}",
+                    saturation_fix(*code)
+                ),
             ),
             Failure::Answered {
                 refusal: Refusal::Account,
@@ -70,6 +76,23 @@ impl Verdict {
                 message,
             }],
             summary: String::new(),
+        }
+    }
+}
+
+/// How to let the check past a connection limit (error `code`): `CONNECTION ADMIN` passes
+/// `max_connections` (1040) and the global `max_user_connections` (1203), not an account's
+/// own limits (1226: `MAX_USER_CONNECTIONS`, and the per-hour limits).
+pub fn saturation_fix(code: u16) -> &'static str {
+    match code {
+        crate::observe::ER_USER_LIMIT_REACHED => {
+            "the check's own account hit its limits: ALTER USER ... WITH MAX_USER_CONNECTIONS 0 \
+             MAX_CONNECTIONS_PER_HOUR 0 MAX_QUERIES_PER_HOUR 0 (CONNECTION ADMIN does not pass \
+             them)"
+        }
+        _ => {
+            "GRANT CONNECTION ADMIN to the check's account (MariaDB lets it past the limit), or \
+             give the helpers their own port (extra_port)"
         }
     }
 }
@@ -119,6 +142,19 @@ pub fn account_fix(code: u16, user: Option<&str>) -> String {
         ER_NOT_SUPPORTED_AUTH_MODE => format!(
             "use an authentication plugin the check speaks (mysql_native_password; \
              caching_sha2_password needs TLS): ALTER USER {who} IDENTIFIED WITH ..."
+        ),
+        ER_ACCESS_DENIED_NO_PASSWORD => format!(
+            "{who} logs in by unix_socket (or another plugin without a password) and this OS \
+             user is not it: give the check an account with a password (CREATE USER ... \
+             IDENTIFIED BY '...') and put it in the option file"
+        ),
+        CR_SSL_CONNECTION_ERROR => "TLS could not be set up as configured: compare ssl-mode \
+             and ssl-ca in the option file with the server's TLS (have_ssl, its certificate)"
+            .to_string(),
+        CR_AUTH_PLUGIN_CANNOT_LOAD => format!(
+            "the account's authentication plugin is not one the check speaks: use \
+             mysql_native_password or ed25519 (ALTER USER {who} IDENTIFIED VIA \
+             mysql_native_password USING PASSWORD('...'))"
         ),
         _ => format!("fix the grants of {who} (README, least privileges)"),
     }

@@ -466,6 +466,14 @@ fn unsafe_option_file_is_refused() {
         .expect_code(78)
         .output_mentions(&["missing.cnf"]);
     check_with(&s, s.dir.path(), &[], &["--role", "writer"]).expect_code(78);
+    // --format json: one object even when the settings cannot be read.
+    let json = check_with(&s, &missing, &[], &["--role", "writer", "--format", "json"]);
+    json.expect_code(78);
+    let v: serde_json::Value = serde_json::from_str(json.stdout.trim())
+        .unwrap_or_else(|e| json.fail(&format!("stdout is not one JSON value: {e}")));
+    if v["reason"] != "config" || v["exit_code"] != 78 {
+        json.fail("JSON reason config, exit_code 78");
+    }
     // Readable by others but without a password: nothing to protect.
     let f = s.write_file("public", &body, 0o644);
     check_with(&s, &f, &[], &["--role", "writer"]).expect_pass("writer");

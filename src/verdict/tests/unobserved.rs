@@ -251,3 +251,30 @@ fn stalled_message_says_how_long_and_how_far() {
         "{line}"
     );
 }
+
+/// A promotion that gave up must not keep the VIP, whatever the server answers: the role
+/// alone settles it (a saturated server is WARN only for a writer that took writes).
+#[test]
+fn promotion_failed_never_keeps_the_vip_when_unobserved() {
+    for failure in [
+        answered(1040, "Too many connections"),
+        answered(
+            1226,
+            "User 'monitor' has exceeded the 'max_user_connections' resource",
+        ),
+        Failure::deadline(Duration::from_millis(800)),
+    ] {
+        let v = Verdict::unobserved(Role::PromotionFailed, &observe_error(failure), Some("m"));
+        assert_eq!(v.status(), Status::Fail, "{v:?}");
+    }
+    let v = Verdict::unobserved(
+        Role::Promoting,
+        &observe_error(answered(1040, "Too many connections")),
+        Some("m"),
+    );
+    assert_eq!(
+        v.status(),
+        Status::Warn,
+        "promoting uses writer rules: {v:?}"
+    );
+}
