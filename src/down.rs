@@ -5,7 +5,7 @@
 //! The process is pinned with a pidfd before its name is checked, so a PID reused between
 //! the check and the signal gets no signal.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::cli::{Format, NotifyDownArgs};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
+use crate::io::sys;
 use crate::notify::{KeepalivedEvent, parse_event};
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 
@@ -81,51 +82,16 @@ fn read_pid(pidfile: &Path) -> Result<Option<i32>, DownError> {
     }
 }
 
-fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: a plain syscall; on success the return value is a new fd that we own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by the kernel and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-fn pidfd_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
-    // SAFETY: a plain syscall on an fd we own.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.as_raw_fd(),
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 /// Wait until the process behind `fd` exits (the pidfd becomes readable), within `deadline`.
 fn wait_exit(fd: &OwnedFd, deadline: &Deadline) -> bool {
     loop {
-        let mut p = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
         let ms = deadline.remaining().as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut p, 1, ms) };
-        if r > 0 {
-            return true;
+        match sys::poll_readable(fd.as_fd(), ms) {
+            Ok(exited) => return exited,
+            Err(_) if deadline.passed() => return false,
+            // EINTR: poll again with what is left.
+            Err(_) => {}
         }
-        if r == 0 || deadline.passed() {
-            return false;
-        }
-        // EINTR: poll again with what is left.
     }
 }
 
@@ -162,7 +128,7 @@ pub fn stop(
             pidfile.display()
         )));
     };
-    let fd = match pidfd_open(pid) {
+    let fd = match sys::pidfd_open(pid) {
         Ok(fd) => fd,
         Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
             return Ok(Stopped::NotRunning(format!(
@@ -195,9 +161,8 @@ pub fn stop(
     // Signal 0 checks permission without signalling: a dry run must not promise what the
     // real run cannot do (keepalived's script_user cannot stop root's keepalived).
     let permitted = match how {
-        // SAFETY: geteuid cannot fail.
-        Method::Systemd => (unsafe { libc::geteuid() }) == 0,
-        Method::Signal => pidfd_signal(&fd, 0).is_ok(),
+        Method::Systemd => sys::geteuid() == 0,
+        Method::Signal => sys::pidfd_send_signal(fd.as_fd(), 0).is_ok(),
     };
     if !permitted {
         return Err(DownError::NotStopped(format!(
@@ -238,7 +203,7 @@ pub fn stop(
                 )));
             }
         }
-        Method::Signal => pidfd_signal(&fd, libc::SIGTERM).map_err(|e| {
+        Method::Signal => sys::pidfd_send_signal(fd.as_fd(), libc::SIGTERM).map_err(|e| {
             DownError::NotStopped(format!("cannot signal keepalived PID {pid}: {e}"))
         })?,
     }

@@ -88,6 +88,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::confpath::{PathCause, is_absent};
+use crate::io::sys;
 
 /// One option as read, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -575,7 +576,7 @@ impl Reader<'_> {
                     if arg.len() < MAX_PATH_LEN {
                         // `~/` is the running user's home from the password database, not
                         // $HOME: the binaries rely on no environment variable (docs/contract.md "Credentials and configuration").
-                        let home = home_of_current_user();
+                        let home = sys::home_of_current_user();
                         let target = expand_tilde(arg, home.as_deref().map(Path::as_os_str));
                         let origin = Origin::Include {
                             from: path,
@@ -738,33 +739,6 @@ fn cnf_files(dir: &Path) -> std::io::Result<Vec<OsString>> {
     Ok(names)
 }
 
-/// The running user's home directory, from the password database.
-fn home_of_current_user() -> Option<PathBuf> {
-    // SAFETY: getuid cannot fail; the pointers are handed over by `passwd_home`.
-    passwd_home(|pwd, buf, len, result| unsafe {
-        libc::getpwuid_r(libc::getuid(), pwd, buf, len, result)
-    })
-}
-
-/// Run a `getpw*_r` lookup with a buffer of our own and return the entry's home directory.
-fn passwd_home(
-    lookup: impl FnOnce(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> i32,
-) -> Option<PathBuf> {
-    let mut buf = vec![0 as libc::c_char; 16384];
-    // SAFETY: an all-zero passwd is a valid value for the out-parameter.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // Every pointer is valid for the duration of the call and `buf.len()` is the buffer's
-    // real size; the lookup writes only into `pwd` and `buf`.
-    let rc = lookup(&mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-    if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
-        return None;
-    }
-    // SAFETY: on success pw_dir points to a NUL-terminated string inside `buf`.
-    let dir = unsafe { std::ffi::CStr::from_ptr(pwd.pw_dir) };
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
-}
-
 /// MariaDB expands `~/...` (to `$HOME`; here: the user's home in the password database) and
 /// `~user/...` in `!include` paths.
 fn expand_tilde(arg: &[u8], home: Option<&std::ffi::OsStr>) -> PathBuf {
@@ -789,11 +763,7 @@ fn expand_tilde(arg: &[u8], home: Option<&std::ffi::OsStr>) -> PathBuf {
 
 /// The home directory of a named user, from the password database.
 fn home_of(user: &[u8]) -> Option<PathBuf> {
-    let name = std::ffi::CString::new(user).ok()?;
-    // SAFETY: `name` outlives the call; the other pointers are handed over by `passwd_home`.
-    passwd_home(|pwd, buf, len, result| unsafe {
-        libc::getpwnam_r(name.as_ptr(), pwd, buf, len, result)
-    })
+    sys::home_of_user(user)
 }
 
 #[cfg(test)]

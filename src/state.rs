@@ -7,13 +7,14 @@
 //! increasing; a transition older than the one recorded is stale and ignored.
 
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::confpath::{PathCause, is_absent};
 use crate::deadline::Deadline;
+use crate::io::sys;
 
 pub const LOCK_FILE: &str = "lock";
 
@@ -45,8 +46,7 @@ pub struct StateLock {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        // SAFETY: flock on an fd we own.
-        unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
+        sys::unlock(self.file.as_fd());
     }
 }
 
@@ -156,11 +156,10 @@ pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, StateError> {
             path: path.clone(),
         })?;
     loop {
-        // SAFETY: flock on an fd we own; LOCK_NB so the wait stays bounded by the deadline.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        // Without waiting (LOCK_NB), so the wait stays bounded by the deadline.
+        let Err(err) = sys::try_lock_exclusive(file.as_fd()) else {
             return Ok(StateLock { file });
-        }
-        let err = std::io::Error::last_os_error();
+        };
         if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(StateError::Lock {
                 path,
