@@ -87,7 +87,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::confpath::{PathCause, is_absent};
+use crate::io::confpath::{PathCause, is_absent};
 use crate::io::sys;
 
 /// One option as read, in file order.

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::confpath::{PathCause, is_absent};
+use crate::io::confpath::{PathCause, is_absent};
 
 /// Default state dir (defined in cli.rs, which builds the help text from it).
 pub use crate::cli::DEFAULT_STATE_DIR;

@@ -12,7 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::confpath::{PathCause, is_absent};
+use crate::io::confpath::{PathCause, is_absent};
 use crate::deadline::Deadline;
 use crate::io::sys;
 
