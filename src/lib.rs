@@ -23,7 +23,6 @@ pub mod io;
 #[allow(unsafe_code)]
 pub mod notify;
 pub mod observe;
-pub mod optfile;
 pub mod reception;
 pub mod report;
 pub mod role;
@@ -32,4 +31,4 @@ pub mod verdict;
 
 // Compatibility re-exports at the old paths (issue 10 layout), so that the branches being
 // moved in parallel and the tests still compile; the final pass of the move removes them.
-pub use io::{config, confpath};
+pub use io::{config, confpath, optfile};

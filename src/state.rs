@@ -12,8 +12,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::io::confpath::{PathCause, is_absent};
 use crate::deadline::Deadline;
+use crate::io::confpath::{PathCause, is_absent};
 use crate::io::sys;
 
 pub const LOCK_FILE: &str = "lock";

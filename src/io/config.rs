@@ -12,8 +12,8 @@ use crate::cli::{
 use crate::cli::{DEFAULT_STATE_DIR, RoleArg};
 use crate::deadline::parse_duration;
 use crate::io::confpath;
+use crate::io::optfile::{self, OptionEntry, OptionFileError};
 use crate::observe::{ConnectionSpec, SslMode};
-use crate::optfile::{self, OptionEntry, OptionFileError};
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{

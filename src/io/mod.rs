@@ -2,5 +2,6 @@
 
 pub mod config;
 pub mod confpath;
+pub mod optfile;
 #[allow(unsafe_code)]
 pub mod sys;
