@@ -18,6 +18,7 @@ pub mod exit;
 pub mod explain;
 pub mod gtid;
 pub mod io;
+pub mod model;
 // Shim: notify.rs still has its own `unsafe` pre_exec block; once spawn_retry calls
 // `crate::io::sys::setsid_on_spawn(&mut cmd);` instead, this allow goes.
 #[allow(unsafe_code)]
@@ -25,10 +26,19 @@ pub mod notify;
 pub mod observe;
 pub mod reception;
 pub mod report;
-pub mod role;
-pub mod state;
 pub mod verdict;
 
 // Compatibility re-exports at the old paths (issue 10 layout), so that the branches being
 // moved in parallel and the tests still compile; the final pass of the move removes them.
-pub use io::{config, confpath, optfile};
+pub use io::{config, confpath, optfile, state};
+
+/// Old `role` module: the types are `model::role`, the role file `io::state`, the
+/// resolution of `--role` `io::role`.
+pub mod role {
+    pub use crate::cli::{DEFAULT_STATE_DIR, RoleArg};
+    pub use crate::io::role::{address_is_local, resolve};
+    pub use crate::io::state::{
+        ROLE_FILE, RoleFileError, boot_id, read_role, role_file, unix_now, write_role,
+    };
+    pub use crate::model::role::{Role, RoleDecision, RoleRecord};
+}

@@ -3,5 +3,7 @@
 pub mod config;
 pub mod confpath;
 pub mod optfile;
+pub mod role;
+pub mod state;
 #[allow(unsafe_code)]
 pub mod sys;
