@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::ReportArgs;
+use crate::io::state;
 use crate::observe::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -301,18 +302,11 @@ fn remember(
     if !target.enabled {
         return None;
     }
-    let path = state_dir.join(format!("{binary}.last"));
-    let previous = std::fs::read_to_string(&path).ok();
+    let previous = state::read_last(state_dir, binary);
     if previous.as_deref() == Some(key) {
         return None;
     }
-    let stored = std::fs::create_dir_all(state_dir)
-        .and_then(|_| {
-            let tmp = state_dir.join(format!(".{binary}.last.{}", std::process::id()));
-            std::fs::write(&tmp, key)?;
-            std::fs::rename(&tmp, &path)
-        })
-        .is_ok();
+    let stored = state::write_last(state_dir, binary, key).is_ok();
     Some((previous, stored))
 }
 
