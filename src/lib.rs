@@ -10,10 +10,10 @@
 
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod check;
 pub mod cli;
 pub mod deadline;
-pub mod down;
 pub mod exit;
 pub mod explain;
 pub mod gtid;
@@ -41,4 +41,10 @@ pub mod role {
         ROLE_FILE, RoleFileError, boot_id, read_role, role_file, unix_now, write_role,
     };
     pub use crate::model::role::{Role, RoleDecision, RoleRecord};
+}
+
+/// Old `down` module: stopping keepalived is `io::keepalived`, the binary `app::notify_down`.
+pub mod down {
+    pub use crate::app::notify_down::{BINARY, DEFAULT_TIMEOUT, main};
+    pub use crate::io::keepalived::{DownError, Method, Stopped, stop};
 }

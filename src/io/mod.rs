@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod confpath;
+pub mod keepalived;
 pub mod optfile;
 pub mod role;
 pub mod state;
