@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{
-    CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs, OnCatchupTimeout,
-    ServerArgs,
+    CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, DEFAULT_STATE_DIR, NotifyMasterArgs,
+    OnCatchupTimeout, RoleArg, ServerArgs, SslMode,
 };
-use crate::cli::{DEFAULT_STATE_DIR, RoleArg};
 use crate::deadline::parse_duration;
 use crate::io::confpath;
 use crate::io::optfile::{self, OptionEntry, OptionFileError};
-use crate::observe::{ConnectionSpec, SslMode};
+use crate::observe::ConnectionSpec;
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
@@ -263,7 +262,8 @@ pub fn connection_spec(
             Some(m) => m,
             None if opts.flag("ssl-verify-server-cert")? => SslMode::VerifyIdentity,
             None if opts.flag("ssl")? => SslMode::Required,
-            None => SslMode::Disabled,
+            // The default that --help states (cli.rs).
+            None => SslMode::default(),
         },
     };
     let ssl_ca = args
