@@ -6,7 +6,7 @@
 //! [`verdict::verdict`] turns it into a [`verdict::Verdict`] without IO, and [`report`]
 //! prints it, logs it and maps it to an [`exit::Exit`] code.
 //!
-//! No `unsafe` outside [`io::sys`], which wraps each system call in a safe function.
+//! No `unsafe` outside `io::sys`, which wraps each system call in a safe function.
 
 #![deny(unsafe_code)]
 

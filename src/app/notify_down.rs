@@ -45,7 +45,7 @@ pub fn run(args: &NotifyDownArgs, syslog: &SyslogTarget) -> Result<Stopped, Down
 
 /// The one output line, its syslog severity, and the exit code: the one place where an
 /// outcome becomes an exit code.
-pub fn ending(result: &Result<Stopped, DownError>) -> (String, Severity, Exit) {
+fn ending(result: &Result<Stopped, DownError>) -> (String, Severity, Exit) {
     match result {
         Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
         Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),

@@ -51,7 +51,7 @@ pub enum Stopped {
 
 impl Stopped {
     /// `outcome` in JSON.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Stopped::NotRunning(_) => "not-running",
             Stopped::Stopped(_) => "stopped",
@@ -60,7 +60,7 @@ impl Stopped {
     }
 
     /// The message, without the line's leading word.
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             Stopped::Stopped(m) | Stopped::NotRunning(m) | Stopped::DryRun(m) => m,
         }

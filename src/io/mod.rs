@@ -6,5 +6,6 @@ pub mod keepalived;
 pub mod optfile;
 pub mod role;
 pub mod state;
+// The one module allowed `unsafe` (src/lib.rs denies it everywhere else).
 #[allow(unsafe_code)]
-pub mod sys;
+pub(crate) mod sys;

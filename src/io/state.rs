@@ -176,12 +176,12 @@ fn last_file(binary: &str) -> String {
 
 /// The key `binary` last remembered in the state dir; `None` when there is none, or it
 /// cannot be read (a check never fails because it cannot remember).
-pub fn read_last(dir: &Path, binary: &str) -> Option<String> {
+pub(crate) fn read_last(dir: &Path, binary: &str) -> Option<String> {
     read(dir, &last_file(binary)).ok().flatten()
 }
 
 /// Remember `key` as the last thing `binary` logged.
-pub fn write_last(dir: &Path, binary: &str, key: &str) -> std::io::Result<()> {
+pub(crate) fn write_last(dir: &Path, binary: &str, key: &str) -> std::io::Result<()> {
     write_atomic(dir, &last_file(binary), Some(key))
 }
 
