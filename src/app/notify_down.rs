@@ -1,6 +1,6 @@
 //! `notify-down`: stop keepalived on this node so that the peer takes the VIP
 //! (docs/contract.md "notify-down"). Parse, [`run`], then print, log, and exit with the code
-//! [`ending`] maps the outcome to.
+//! `ending` maps the outcome to.
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -4,7 +4,7 @@
 //! * `role`: the [`RoleRecord`] of the last transition ([`read_role`], [`write_role`]);
 //! * `lock`: serialises the transitions ([`lock`]), ordered by their event stamps
 //!   ([`event_seq`], [`boot_id`]);
-//! * `<binary>.last`: the key of the last verdict logged ([`read_last`], [`write_last`]);
+//! * `<binary>.last`: the key of the last verdict logged (`read_last`, `write_last`);
 //! * `check-mysql.received`: the received position of the stall detection
 //!   ([`RECEIVED_FILE`], [`read`], [`write_atomic`]).
 //!
