@@ -5,25 +5,24 @@
 //! [`observe`] gathers an [`observe::Observation`] within one [`deadline::Deadline`],
 //! [`verdict::verdict`] turns it into a [`verdict::Verdict`] without IO, and [`report`]
 //! prints it, logs it and maps it to an [`exit::Exit`] code.
+//!
+//! No `unsafe` outside `io::sys`, which wraps each system call in a safe function.
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;
-pub mod config;
-pub mod confpath;
 pub mod deadline;
-pub mod down;
 pub mod exit;
 pub mod io;
 pub mod model;
-pub mod optfile;
 pub mod plan;
 pub mod report;
-pub mod role;
-pub mod state;
 pub mod verdict;
 
 // Compatibility paths for the modules moved by issue 10; the final pass removes them.
 pub use app::check;
+pub use io::{config, confpath, optfile, state};
 pub use model::gtid;
 pub use report::explain;
 pub use verdict::reception;
@@ -39,10 +38,26 @@ pub mod observe {
     pub use crate::model::observation::*;
 }
 /// The old path of the notify helpers (issue 10): kept until the final pass of the layout
-/// change, so that `crate::notify::…` (src/down.rs) and `keepalived_mysql::notify::…`
-/// (tests/cli.rs) still resolve.
+/// change, so that `crate::notify::…` and `keepalived_mysql::notify::…` (tests/cli.rs) still
+/// resolve.
 pub mod notify {
     pub(crate) use crate::app::notify::parse_event;
     pub use crate::app::notify_backup::DEFAULT_RETRY_FOR;
     pub use crate::model::event::KeepalivedEvent;
+}
+/// Old `role` module: the types are `model::role`, the role file `io::state`, the
+/// resolution of `--role` `io::role`.
+pub mod role {
+    pub use crate::cli::{DEFAULT_STATE_DIR, RoleArg};
+    pub use crate::io::role::{address_is_local, resolve};
+    pub use crate::io::state::{
+        ROLE_FILE, RoleFileError, boot_id, read_role, role_file, unix_now, write_role,
+    };
+    pub use crate::model::role::{Role, RoleDecision, RoleRecord};
+}
+
+/// Old `down` module: stopping keepalived is `io::keepalived`, the binary `app::notify_down`.
+pub mod down {
+    pub use crate::app::notify_down::{BINARY, DEFAULT_TIMEOUT, main};
+    pub use crate::io::keepalived::{DownError, Method, Stopped, stop};
 }

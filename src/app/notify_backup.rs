@@ -154,7 +154,6 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
 /// `seq`. keepalived does not wait for notify scripts, and this process must exit within
 /// its deadline, so the retry cannot be this process.
 fn spawn_retry(seq: u64, until: u64) -> std::io::Result<u32> {
-    use std::os::unix::process::CommandExt;
     // The real path (from /proc/self/exe), so that ps and /proc/PID/comm name the binary.
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.args([
@@ -167,15 +166,8 @@ fn spawn_retry(seq: u64, until: u64) -> std::io::Result<u32> {
     .stdin(std::process::Stdio::null())
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::null());
-    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // Its own session: keepalived's process group ends with the hook, the retry must not.
+    crate::io::sys::setsid_on_spawn(&mut cmd);
     cmd.spawn().map(|c| c.id())
 }
 

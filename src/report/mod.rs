@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::io::state;
 use crate::observe::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -268,18 +269,11 @@ fn remember(
     if !target.enabled {
         return None;
     }
-    let path = state_dir.join(format!("{binary}.last"));
-    let previous = std::fs::read_to_string(&path).ok();
+    let previous = state::read_last(state_dir, binary);
     if previous.as_deref() == Some(key) {
         return None;
     }
-    let stored = std::fs::create_dir_all(state_dir)
-        .and_then(|_| {
-            let tmp = state_dir.join(format!(".{binary}.last.{}", std::process::id()));
-            std::fs::write(&tmp, key)?;
-            std::fs::rename(&tmp, &path)
-        })
-        .is_ok();
+    let stored = state::write_last(state_dir, binary, key).is_ok();
     Some((previous, stored))
 }
 

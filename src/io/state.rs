@@ -1,5 +1,15 @@
-//! The state dir shared by the notify helpers and the check: a lock that serialises
-//! transitions, and the ordering of keepalived's notify events.
+//! The state dir shared by the notify helpers and the check (docs/contract.md "State dir").
+//! This module is the only one that touches its files:
+//!
+//! * `role`: the [`RoleRecord`] of the last transition ([`read_role`], [`write_role`]);
+//! * `lock`: serialises the transitions ([`lock`]), ordered by their event stamps
+//!   ([`event_seq`], [`boot_id`]);
+//! * `<binary>.last`: the key of the last verdict logged (`read_last`, `write_last`);
+//! * `check-mysql.received`: the received position of the stall detection
+//!   ([`RECEIVED_FILE`], [`read`], [`write_atomic`]).
+//!
+//! Every write goes through [`write_atomic`] (temp file `.NAME.PID`, fsync, rename), so a
+//! concurrent reader sees the old contents or the new, never half a file.
 //!
 //! keepalived starts notify scripts fire-and-forget: MASTER then BACKUP within a second may
 //! run concurrently and take the lock in either order. Each event is therefore stamped with
@@ -7,15 +17,19 @@
 //! increasing; a transition older than the one recorded is stale and ignored.
 
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::confpath::{PathCause, is_absent};
 use crate::deadline::Deadline;
+use crate::io::confpath::{PathCause, is_absent};
+use crate::io::sys;
+use crate::model::role::RoleRecord;
 
 pub const LOCK_FILE: &str = "lock";
+/// Name of the role file inside the state dir.
+pub const ROLE_FILE: &str = "role";
 
 /// Bits of the stamp reserved for the PID (Linux `pid_max` is at most 2^22).
 const PID_BITS: u32 = 22;
@@ -45,8 +59,7 @@ pub struct StateLock {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        // SAFETY: flock on an fd we own.
-        unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
+        sys::unlock(self.file.as_fd());
     }
 }
 
@@ -71,7 +84,8 @@ pub fn read(dir: &Path, name: &str) -> std::io::Result<Option<String>> {
 }
 
 /// Replace `name` in the state dir atomically (temp file, fsync, rename), so that a
-/// concurrent reader sees the old or the new contents, never half; `None` removes it.
+/// concurrent reader sees the old or the new contents, never half; `None` removes it. The
+/// state dir is created if it is missing. The one way every file in the state dir is written.
 pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::Result<()> {
     use std::io::Write;
     let path = dir.join(name);
@@ -87,6 +101,88 @@ pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, &path)
+}
+
+/// The role file of `state_dir`.
+pub fn role_file(state_dir: &Path) -> PathBuf {
+    state_dir.join(ROLE_FILE)
+}
+
+/// Why the role file could not be used: a configuration error (exit 78) in every binary.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleFileError {
+    /// It exists (or something is in the way) but cannot be read: permission denied on it
+    /// or on the state dir, a state dir that is a file or a symlink loop, a directory where
+    /// the file should be, an I/O error.
+    #[error("cannot read role file {}: {cause}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// It was read and is not a role file.
+    #[error("role file {}: {message}", path.display())]
+    Bad { path: PathBuf, message: String },
+}
+
+/// Read the role file; `Ok(None)` when there is none yet (it does not exist: ENOENT, on it
+/// or on the state dir). Anything else that stops the read is an error (issue 9).
+pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, RoleFileError> {
+    let path = role_file(state_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => RoleRecord::parse(&text)
+            .map(Some)
+            .map_err(|message| RoleFileError::Bad { path, message }),
+        Err(e) if is_absent(&path, &e) => Ok(None),
+        Err(e) => Err(RoleFileError::Read {
+            cause: PathCause::new(&path, e),
+            path,
+        }),
+    }
+}
+
+/// Write the role file atomically ([`write_atomic`]), so a concurrent check never reads
+/// half a file.
+pub fn write_role(state_dir: &Path, record: &RoleRecord) -> std::io::Result<()> {
+    write_atomic(state_dir, ROLE_FILE, Some(&record.render()))
+}
+
+impl RoleRecord {
+    /// Recorded during this boot (a record that does not say is not).
+    pub fn this_boot(&self) -> bool {
+        self.recorded_in(boot_id().as_deref())
+    }
+}
+
+/// The kernel's id of the current boot.
+pub fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `<binary>.last`: the key of the last verdict `binary` logged (docs/contract.md "Syslog").
+fn last_file(binary: &str) -> String {
+    format!("{binary}.last")
+}
+
+/// The key `binary` last remembered in the state dir; `None` when there is none, or it
+/// cannot be read (a check never fails because it cannot remember).
+pub(crate) fn read_last(dir: &Path, binary: &str) -> Option<String> {
+    read(dir, &last_file(binary)).ok().flatten()
+}
+
+/// Remember `key` as the last thing `binary` logged.
+pub(crate) fn write_last(dir: &Path, binary: &str, key: &str) -> std::io::Result<()> {
+    write_atomic(dir, &last_file(binary), Some(key))
 }
 
 /// Why the state dir's lock could not be taken. Every message is one line and names the
@@ -156,11 +252,10 @@ pub fn lock(dir: &Path, deadline: &Deadline) -> Result<StateLock, StateError> {
             path: path.clone(),
         })?;
     loop {
-        // SAFETY: flock on an fd we own; LOCK_NB so the wait stays bounded by the deadline.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        // Without waiting (LOCK_NB), so the wait stays bounded by the deadline.
+        let Err(err) = sys::try_lock_exclusive(file.as_fd()) else {
             return Ok(StateLock { file });
-        }
-        let err = std::io::Error::last_os_error();
+        };
         if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(StateError::Lock {
                 path,

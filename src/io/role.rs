@@ -1,227 +1,17 @@
-//! The node's role: recorded by the notify helpers in a role file in the state dir, or
-//! inferred from the VIP being on a local interface (docs/contract.md "Roles").
+//! The role a check judges by: `--role`, else the role file, else the VIP on a local
+//! interface, else standby (docs/contract.md "Roles").
 
-use std::io::Write;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::confpath::{PathCause, is_absent};
-
-/// Default state dir (defined in cli.rs, which builds the help text from it).
-pub use crate::cli::DEFAULT_STATE_DIR;
-/// Name of the role file inside the state dir.
-pub const ROLE_FILE: &str = "role";
-
-/// What the verdict rules are applied as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Holds the VIP and takes writes.
-    Writer,
-    /// Does not hold the VIP; must be able to take over.
-    Standby,
-    /// notify-master is waiting for catch-up while the node is still fenced.
-    Promoting,
-    /// notify-master gave up (`--on-catchup-timeout fail`): the node must release the VIP.
-    PromotionFailed,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Writer => "writer",
-            Role::Standby => "standby",
-            Role::Promoting => "promoting",
-            Role::PromotionFailed => "promotion-failed",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<Role> {
-        match word.trim() {
-            "writer" => Some(Role::Writer),
-            "standby" => Some(Role::Standby),
-            "promoting" => Some(Role::Promoting),
-            "promotion-failed" => Some(Role::PromotionFailed),
-            _ => None,
-        }
-    }
-
-    /// Writer rules apply (VIP held or being taken).
-    pub fn holds_vip(self) -> bool {
-        !matches!(self, Role::Standby)
-    }
-}
-
-pub use crate::cli::RoleArg;
-
-/// Contents of the role file: `role=<word>` and `seq=<n>` lines (other keys kept for people).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleRecord {
-    pub role: Role,
-    /// Increases with every transition the notify helpers record.
-    pub seq: u64,
-    /// For `promoting`: the Unix time by which notify-master must have finished. A promotion
-    /// still recorded after that (notify-master killed, or stuck) counts as failed, so that a
-    /// fenced node is not passed forever.
-    pub until: Option<u64>,
-    /// The kernel's boot id when it was recorded. Event stamps count from boot, so a record
-    /// from another boot (a state dir on persistent storage) can be compared with nothing.
-    pub boot: Option<String>,
-}
-
-impl RoleRecord {
-    pub fn parse(text: &str) -> Result<RoleRecord, String> {
-        let mut role = None;
-        let mut seq = 0;
-        let mut until = None;
-        let mut boot = None;
-        for line in text.lines() {
-            match line.split_once('=') {
-                Some(("role", v)) => {
-                    role = Some(Role::parse(v).ok_or_else(|| format!("unknown role '{v}'"))?)
-                }
-                Some(("seq", v)) => seq = v.trim().parse().map_err(|_| format!("bad seq '{v}'"))?,
-                Some(("boot", v)) => boot = Some(v.trim().to_string()),
-                Some(("until", v)) => {
-                    until = Some(v.trim().parse().map_err(|_| format!("bad until '{v}'"))?)
-                }
-                _ => {}
-            }
-        }
-        Ok(RoleRecord {
-            role: role.ok_or("no role= line")?,
-            seq,
-            until,
-            boot,
-        })
-    }
-
-    /// Recorded during this boot (a record that does not say is not).
-    pub fn this_boot(&self) -> bool {
-        self.boot.is_some() && self.boot == boot_id()
-    }
-
-    pub fn render(&self) -> String {
-        let mut s = format!("role={}\nseq={}\n", self.role.as_str(), self.seq);
-        if let Some(u) = self.until {
-            s.push_str(&format!("until={u}\n"));
-        }
-        if let Some(b) = &self.boot {
-            s.push_str(&format!("boot={b}\n"));
-        }
-        s
-    }
-}
-
-pub fn role_file(state_dir: &Path) -> PathBuf {
-    state_dir.join(ROLE_FILE)
-}
-
-/// Why the role file could not be used: a configuration error (exit 78) in every binary.
-#[derive(Debug, thiserror::Error)]
-pub enum RoleFileError {
-    /// It exists (or something is in the way) but cannot be read: permission denied on it
-    /// or on the state dir, a state dir that is a file or a symlink loop, a directory where
-    /// the file should be, an I/O error.
-    #[error("cannot read role file {}: {cause}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        cause: PathCause,
-    },
-    /// It was read and is not a role file.
-    #[error("role file {}: {message}", path.display())]
-    Bad { path: PathBuf, message: String },
-}
-
-/// Read the role file; `Ok(None)` when there is none yet (it does not exist: ENOENT, on it
-/// or on the state dir). Anything else that stops the read is an error (issue 9).
-pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, RoleFileError> {
-    let path = role_file(state_dir);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => RoleRecord::parse(&text)
-            .map(Some)
-            .map_err(|message| RoleFileError::Bad { path, message }),
-        Err(e) if is_absent(&path, &e) => Ok(None),
-        Err(e) => Err(RoleFileError::Read {
-            cause: PathCause::new(&path, e),
-            path,
-        }),
-    }
-}
-
-/// Write the role file atomically (temp file + rename), so a concurrent check never reads
-/// half a file.
-pub fn write_role(state_dir: &Path, record: &RoleRecord) -> std::io::Result<()> {
-    let path = role_file(state_dir);
-    let tmp = state_dir.join(format!(".{ROLE_FILE}.{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(record.render().as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path)
-}
+use crate::cli::RoleArg;
+use crate::io::state::{read_role, role_file, unix_now};
+use crate::io::sys;
+use crate::model::role::{Role, RoleDecision};
 
 /// Is `addr` configured on a local interface?
 pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `head` with a list we free below with freeifaddrs.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut found = false;
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list returned by getifaddrs.
-        let ifa = unsafe { &*cur };
-        if !ifa.ifa_addr.is_null() {
-            // SAFETY: ifa_addr points to a sockaddr whose family tells its real type.
-            let local = unsafe {
-                match (*ifa.ifa_addr).sa_family as i32 {
-                    libc::AF_INET => {
-                        let sin = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                        Some(IpAddr::from(
-                            u32::from_be(sin.sin_addr.s_addr).to_be_bytes(),
-                        ))
-                    }
-                    libc::AF_INET6 => {
-                        let sin6 = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
-                        Some(IpAddr::from(sin6.sin6_addr.s6_addr))
-                    }
-                    _ => None,
-                }
-            };
-            if local == Some(addr) {
-                found = true;
-                break;
-            }
-        }
-        cur = ifa.ifa_next;
-    }
-    // SAFETY: `head` came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(head) };
-    Ok(found)
-}
-
-/// The kernel's id of the current boot.
-pub fn boot_id() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Where the role came from, for `-v` and JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleDecision {
-    pub role: Role,
-    pub source: String,
+    Ok(sys::local_addresses()?.contains(&addr))
 }
 
 /// Resolve `--role` (docs/contract.md "Roles": role file, else VIP on a local interface, else standby).
@@ -269,6 +59,8 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::state::{RoleFileError, boot_id, write_role};
+    use crate::model::role::RoleRecord;
 
     #[test]
     fn role_file_round_trip() {

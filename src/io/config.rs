@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{
-    CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, NotifyMasterArgs, OnCatchupTimeout,
-    ServerArgs,
+    CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, DEFAULT_STATE_DIR, NotifyMasterArgs,
+    OnCatchupTimeout, RoleArg, ServerArgs, SslMode,
 };
-use crate::confpath;
 use crate::deadline::parse_duration;
-use crate::observe::{ConnectionSpec, SslMode};
-use crate::optfile::{self, OptionEntry, OptionFileError};
-use crate::role::{DEFAULT_STATE_DIR, RoleArg};
+use crate::io::confpath;
+use crate::io::optfile::{self, OptionEntry, OptionFileError};
+use crate::observe::ConnectionSpec;
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
@@ -263,7 +262,8 @@ pub fn connection_spec(
             Some(m) => m,
             None if opts.flag("ssl-verify-server-cert")? => SslMode::VerifyIdentity,
             None if opts.flag("ssl")? => SslMode::Required,
-            None => SslMode::Disabled,
+            // The default that --help states (cli.rs).
+            None => SslMode::default(),
         },
     };
     let ssl_ca = args
@@ -467,73 +467,4 @@ pub fn notify_settings(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(parse_host_port("db2").unwrap(), ("db2".into(), None));
-        assert_eq!(
-            parse_host_port("db2:3307").unwrap(),
-            ("db2".into(), Some(3307))
-        );
-        assert_eq!(
-            parse_host_port("[::1]:3307").unwrap(),
-            ("::1".into(), Some(3307))
-        );
-        assert_eq!(parse_host_port("::1").unwrap(), ("::1".into(), None));
-        for bad in ["", ":3306", "db:0", "db:x", "db:70000", "[::1", "a:b:c"] {
-            assert!(parse_host_port(bad).is_err(), "{bad}");
-        }
-    }
-
-    /// Only a default file that does not exist is "no file"; anything else in the way is a
-    /// configuration error naming the path. (Permission denied needs a user other than root:
-    /// tests/it/config_paths.rs.)
-    #[test]
-    fn default_option_file_absent_only_when_missing() {
-        use std::os::unix::fs::symlink;
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let load = |default: &Path| OptionValues::load_or_default(None, default, "check-mysql");
-
-        for missing in [d.join("nope.cnf"), d.join("nodir/nope.cnf")] {
-            assert!(load(&missing).unwrap().file.is_none(), "{missing:?}");
-        }
-        std::fs::write(d.join("keepalived"), "").unwrap();
-        symlink(d.join("loop-b"), d.join("loop-a")).unwrap();
-        symlink(d.join("loop-a"), d.join("loop-b")).unwrap();
-        symlink(d.join("gone.cnf"), d.join("dangling.cnf")).unwrap();
-        std::fs::create_dir(d.join("dir.cnf")).unwrap();
-        for (default, cause) in [
-            ("keepalived/mysql-helpers.cnf", "not a directory"),
-            ("loop-a", "symlink loop"),
-            ("loop-a/mysql-helpers.cnf", "symlink loop"),
-            ("dangling.cnf", "which does not exist"),
-            ("dir.cnf", "is a directory"),
-        ] {
-            let path = d.join(default);
-            let msg = match load(&path) {
-                Ok(v) => panic!("{default}: taken as {:?}", v.file),
-                Err(e) => e.to_string(),
-            };
-            assert!(msg.contains(&path.display().to_string()), "{msg}");
-            assert!(msg.contains(cause), "{msg}");
-            assert!(!msg.contains('\n'), "{msg}");
-        }
-    }
-
-    #[test]
-    fn ssl_modes() {
-        assert_eq!(
-            parse_ssl_mode("verify_identity").unwrap(),
-            SslMode::VerifyIdentity
-        );
-        assert_eq!(parse_ssl_mode("REQUIRED").unwrap(), SslMode::Required);
-        assert!(
-            parse_ssl_mode("preferred")
-                .unwrap_err()
-                .contains("not supported")
-        );
-    }
-}
+mod tests;

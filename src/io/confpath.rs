@@ -97,8 +97,7 @@ fn error_text(e: &io::Error) -> String {
 
 /// The effective uid, which the kernel checks permissions against.
 fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::io::sys::geteuid()
 }
 
 /// `path` and the paths above it, outermost first (`/etc`, `/etc/keepalived`, ...); the

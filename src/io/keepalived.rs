@@ -1,26 +1,16 @@
-//! `notify-down`: stop keepalived so that the peer takes the VIP. Never by name (the seed's
-//! `pkill keepalived`): via systemd when systemd runs the service, else SIGTERM to the PID in
-//! keepalived's pid file after checking that the process is keepalived.
+//! Stopping keepalived so that the peer takes the VIP (notify-down). Never by name (the
+//! seed's `pkill keepalived`): via systemd when systemd runs the service, else SIGTERM to
+//! the PID in keepalived's pid file after checking that the process is keepalived.
 //!
 //! The process is pinned with a pidfd before its name is checked, so a PID reused between
 //! the check and the signal gets no signal.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::Instant;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 
-use crate::cli::{Format, NotifyDownArgs};
 use crate::deadline::Deadline;
-use crate::exit::Exit;
-use crate::notify::{KeepalivedEvent, parse_event};
-use crate::report::{self, NotifyReport, Severity, SyslogTarget};
+use crate::io::sys;
 
-pub const BINARY: &str = "notify-down";
-/// How long notify-down waits for keepalived to exit: longer than a check, as keepalived
-/// sends its last adverts and runs its notify_stop scripts first (defined in cli.rs, which
-/// builds the help text from it).
-pub use crate::cli::DEFAULT_DOWN_TIMEOUT as DEFAULT_TIMEOUT;
 const SYSTEMCTL: [&str; 2] = ["/usr/bin/systemctl", "/bin/systemctl"];
 const UNIT: &str = "keepalived.service";
 
@@ -35,10 +25,20 @@ pub enum DownError {
 }
 
 /// How keepalived will be stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Systemd,
     Signal,
+}
+
+impl Method {
+    /// How it is said in the output line.
+    fn says(self) -> &'static str {
+        match self {
+            Method::Systemd => "systemctl stop",
+            Method::Signal => "SIGTERM",
+        }
+    }
 }
 
 /// The outcome, for the one output line.
@@ -51,11 +51,18 @@ pub enum Stopped {
 
 impl Stopped {
     /// `outcome` in JSON.
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Stopped::NotRunning(_) => "not-running",
             Stopped::Stopped(_) => "stopped",
             Stopped::DryRun(_) => "dry-run",
+        }
+    }
+
+    /// The message, without the line's leading word.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Stopped::Stopped(m) | Stopped::NotRunning(m) | Stopped::DryRun(m) => m,
         }
     }
 }
@@ -81,51 +88,16 @@ fn read_pid(pidfile: &Path) -> Result<Option<i32>, DownError> {
     }
 }
 
-fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: a plain syscall; on success the return value is a new fd that we own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by the kernel and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-fn pidfd_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
-    // SAFETY: a plain syscall on an fd we own.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.as_raw_fd(),
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 /// Wait until the process behind `fd` exits (the pidfd becomes readable), within `deadline`.
 fn wait_exit(fd: &OwnedFd, deadline: &Deadline) -> bool {
     loop {
-        let mut p = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
         let ms = deadline.remaining().as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut p, 1, ms) };
-        if r > 0 {
-            return true;
+        match sys::poll_readable(fd.as_fd(), ms) {
+            Ok(exited) => return exited,
+            Err(_) if deadline.passed() => return false,
+            // EINTR: poll again with what is left.
+            Err(_) => {}
         }
-        if r == 0 || deadline.passed() {
-            return false;
-        }
-        // EINTR: poll again with what is left.
     }
 }
 
@@ -149,23 +121,26 @@ fn method(pid: i32) -> Method {
     }
 }
 
-/// Stop keepalived as described in the module docs.
-pub fn stop(
-    pidfile: &Path,
-    dry_run: bool,
-    deadline: &Deadline,
-    announce: impl Fn(&str),
-) -> Result<Stopped, DownError> {
+/// What the pid file leads to.
+enum Found {
+    /// keepalived, pinned by a pidfd.
+    Keepalived { pid: i32, fd: OwnedFd },
+    /// No keepalived: why it is taken as not running.
+    NotRunning(String),
+}
+
+/// Read the pid file, pin the process, and check that it is keepalived.
+fn find(pidfile: &Path) -> Result<Found, DownError> {
     let Some(pid) = read_pid(pidfile)? else {
-        return Ok(Stopped::NotRunning(format!(
+        return Ok(Found::NotRunning(format!(
             "keepalived is not running (no pid file {})",
             pidfile.display()
         )));
     };
-    let fd = match pidfd_open(pid) {
+    let fd = match sys::pidfd_open(pid) {
         Ok(fd) => fd,
         Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
-            return Ok(Stopped::NotRunning(format!(
+            return Ok(Found::NotRunning(format!(
                 "keepalived is not running (stale pid file {}: no process {pid})",
                 pidfile.display()
             )));
@@ -177,56 +152,44 @@ pub fn stop(
         }
     };
     match comm(pid) {
-        Some(name) if name == "keepalived" => {}
-        Some(name) => {
-            return Err(DownError::Refused(format!(
-                "pid file {} names process {pid} '{name}', not keepalived: refusing to signal it",
-                pidfile.display()
-            )));
-        }
-        None => {
-            return Ok(Stopped::NotRunning(format!(
-                "keepalived is not running (process {pid} from {} is gone)",
-                pidfile.display()
-            )));
-        }
+        Some(name) if name == "keepalived" => Ok(Found::Keepalived { pid, fd }),
+        Some(name) => Err(DownError::Refused(format!(
+            "pid file {} names process {pid} '{name}', not keepalived: refusing to signal it",
+            pidfile.display()
+        ))),
+        None => Ok(Found::NotRunning(format!(
+            "keepalived is not running (process {pid} from {} is gone)",
+            pidfile.display()
+        ))),
     }
-    let how = method(pid);
-    // Signal 0 checks permission without signalling: a dry run must not promise what the
-    // real run cannot do (keepalived's script_user cannot stop root's keepalived).
+}
+
+/// May this process stop keepalived `how`? Signal 0 checks permission without signalling:
+/// a dry run must not promise what the real run cannot do (keepalived's script_user cannot
+/// stop root's keepalived).
+fn check_permitted(pid: i32, fd: &OwnedFd, how: Method) -> Result<(), DownError> {
     let permitted = match how {
-        // SAFETY: geteuid cannot fail.
-        Method::Systemd => (unsafe { libc::geteuid() }) == 0,
-        Method::Signal => pidfd_signal(&fd, 0).is_ok(),
+        Method::Systemd => sys::geteuid() == 0,
+        Method::Signal => sys::pidfd_send_signal(fd.as_fd(), 0).is_ok(),
     };
-    if !permitted {
-        return Err(DownError::NotStopped(format!(
-            "not permitted to stop keepalived PID {pid}: run notify-down as root \
-             (keepalived.conf: notify_... \"/usr/libexec/keepalived-mysql/notify-down\" root)"
-        )));
+    if permitted {
+        return Ok(());
     }
-    if dry_run {
-        return Ok(Stopped::DryRun(match how {
-            Method::Systemd => format!("would run systemctl stop {UNIT} (keepalived PID {pid})"),
-            Method::Signal => format!("would send SIGTERM to keepalived PID {pid}"),
-        }));
-    }
-    // keepalived kills its running scripts as it stops: say it now, the result may never
-    // be logged.
-    announce(&format!(
-        "stopping keepalived PID {pid} ({}) so that the peer takes the VIP",
-        match how {
-            Method::Systemd => "systemctl stop",
-            Method::Signal => "SIGTERM",
-        }
-    ));
+    Err(DownError::NotStopped(format!(
+        "not permitted to stop keepalived PID {pid}: run notify-down as root \
+         (keepalived.conf: notify_... \"/usr/libexec/keepalived-mysql/notify-down\" root)"
+    )))
+}
+
+/// Ask keepalived to stop: `systemctl stop --no-block`, or SIGTERM through the pidfd.
+fn send_stop(pid: i32, fd: &OwnedFd, how: Method) -> Result<(), DownError> {
     match how {
         Method::Systemd => {
             let systemctl = SYSTEMCTL
                 .iter()
                 .find(|p| Path::new(p).exists())
                 .ok_or_else(|| DownError::NotStopped("systemctl not found".into()))?;
-            // --no-block: the wait below is ours, bounded by the deadline.
+            // --no-block: the wait is ours, bounded by the deadline.
             let status = std::process::Command::new(systemctl)
                 .args(["stop", "--no-block", UNIT])
                 .env_clear()
@@ -237,18 +200,43 @@ pub fn stop(
                     "systemctl stop {UNIT} failed: {status}"
                 )));
             }
+            Ok(())
         }
-        Method::Signal => pidfd_signal(&fd, libc::SIGTERM).map_err(|e| {
-            DownError::NotStopped(format!("cannot signal keepalived PID {pid}: {e}"))
-        })?,
+        Method::Signal => sys::pidfd_send_signal(fd.as_fd(), libc::SIGTERM)
+            .map_err(|e| DownError::NotStopped(format!("cannot signal keepalived PID {pid}: {e}"))),
     }
+}
+
+/// Stop keepalived as described in the module docs. `announce` is told just before it is
+/// stopped (keepalived kills its running scripts as it stops: the result may never be
+/// logged).
+pub fn stop(
+    pidfile: &Path,
+    dry_run: bool,
+    deadline: &Deadline,
+    announce: impl Fn(&str),
+) -> Result<Stopped, DownError> {
+    let (pid, fd) = match find(pidfile)? {
+        Found::Keepalived { pid, fd } => (pid, fd),
+        Found::NotRunning(why) => return Ok(Stopped::NotRunning(why)),
+    };
+    let how = method(pid);
+    check_permitted(pid, &fd, how)?;
+    if dry_run {
+        return Ok(Stopped::DryRun(match how {
+            Method::Systemd => format!("would run systemctl stop {UNIT} (keepalived PID {pid})"),
+            Method::Signal => format!("would send SIGTERM to keepalived PID {pid}"),
+        }));
+    }
+    announce(&format!(
+        "stopping keepalived PID {pid} ({}) so that the peer takes the VIP",
+        how.says()
+    ));
+    send_stop(pid, &fd, how)?;
     if wait_exit(&fd, deadline) {
         Ok(Stopped::Stopped(format!(
             "keepalived PID {pid} stopped ({}): its VIP is released for the peer",
-            match how {
-                Method::Systemd => "systemctl stop",
-                Method::Signal => "SIGTERM",
-            }
+            how.says()
         )))
     } else {
         Err(DownError::NotStopped(format!(
@@ -256,52 +244,6 @@ pub fn stop(
             humantime::format_duration(deadline.budget())
         )))
     }
-}
-
-/// Entry point of `notify-down`.
-pub fn main() -> ExitCode {
-    let args: NotifyDownArgs = crate::cli::parse_or_exit(BINARY);
-    let started = Instant::now();
-    let syslog = SyslogTarget::from(&args.report);
-    let event = parse_event(BINARY, &args.keepalived_args);
-    let origin = KeepalivedEvent::describe(&event);
-    let deadline = Deadline::new(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
-    let pidfile: PathBuf = args.pidfile.clone();
-    let announce = |m: &str| report::syslog(BINARY, &syslog, Severity::Warning, m);
-    let result = stop(&pidfile, args.dry_run, &deadline, announce);
-    let (line, severity, exit) = match &result {
-        Ok(Stopped::Stopped(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
-        Ok(Stopped::NotRunning(m)) => (format!("OK {m}"), Severity::Warning, Exit::Ok),
-        Ok(Stopped::DryRun(m)) => (format!("DRY-RUN: {m}"), Severity::Info, Exit::Ok),
-        Err(e @ DownError::Refused(_)) => {
-            (format!("FAIL config: {e}"), Severity::Err, Exit::Config)
-        }
-        Err(e @ DownError::NotStopped(_)) => (format!("FAIL down: {e}"), Severity::Err, Exit::Down),
-    };
-    match args.report.format {
-        Format::Text => println!("{line}"),
-        Format::Json => {
-            let message = match &result {
-                Ok(Stopped::Stopped(m) | Stopped::NotRunning(m) | Stopped::DryRun(m)) => m.clone(),
-                Err(e) => e.to_string(),
-            };
-            // notify-down keeps no role and does not talk to the server.
-            let json = NotifyReport {
-                outcome: result.as_ref().map_or("failed", Stopped::name),
-                role: None,
-                read_only: None,
-                seq: None,
-                elapsed_ms: started.elapsed().as_millis(),
-                message: &message,
-                exit_code: exit.code(),
-                reason: exit.name(),
-                keepalived_args: &args.keepalived_args,
-            };
-            println!("{}", json.json());
-        }
-    }
-    report::syslog(BINARY, &syslog, severity, &format!("{line} ({origin})"));
-    exit.into()
 }
 
 #[cfg(test)]
