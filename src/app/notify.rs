@@ -26,7 +26,8 @@ use crate::state;
 
 mod server;
 
-pub(crate) use server::{connect_error, dialect_of, exec, set_read_only, sql};
+pub(crate) use crate::io::dialect::notify as sql;
+pub(crate) use server::{connect_error, dialect_of, exec, replicas, set_read_only};
 
 /// Why a notify helper did not reach its goal.
 #[derive(Debug, thiserror::Error)]

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use mysql::Conn;
 
 use crate::app::notify::{
-    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, exec, set_read_only,
-    sql, superseded,
+    self, Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, exec,
+    set_read_only, sql, superseded,
 };
 use crate::cli::{Format, NotifyMasterArgs};
 use crate::config::{self, NotifySettings};
 use crate::deadline::Deadline;
 use crate::model::event::MASTER;
-use crate::observe::{self, Dialect, ReplicaStatus};
+use crate::observe::{self, Dialect};
 use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
 use crate::report::{Severity, SyslogTarget};
 use crate::role::{self, Role, RoleRecord};
@@ -132,7 +132,7 @@ fn connect_for_catch_up(ctx: &Context) -> Result<(Conn, Dialect, Vec<String>), N
         .connect_with_io_timeout(&deadline, io)
         .map_err(|e| connect_error("cannot promote", &e))?;
     let dialect = dialect_of(ctx, &mut conn)?;
-    let replicas = received_positions(&mut conn, dialect)?;
+    let replicas = notify::replicas(&mut conn, dialect)?;
     let positions = promotion::positions(dialect, &replicas).map_err(NotifyError::Down)?;
     ctx.progress(&format!(
         "promoting: {} replication connection(s), waiting for {} to be applied",
@@ -144,22 +144,6 @@ fn connect_for_catch_up(ctx: &Context) -> Result<(Conn, Dialect, Vec<String>), N
         }
     ));
     Ok((conn, dialect, positions))
-}
-
-/// What the IO threads have received, per connection, as GTID lists.
-fn received_positions(
-    conn: &mut Conn,
-    dialect: Dialect,
-) -> Result<Vec<ReplicaStatus>, NotifyError> {
-    let sets = exec(conn, sql::replica_status(dialect))?;
-    Ok(sets
-        .first()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| ReplicaStatus::from_columns(r))
-                .collect()
-        })
-        .unwrap_or_default())
 }
 
 /// Step 3: wait (in slices, to notice a newer transition) until every received transaction

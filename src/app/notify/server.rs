@@ -4,7 +4,10 @@
 use mysql::Conn;
 
 use super::{Context, NotifyError};
-use crate::observe::{self, Dialect, Failure, ObserveError, Refusal, error_text, query_sets};
+use crate::io::dialect::{self, notify as sql};
+use crate::observe::{
+    self, Dialect, Failure, ObserveError, Refusal, ReplicaStatus, error_text, query_sets,
+};
 
 /// What a failed connection means for a notify helper, by the one classification of
 /// [`observe::Failure`]: the server refusing this account is a configuration error (78, with
@@ -38,89 +41,29 @@ fn query_error(what: &str, e: &mysql::Error) -> NotifyError {
     }
 }
 
-/// Every SQL statement notify-master and notify-backup send, and how their answers read
-/// (to move to `io/dialect.rs` as it is).
-pub(crate) mod sql {
-    use crate::observe::Dialect;
-
-    /// The dialect and `read_only`, in one round trip.
-    pub const VERSION_AND_READ_ONLY: &str = "SELECT VERSION(), @@GLOBAL.read_only";
-    /// `read_only`, read back after setting it.
-    pub const READ_ONLY: &str = "SELECT @@GLOBAL.read_only";
-
-    /// The dialect, from `VERSION()`: MariaDB when it says so, else MySQL.
-    pub fn dialect(version: &str) -> Dialect {
-        if version.contains("MariaDB") {
-            Dialect::MariaDb
-        } else {
-            Dialect::MySql
-        }
-    }
-
-    /// Fence (`on`) or unfence; on MySQL `super_read_only`, which also fences SUPER users
-    /// (and implies `read_only`).
-    pub fn set_read_only(dialect: Dialect, on: bool) -> &'static str {
-        match (dialect, on) {
-            (Dialect::MariaDb, true) => "SET GLOBAL read_only=ON",
-            (Dialect::MariaDb, false) => "SET GLOBAL read_only=OFF",
-            (Dialect::MySql, true) => "SET GLOBAL super_read_only=ON",
-            (Dialect::MySql, false) => "SET GLOBAL super_read_only=OFF, GLOBAL read_only=OFF",
-        }
-    }
-
-    /// Every replication connection, with what its IO thread has received.
-    pub fn replica_status(dialect: Dialect) -> &'static str {
-        match dialect {
-            Dialect::MariaDb => "SHOW ALL SLAVES STATUS",
-            Dialect::MySql => "SHOW REPLICA STATUS",
-        }
-    }
-
-    /// Wait at most `secs` for `pos` (a validated GTID list) to be applied.
-    pub fn wait_for(dialect: Dialect, pos: &str, secs: f64) -> String {
-        match dialect {
-            Dialect::MariaDb => format!("SELECT MASTER_GTID_WAIT('{pos}', {secs:.3})"),
-            Dialect::MySql => format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{pos}', {secs:.3})"),
-        }
-    }
-
-    /// The answer of [`wait_for`].
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Waited {
-        Applied,
-        NotYet,
-        /// Anything else (NULL: not a valid position, ...).
-        Unexpected,
-    }
-
-    /// MariaDB KB "MASTER_GTID_WAIT": 0 done, -1 timeout; MySQL `WAIT_FOR_EXECUTED_GTID_SET`:
-    /// 0 done, 1 timeout.
-    pub fn waited(dialect: Dialect, answer: Option<&str>) -> Waited {
-        match (dialect, answer) {
-            (_, Some("0")) => Waited::Applied,
-            (Dialect::MariaDb, Some("-1")) | (Dialect::MySql, Some("1")) => Waited::NotYet,
-            _ => Waited::Unexpected,
-        }
-    }
-}
-
 /// `1`/`ON` as read back from `@@read_only`.
 fn is_on(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "ON"))
 }
 
-/// The server's dialect, noting its `read_only` in `ctx` (one round trip).
+/// The server's dialect ([`dialect::detect`]: one round trip on MariaDB), noting its
+/// `read_only` in `ctx`.
 pub(crate) fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
-    let (sets, err) = query_sets(conn, sql::VERSION_AND_READ_ONLY);
-    if let Some(e) = err {
-        return Err(query_error("query failed", &e));
+    let detected = dialect::detect(conn).map_err(|e| query_error("query failed", &e))?;
+    if detected.read_only.is_some() {
+        ctx.read_only.set(detected.read_only);
     }
-    let row = sets.first().and_then(|rows| rows.first());
-    let column = |i: usize| row.and_then(|r| r.get(i)).and_then(|(_, v)| v.as_deref());
-    if column(1).is_some() {
-        ctx.read_only.set(Some(is_on(column(1))));
-    }
-    Ok(sql::dialect(column(0).unwrap_or_default()))
+    Ok(detected.dialect)
+}
+
+/// Every replication connection ([`dialect::replica_status`]: `SHOW SLAVE STATUS` on MySQL
+/// before 8.0.22).
+pub(crate) fn replicas(
+    conn: &mut Conn,
+    dialect: Dialect,
+) -> Result<Vec<ReplicaStatus>, NotifyError> {
+    dialect::replica_status(conn, dialect)
+        .map_err(|e| query_error(dialect::status_statement(dialect), &e))
 }
 
 pub(crate) fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
@@ -150,33 +93,4 @@ pub(crate) fn set_read_only(
         )));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wait_answers_of_both_dialects() {
-        use sql::Waited::{Applied, NotYet, Unexpected};
-        let rows = [
-            (Dialect::MariaDb, Some("0"), Applied),
-            (Dialect::MariaDb, Some("-1"), NotYet),
-            (Dialect::MariaDb, Some("1"), Unexpected),
-            (Dialect::MariaDb, None, Unexpected),
-            (Dialect::MySql, Some("0"), Applied),
-            (Dialect::MySql, Some("1"), NotYet),
-            (Dialect::MySql, Some("-1"), Unexpected),
-            (Dialect::MySql, None, Unexpected),
-        ];
-        for (dialect, answer, expected) in rows {
-            assert_eq!(
-                sql::waited(dialect, answer),
-                expected,
-                "{dialect:?} {answer:?}"
-            );
-        }
-        assert_eq!(sql::dialect("10.11.6-MariaDB-0+deb12u1"), Dialect::MariaDb);
-        assert_eq!(sql::dialect("8.0.36"), Dialect::MySql);
-    }
 }

@@ -12,6 +12,8 @@
 //! which answers `SHOW REPLICA STATUS` with ER_PARSE_ERROR ([`replica_status`]). MySQL 8.4
 //! no longer knows `SHOW SLAVE STATUS`, so it is only ever the fallback.
 
+pub mod notify;
+
 use crate::io::mysql::{ResultSets, Row, Session, server_code};
 use crate::model::observation::{Dialect, GtidVars, Observation, ReplicaStatus};
 
