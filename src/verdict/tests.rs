@@ -13,6 +13,7 @@ use fixtures::*;
 fn cases() -> Vec<Case> {
     let mut all = cases_replication();
     all.extend(cases_peer());
+    all.extend(cases_reception());
     all.extend(cases_errors_lag_read_only());
     all.extend(cases_multi_source_and_mysql());
     all
@@ -170,6 +171,11 @@ fn cases_peer() -> Vec<Case> {
                 WARN,
             )
         },
+    ]
+}
+
+fn cases_reception() -> Vec<Case> {
+    vec![
         // Reception remembered across runs (reception::track).
         Case {
             peer: reached("0-1-10,0-2-67"),

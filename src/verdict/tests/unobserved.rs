@@ -28,10 +28,11 @@ fn answered(code: u16, message: &str) -> Failure {
 }
 
 /// The local server could not be observed: what came back decides, per role.
-#[test]
-fn unobserved_table() {
-    type Row = (&'static str, Failure, (Status, Exit), (Status, Exit));
-    let rows: Vec<Row> = vec![
+type Row = (&'static str, Failure, (Status, Exit), (Status, Exit));
+
+/// No answer, and a server at a connection limit.
+fn unanswered_and_saturated() -> Vec<Row> {
+    vec![
         (
             "no answer",
             Failure::NoAnswer {
@@ -70,6 +71,12 @@ fn unobserved_table() {
             WARN,
             fail(Exit::Down),
         ),
+    ]
+}
+
+/// The check's own account refused, and other answers.
+fn refused_and_other() -> Vec<Row> {
+    vec![
         (
             "1045",
             answered(
@@ -145,7 +152,13 @@ fn unobserved_table() {
             fail(Exit::Down),
             fail(Exit::Down),
         ),
-    ];
+    ]
+}
+
+#[test]
+fn unobserved_table() {
+    let mut rows = unanswered_and_saturated();
+    rows.extend(refused_and_other());
     let mut failures = Vec::new();
     for (row, failure, writer, standby) in rows {
         for (role, want) in [(Role::Writer, writer), (Role::Standby, standby)] {
