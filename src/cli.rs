@@ -256,7 +256,7 @@ pub struct CheckArgs {
     /// The VIP: with --role auto, this node is the writer when the VIP is on a local interface
     #[arg(long, value_name = "ADDR")]
     pub vip: Option<IpAddr>,
-    /// The other master, HOST[:PORT], reached with the same user and TLS settings: probed
+    /// The other master, `HOST[:PORT]`, reached with the same user and TLS settings: probed
     /// within the same deadline to tell a dead peer (no answer) from broken replication (it
     /// answers, even with an error), to compare GTID histories, and to see a stalled
     /// replication connection

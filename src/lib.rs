@@ -1,63 +1,32 @@
 //! keepalived-mysql: helpers that make a MySQL/MariaDB dual-master pair behind keepalived
 //! fail over correctly.
 //!
-//! The flow of every binary is observation (IO) → verdict (pure) → action/report (IO):
-//! [`observe`] gathers an [`observe::Observation`] within one [`deadline::Deadline`],
-//! [`verdict::verdict`] turns it into a [`verdict::Verdict`] without IO, and [`report`]
-//! prints it, logs it and maps it to an [`exit::Exit`] code.
+//! Every binary runs observation (IO) → decision (pure) → action and report (IO), and the
+//! tree says which is which:
 //!
-//! No `unsafe` outside `io::sys`, which wraps each system call in a safe function.
+//! - [`app`]: one module per binary. `main` parses the command line ([`cli`]), calls `run()`,
+//!   prints and logs, and maps the outcome to an `exit::Exit` code in one place.
+//! - `model`: plain data and its parsing (observations, GTID sets, roles, keepalived
+//!   events); no IO.
+//! - `verdict`: check-mysql's pure decision (observation + role + policy → verdict), and
+//!   the reception rule that sees a stalled replication connection.
+//! - `plan`: the notify helpers' pure decisions (what to do after the catch-up wait,
+//!   whether to retry fencing).
+//! - [`io`]: everything that talks to the world: MySQL connections and every SQL statement
+//!   (`io::dialect`), the state dir (`io::state`, the one owner of its files), option files
+//!   and settings, syslog, keepalived, and the only `unsafe` code (`io::sys`).
+//! - `report`: the text line, JSON, `-v` evidence and `--explain` of check-mysql.
+//!
+//! The behaviour contract is docs/contract.md.
 
 #![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;
-pub mod deadline;
-pub mod exit;
+pub(crate) mod deadline;
+pub(crate) mod exit;
 pub mod io;
-pub mod model;
-pub mod plan;
-pub mod report;
-pub mod verdict;
-
-// Compatibility paths for the modules moved by issue 10; the final pass removes them.
-pub use app::check;
-pub use io::{config, confpath, optfile, state};
-pub use model::gtid;
-pub use report::explain;
-pub use verdict::reception;
-pub mod observe {
-    pub use crate::io::dialect::{
-        MARIADB_PEER_QUERY, MARIADB_QUERY, MYSQL_OLD_STATUS, MYSQL_PEER_QUERY, MYSQL_QUERY,
-        mariadb_observation, mysql_observation,
-    };
-    pub use crate::io::mysql::{
-        ConnectionSpec, ResultSets, Row, SslMode, error_text, first_value, query_sets, server_code,
-    };
-    pub use crate::io::observe::{observe, observe_peer};
-    pub use crate::model::observation::*;
-}
-/// The old path of the notify helpers (issue 10): kept until the final pass of the layout
-/// change, so that `crate::notify::…` and `keepalived_mysql::notify::…` (tests/cli.rs) still
-/// resolve.
-pub mod notify {
-    pub(crate) use crate::app::notify::parse_event;
-    pub use crate::app::notify_backup::DEFAULT_RETRY_FOR;
-    pub use crate::model::event::KeepalivedEvent;
-}
-/// Old `role` module: the types are `model::role`, the role file `io::state`, the
-/// resolution of `--role` `io::role`.
-pub mod role {
-    pub use crate::cli::{DEFAULT_STATE_DIR, RoleArg};
-    pub use crate::io::role::{address_is_local, resolve};
-    pub use crate::io::state::{
-        ROLE_FILE, RoleFileError, boot_id, read_role, role_file, unix_now, write_role,
-    };
-    pub use crate::model::role::{Role, RoleDecision, RoleRecord};
-}
-
-/// Old `down` module: stopping keepalived is `io::keepalived`, the binary `app::notify_down`.
-pub mod down {
-    pub use crate::app::notify_down::{BINARY, DEFAULT_TIMEOUT, main};
-    pub use crate::io::keepalived::{DownError, Method, Stopped, stop};
-}
+pub(crate) mod model;
+pub(crate) mod plan;
+pub(crate) mod report;
+pub(crate) mod verdict;

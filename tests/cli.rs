@@ -342,8 +342,10 @@ struct Surface {
 }
 
 fn surfaces() -> Vec<Surface> {
+    use keepalived_mysql::app::{notify_backup, notify_down};
+    use keepalived_mysql::cli::DEFAULT_STATE_DIR;
     use keepalived_mysql::cli::{DEFAULT_DEFAULTS_FILE, DEFAULT_PIDFILE, show_duration};
-    use keepalived_mysql::{config, down, notify, role};
+    use keepalived_mysql::io::config;
     let connection = [
         "--defaults-file",
         "--host",
@@ -372,7 +374,7 @@ fn surfaces() -> Vec<Surface> {
             ),
             ("--ssl-mode", "disabled".to_string()),
             ("--timeout", show_duration(config::DEFAULT_TIMEOUT)),
-            ("--state-dir", role::DEFAULT_STATE_DIR.to_string()),
+            ("--state-dir", DEFAULT_STATE_DIR.to_string()),
             ("--format", "text".to_string()),
         ]
     };
@@ -431,7 +433,10 @@ fn surfaces() -> Vec<Surface> {
             flags: all(&["--retry-for", "--no-retry", "--dry-run"]),
             defaults: [
                 connection_defaults(),
-                vec![("--retry-for", show_duration(notify::DEFAULT_RETRY_FOR))],
+                vec![(
+                    "--retry-for",
+                    show_duration(notify_backup::DEFAULT_RETRY_FOR),
+                )],
             ]
             .concat(),
         },
@@ -448,7 +453,7 @@ fn surfaces() -> Vec<Surface> {
                 "--version",
             ],
             defaults: vec![
-                ("--timeout", show_duration(down::DEFAULT_TIMEOUT)),
+                ("--timeout", show_duration(notify_down::DEFAULT_TIMEOUT)),
                 ("--pidfile", DEFAULT_PIDFILE.to_string()),
                 ("--format", "text".to_string()),
             ],
@@ -458,16 +463,18 @@ fn surfaces() -> Vec<Surface> {
 
 #[test]
 fn the_defaults_the_code_uses_are_the_documented_ones() {
-    use keepalived_mysql::{cli, config, down, notify, role};
+    use keepalived_mysql::app::{notify_backup, notify_down};
+    use keepalived_mysql::cli;
+    use keepalived_mysql::io::config;
     // README, the man pages' examples and the option file example state these values.
-    assert_eq!(down::DEFAULT_TIMEOUT, Duration::from_secs(5));
+    assert_eq!(notify_down::DEFAULT_TIMEOUT, Duration::from_secs(5));
     assert_eq!(config::DEFAULT_TIMEOUT, Duration::from_millis(800));
     assert_eq!(config::DEFAULT_MAX_LAG, Duration::from_secs(120));
     assert_eq!(config::DEFAULT_CATCHUP_TIMEOUT, Duration::from_secs(30));
-    assert_eq!(notify::DEFAULT_RETRY_FOR, Duration::from_secs(600));
+    assert_eq!(notify_backup::DEFAULT_RETRY_FOR, Duration::from_secs(600));
     assert_eq!(config::DEFAULT_PORT, 3306);
     assert_eq!(config::DEFAULT_SOCKET, "/run/mysqld/mysqld.sock");
-    assert_eq!(role::DEFAULT_STATE_DIR, "/run/keepalived-mysql");
+    assert_eq!(cli::DEFAULT_STATE_DIR, "/run/keepalived-mysql");
     assert_eq!(cli::DEFAULT_PIDFILE, "/run/keepalived.pid");
 }
 

@@ -1,4 +1,4 @@
-//! Differential test: `keepalived_mysql::optfile` against MariaDB's own `my_print_defaults`.
+//! Differential test: `keepalived_mysql::io::optfile` against MariaDB's own `my_print_defaults`.
 //!
 //! Each case is written to a fresh temporary directory (files 0600, directories 0700; `@D@`
 //! in a file's text stands for that directory), which also becomes the current directory so
@@ -13,7 +13,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use keepalived_mysql::optfile;
+use keepalived_mysql::io::optfile;
 
 const ORACLE: &str = "my_print_defaults";
 const GROUPS: [&str; 2] = ["client", "check-mysql"];

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{CheckArgs, Format};
-use crate::config::{self, CheckSettings, ConfigError};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::observe::{self, Failure, Observation, ObserveError, PeerObservation, Stage};
+use crate::io::config::{self, CheckSettings, ConfigError};
+use crate::io::state;
+use crate::model::observation::{Failure, Observation, ObserveError, PeerObservation, Stage};
 use crate::report::{self, Report, SyslogTarget};
-use crate::role;
-use crate::state;
 use crate::verdict::reception::{self, Mark, Received, Reception};
 use crate::verdict::{self, Finding, Level, Policy, Situation, Verdict};
 
@@ -58,7 +57,7 @@ pub fn main() -> ExitCode {
                 .server
                 .state_dir
                 .clone()
-                .unwrap_or_else(|| crate::role::DEFAULT_STATE_DIR.into());
+                .unwrap_or_else(|| crate::cli::DEFAULT_STATE_DIR.into());
             report::log_config_error_on_change(BINARY, &syslog, &state_dir, &msg);
         }
     }
@@ -80,7 +79,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
     let observing = Observing::start(&settings, deadline);
-    let role = role::resolve(settings.role, &settings.state_dir, settings.vip)
+    let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)
         .map_err(ConfigError::Invalid)?;
     let (local, peer) = observing.wait(&settings, &deadline);
 
@@ -133,12 +132,12 @@ impl Observing {
         let local = Worker::start(move || {
             let target = spec.target();
             spec.connect(&deadline)
-                .and_then(|mut conn| observe::observe(&mut conn, &target))
+                .and_then(|mut conn| crate::io::observe::observe(&mut conn, &target))
         });
         let peer = settings
             .peer
             .clone()
-            .map(|spec| Worker::start(move || observe::observe_peer(&spec, &deadline)));
+            .map(|spec| Worker::start(move || crate::io::observe::observe_peer(&spec, &deadline)));
         Observing { local, peer }
     }
 
@@ -224,7 +223,7 @@ fn remember_reception(
     let Some(now_ms) = state::uptime_ms() else {
         return (Received::Unknown, None);
     };
-    let boot = role::boot_id();
+    let boot = crate::io::state::boot_id();
     let (next, received) = reception::track(previous.as_ref(), now, now_ms, boot.as_deref());
     // Only a change is written (a steady state writes nothing); a file that does not parse
     // is replaced or removed.

@@ -15,14 +15,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cli::{Format, ReportArgs};
-use crate::config::{ConfigError, NotifySettings};
-use crate::confpath::PathCause;
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
+use crate::io::config::{ConfigError, NotifySettings};
+use crate::io::confpath::PathCause;
+use crate::io::state;
 use crate::model::event::{KeepalivedEvent, accepted_states};
+use crate::model::role::{Role, RoleRecord};
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
-use crate::role::{self, Role, RoleRecord};
-use crate::state;
 
 mod server;
 
@@ -219,7 +219,7 @@ impl Context {
     /// The recorded transition, if it is newer than ours. Stamps count from boot, so only
     /// a record of this boot can be newer.
     pub fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
-        let rec = role::read_role(&self.settings.state_dir)
+        let rec = crate::io::state::read_role(&self.settings.state_dir)
             .map_err(|e| NotifyError::State(e.to_string()))?;
         Ok(rec.filter(|r| r.this_boot() && r.seq > self.seq))
     }
@@ -238,13 +238,13 @@ impl Context {
             return Ok(Some(newer));
         }
         if !self.dry_run {
-            role::write_role(
+            crate::io::state::write_role(
                 &self.settings.state_dir,
                 &RoleRecord {
                     role,
                     seq: self.seq,
                     until,
-                    boot: role::boot_id(),
+                    boot: crate::io::state::boot_id(),
                 },
             )
             .map_err(|e| {
@@ -325,7 +325,7 @@ impl Reporter<'_> {
         let recorded = seen
             .state_dir
             .as_deref()
-            .and_then(|dir| role::read_role(dir).ok().flatten())
+            .and_then(|dir| crate::io::state::read_role(dir).ok().flatten())
             .filter(RoleRecord::this_boot);
         NotifyReport {
             outcome: result.as_ref().map_or("failed", Outcome::name),

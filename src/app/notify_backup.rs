@@ -1,6 +1,6 @@
 //! `notify-backup`: fence this node (docs/contract.md "notify-backup"), and when the server
 //! cannot be fenced now, retry in the background (rule 5 of "Notify hooks run concurrently").
-//! Whether to retry is [`fencing`](crate::plan::fencing).
+//! Whether to retry is `plan::fencing`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,13 +10,13 @@ use crate::app::notify::{
     superseded,
 };
 use crate::cli::{Format, NotifyBackupArgs};
-use crate::config::{self, NotifySettings};
 use crate::deadline::Deadline;
+use crate::io::config::{self, NotifySettings};
+use crate::io::state;
 use crate::model::event::BACKUP;
+use crate::model::role::Role;
 use crate::plan::fencing::{self, AfterAttempt, Attempt, Next, RetryPolicy};
 use crate::report::SyslogTarget;
-use crate::role::{self, Role};
-use crate::state;
 
 /// How long notify-backup keeps trying to fence a server it cannot reach.
 pub use crate::cli::DEFAULT_RETRY_FOR;
@@ -62,7 +62,7 @@ pub(crate) fn run(
         // would do it (keepalived runs notify-backup once per transition).
         (AfterAttempt::StartRetry, Err(NotifyError::Down(msg))) => {
             let retry_for = args.retry_for.unwrap_or(DEFAULT_RETRY_FOR);
-            let until = role::unix_now() + retry_for.as_secs();
+            let until = crate::io::state::unix_now() + retry_for.as_secs();
             let retry = match spawn_retry(seq, until) {
                 Ok(pid) => format!(
                     "retrying in the background (PID {pid}) for up to {}",
@@ -183,7 +183,7 @@ fn retry(
     // The first attempt, by the process that started this one, did not reach the server.
     let mut last = Err(NotifyError::Down(String::new()));
     loop {
-        match fencing::next(attempt(&last), role::unix_now() >= until) {
+        match fencing::next(attempt(&last), crate::io::state::unix_now() >= until) {
             Next::Stop => return last,
             Next::GiveUp => {
                 return Err(NotifyError::GaveUp(format!(

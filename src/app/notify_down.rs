@@ -5,11 +5,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::app::notify::parse_event;
 use crate::cli::{Format, NotifyDownArgs};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
 use crate::io::keepalived::{self, DownError, Stopped};
-use crate::notify::{KeepalivedEvent, parse_event};
+use crate::model::event::KeepalivedEvent;
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 
 pub const BINARY: &str = "notify-down";

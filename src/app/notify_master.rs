@@ -1,6 +1,6 @@
 //! `notify-master`: catch up on what was received, then take writes (docs/contract.md
 //! "notify-master"). The steps are IO; what happens after the wait is
-//! [`promotion::decide`](crate::plan::promotion::decide).
+//! `plan::promotion::decide`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -12,14 +12,14 @@ use crate::app::notify::{
     set_read_only, sql, superseded,
 };
 use crate::cli::{Format, NotifyMasterArgs};
-use crate::config::{self, NotifySettings};
 use crate::deadline::Deadline;
+use crate::io::config::{self, NotifySettings};
+use crate::io::state;
 use crate::model::event::MASTER;
-use crate::observe::{self, Dialect};
+use crate::model::observation::Dialect;
+use crate::model::role::{Role, RoleRecord};
 use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
 use crate::report::{Severity, SyslogTarget};
-use crate::role::{self, Role, RoleRecord};
-use crate::state;
 
 /// Entry point of `notify-master`.
 pub fn main() -> ExitCode {
@@ -109,7 +109,8 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
 fn begin(ctx: &Context) -> Result<Option<RoleRecord>, NotifyError> {
     let _lock = ctx.lock()?;
     // Past this, a promotion still recorded is treated as failed by check-mysql.
-    let until = promotion::promoting_until(role::unix_now(), promotion_limit(&ctx.settings));
+    let until =
+        promotion::promoting_until(crate::io::state::unix_now(), promotion_limit(&ctx.settings));
     ctx.record_until(Role::Promoting, Some(until))
 }
 
@@ -162,7 +163,7 @@ fn catch_up(
             let slice = catchup.remaining().min(Duration::from_secs(1));
             let secs = slice.as_secs_f64().max(0.001);
             let sets = exec(conn, &sql::wait_for(dialect, pos, secs))?;
-            let answer = observe::first_value(&sets);
+            let answer = crate::io::mysql::first_value(&sets);
             match sql::waited(dialect, answer.as_deref()) {
                 sql::Waited::Applied => break,
                 sql::Waited::NotYet => {}

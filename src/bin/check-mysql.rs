@@ -1,4 +1,4 @@
 //! keepalived `vrrp_script`: may this node hold the VIP? Exit 0 = yes. See `--help`.
 fn main() -> std::process::ExitCode {
-    keepalived_mysql::check::main()
+    keepalived_mysql::app::check::main()
 }

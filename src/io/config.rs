@@ -11,8 +11,8 @@ use crate::cli::{
 };
 use crate::deadline::parse_duration;
 use crate::io::confpath;
+use crate::io::mysql::ConnectionSpec;
 use crate::io::optfile::{self, OptionEntry, OptionFileError};
-use crate::observe::ConnectionSpec;
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{

@@ -1,15 +1,15 @@
 //! Everything that talks to the world: servers, files, syslog, keepalived, the kernel.
 
 pub mod config;
-pub mod confpath;
-pub mod dialect;
+pub(crate) mod confpath;
+pub(crate) mod dialect;
 pub mod keepalived;
-pub mod mysql;
-pub mod observe;
+pub(crate) mod mysql;
+pub(crate) mod observe;
 pub mod optfile;
-pub mod role;
-pub mod state;
-pub mod syslog;
+pub(crate) mod role;
+pub(crate) mod state;
+pub(crate) mod syslog;
 // The one module allowed `unsafe` (src/lib.rs denies it everywhere else).
 #[allow(unsafe_code)]
 pub(crate) mod sys;

@@ -63,7 +63,7 @@ impl Drop for StateLock {
     }
 }
 
-/// Name of the file that remembers the received position ([`crate::reception::Mark`]).
+/// Name of the file that remembers the received position ([`crate::verdict::reception::Mark`]).
 pub const RECEIVED_FILE: &str = "check-mysql.received";
 
 /// Milliseconds since boot, from `/proc/uptime` (counts suspend; unaffected by wall-clock

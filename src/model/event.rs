@@ -19,7 +19,7 @@ pub fn accepted_states(binary: &str) -> &'static [&'static str] {
     match binary {
         MASTER => MASTER_STATES,
         BACKUP => BACKUP_STATES,
-        crate::down::BINARY => DOWN_STATES,
+        crate::app::notify_down::BINARY => DOWN_STATES,
         _ => &[],
     }
 }
@@ -118,7 +118,7 @@ mod tests {
     /// (exit 64). Written out state by state, so that a change to the constants shows here.
     #[test]
     fn every_keepalived_state_for_every_binary() {
-        let binaries = [MASTER, BACKUP, crate::down::BINARY];
+        let binaries = [MASTER, BACKUP, crate::app::notify_down::BINARY];
         // state, then accepted by notify-master, notify-backup, notify-down.
         let table: &[(&str, [bool; 3])] = &[
             ("MASTER", [true, false, true]),

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use crate::cli::OnCatchupTimeout;
-use crate::gtid;
-use crate::observe::{Dialect, ReplicaStatus};
-use crate::role::{Role, RoleRecord};
+use crate::model::gtid;
+use crate::model::observation::{Dialect, ReplicaStatus};
+use crate::model::role::{Role, RoleRecord};
 
 /// How the catch-up wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,7 +341,7 @@ mod tests {
             name: name.into(),
             source_host: String::new(),
             source_port: None,
-            io_running: crate::observe::IoState::Yes,
+            io_running: crate::model::observation::IoState::Yes,
             sql_running: true,
             seconds_behind: None,
             last_io_errno: 0,

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::io::state;
-use crate::observe::{Observation, PeerObservation};
+use crate::model::observation::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
 /// Everything one run of check-mysql reports.
@@ -318,7 +318,7 @@ pub fn log_config_error_on_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::role::Role;
+    use crate::model::role::Role;
     use crate::verdict::{Reason, Situation};
 
     fn verdict(level: Level, situation: Situation, message: &str) -> Verdict {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::exit::Exit;
-use crate::role::Role;
+use crate::model::role::Role;
 
 /// Operator-chosen thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::gtid;
-use crate::observe::{Dialect, IoState, Observation, PeerObservation, ReplicaStatus};
-use crate::role::Role;
+use crate::model::gtid;
+use crate::model::observation::{Dialect, IoState, Observation, PeerObservation, ReplicaStatus};
+use crate::model::role::Role;
 use reception::Received;
 
 mod finding;
@@ -13,7 +13,6 @@ pub mod reception;
 mod unobserved;
 
 pub use finding::{Finding, Level, Policy, Reason, Situation, Status, Verdict};
-pub use unobserved::account_fix;
 
 /// IO errors that mean "the peer cannot be reached", not "replication is broken":
 /// CR_CONNECTION_ERROR 2002, CR_CONN_HOST_ERROR 2003, CR_UNKNOWN_HOST 2005,

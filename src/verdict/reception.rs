@@ -7,12 +7,12 @@
 //! binlog tells what was written; the received position (`gtid_current_pos` with each
 //! connection's `Gtid_IO_Pos`, MySQL `gtid_executed` with `Retrieved_Gtid_Set`) tells what
 //! arrived. A position that stands still while the peer is ahead is a stall; one that moves
-//! is a busy writer. Pure: the state dir file is read and written by [`crate::state`].
+//! is a busy writer. Pure: the state dir file is read and written by [`crate::io::state`].
 
 use std::time::Duration;
 
-use crate::gtid;
-use crate::observe::{Dialect, Observation, PeerObservation};
+use crate::model::gtid;
+use crate::model::observation::{Dialect, Observation, PeerObservation};
 
 /// This run's comparison of the received position with the peer's binlog.
 #[derive(Debug, Clone, PartialEq, Eq)]

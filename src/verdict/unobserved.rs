@@ -1,8 +1,8 @@
 //! The verdict when the local server could not be observed: what came back decides
 //! (docs/contract.md "Who answered").
 
-use crate::observe::{Failure, ObserveError, Refusal};
-use crate::role::Role;
+use crate::model::observation::{Failure, ObserveError, Refusal};
+use crate::model::role::Role;
 
 use super::{Finding, Level, Reason, Situation, Verdict};
 
@@ -85,7 +85,7 @@ impl Verdict {
 /// own limits (1226: `MAX_USER_CONNECTIONS`, and the per-hour limits).
 pub fn saturation_fix(code: u16) -> &'static str {
     match code {
-        crate::observe::ER_USER_LIMIT_REACHED => {
+        crate::model::observation::ER_USER_LIMIT_REACHED => {
             "the check's own account hit its limits: ALTER USER ... WITH MAX_USER_CONNECTIONS 0 \
              MAX_CONNECTIONS_PER_HOUR 0 MAX_QUERIES_PER_HOUR 0 (CONNECTION ADMIN does not pass \
              them)"
@@ -100,7 +100,7 @@ pub fn saturation_fix(code: u16) -> &'static str {
 /// What to run when the server refuses the check's own account with error `code`
 /// (MariaDB/MySQL error reference; privileges from README "Least privileges").
 pub fn account_fix(code: u16, user: Option<&str>) -> String {
-    use crate::observe::*;
+    use crate::model::observation::*;
     let who = match user {
         Some(u) if !u.is_empty() => format!("'{u}'@'<host>'"),
         _ if code == ER_ACCESS_DENIED => {

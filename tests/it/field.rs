@@ -1,7 +1,7 @@
 //! Field faults (issue 9): a server that answers is up, `--peer` tells live from dead, lag
 //! you can trust. Each test is one failing input from the field, on real servers, with the
 //! verdict wanted; the pure classification behind it has its rows in the unit tests
-//! (`observe::tests::refusal_classes`, `verdict_tests::unobserved_table`).
+//! (`model::observation::tests::refusal_classes`, `verdict::tests::unobserved::unobserved_table`).
 
 use crate::check::{check_in, check_with, peer_of, with_table};
 use crate::harness::{Pair, Proxy, Run, Server, create_monitor_user, wait_until};

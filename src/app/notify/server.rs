@@ -5,12 +5,11 @@ use mysql::Conn;
 
 use super::{Context, NotifyError};
 use crate::io::dialect::{self, notify as sql};
-use crate::observe::{
-    self, Dialect, Failure, ObserveError, Refusal, ReplicaStatus, error_text, query_sets,
-};
+use crate::io::mysql::{error_text, query_sets};
+use crate::model::observation::{Dialect, Failure, ObserveError, Refusal, ReplicaStatus};
 
 /// What a failed connection means for a notify helper, by the one classification of
-/// [`observe::Failure`]: the server refusing this account is a configuration error (78, with
+/// [`crate::model::observation::Failure`]: the server refusing this account is a configuration error (78, with
 /// what to fix); a server at its connection limit is up but could not be reached (1, so
 /// notify-backup retries), and the message names the grant that avoids it; no answer is down.
 pub(crate) fn connect_error(what: &str, e: &ObserveError) -> NotifyError {
@@ -66,7 +65,7 @@ pub(crate) fn replicas(
         .map_err(|e| query_error(dialect::status_statement(dialect), &e))
 }
 
-pub(crate) fn exec(conn: &mut Conn, q: &str) -> Result<observe::ResultSets, NotifyError> {
+pub(crate) fn exec(conn: &mut Conn, q: &str) -> Result<crate::io::mysql::ResultSets, NotifyError> {
     match query_sets(conn, q) {
         (sets, None) => Ok(sets),
         (_, Some(e)) => Err(query_error(q, &e)),
@@ -83,7 +82,7 @@ pub(crate) fn set_read_only(
     exec(conn, sql::set_read_only(dialect, on))?;
     // Read it back: the statement can succeed on a server where another session changes it.
     let sets = exec(conn, sql::READ_ONLY)?;
-    let now = observe::first_value(&sets);
+    let now = crate::io::mysql::first_value(&sets);
     let now_on = is_on(now.as_deref());
     ctx.read_only.set(now.is_some().then_some(now_on));
     if now_on != on {

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use crate::exit::Exit;
-use crate::observe::{
-    Dialect, GtidVars, Observation, PeerObservation, mariadb_observation, mysql_observation,
-};
+use crate::io::dialect::{mariadb_observation, mysql_observation};
+use crate::model::observation::{Dialect, GtidVars, Observation, PeerObservation};
 use crate::verdict::reception::Received;
 use crate::verdict::{Policy, Status};
 
@@ -310,7 +309,7 @@ pub(super) fn refused(code: u16, error: &str) -> PeerObservation {
         address: "10.0.0.2:3306".into(),
         error: format!("ERROR {code} (28000): {error}"),
         code,
-        refusal: crate::observe::Refusal::of(code),
+        refusal: crate::model::observation::Refusal::of(code),
     }
 }
 

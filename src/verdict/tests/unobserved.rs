@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::fixtures::*;
 use crate::exit::Exit;
-use crate::observe::{Failure, ObserveError, PeerObservation, Refusal, Stage};
-use crate::role::Role;
+use crate::model::observation::{Failure, ObserveError, PeerObservation, Refusal, Stage};
+use crate::model::role::Role;
 use crate::verdict::reception::Received;
 use crate::verdict::{Policy, Status, Verdict, verdict};
 
