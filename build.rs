@@ -48,6 +48,8 @@ struct Page {
     cmd: clap::Command,
     /// Paragraphs added to DESCRIPTION, after clap's long about.
     description: &'static [&'static str],
+    /// The paragraph before the exit code table: who reads the codes.
+    exit_intro: &'static str,
     examples: &'static [Example],
     /// FILES entries: path, meaning.
     files: &'static [(&'static str, &'static str)],
@@ -157,16 +159,9 @@ fn man_page(page: &Page) -> Vec<u8> {
     roff.to_writer(w).unwrap();
     man.render_options_section(w).unwrap();
 
-    // clap's after_help is the exit code table: rendered as EXIT STATUS rather than clap_mangen's
-    // "EXTRA". Anything else there would still be shown, under its generic heading.
-    let after_help = cmd.get_after_help().map(|h| h.to_string());
-    if after_help
-        .as_deref()
-        .is_some_and(|h| h != cli::EXIT_CODES_HELP)
-    {
-        man.render_extra_section(w).unwrap();
-    }
-    exit_status().to_writer(w).unwrap();
+    // clap's after_help is the binary's exit code table (cli.rs): rendered as EXIT STATUS
+    // rather than as clap_mangen's generic "EXTRA".
+    exit_status(page).to_writer(w).unwrap();
     environment().to_writer(w).unwrap();
     files(page).to_writer(w).unwrap();
     examples(page).to_writer(w).unwrap();
@@ -175,30 +170,57 @@ fn man_page(page: &Page) -> Vec<u8> {
     out
 }
 
-/// EXIT STATUS from `EXIT_CODES_HELP` ("  CODE  meaning" lines after a heading line).
-fn exit_status() -> Roff {
-    let mut roff = Roff::new();
-    roff.control("SH", ["EXIT STATUS"]);
-    roff.text([roman(
-        "The four helpers share these codes (each uses those that apply to it). keepalived \
-         treats every non-zero code as a failure: the distinct codes are for people and \
-         monitoring.",
-    )]);
-    let mut rows = 0;
-    for line in cli::EXIT_CODES_HELP.lines().skip(1) {
-        let line = line.trim();
-        let (code, meaning) = line
+/// EXIT STATUS from the binary's own exit code table, its `after_help` (cli.rs: a heading
+/// line, then `  CODE  meaning` rows, each meaning possibly going on over lines indented by
+/// six spaces).
+fn exit_status(page: &Page) -> Roff {
+    let name = page.cmd.get_name();
+    let help = page
+        .cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| panic!("{name}: no exit code table in after_help"));
+    let mut lines = help.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Exit codes:"),
+        "{name}: after_help must be the exit code table"
+    );
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if let Some(more) = line.strip_prefix("      ") {
+            assert!(
+                !more.starts_with('-'),
+                "{name}: an exit code line starts with '-' (reads as an option): {line:?}"
+            );
+            let (_, meaning) = rows
+                .last_mut()
+                .unwrap_or_else(|| panic!("{name}: continuation before any code: {line:?}"));
+            meaning.push(' ');
+            meaning.push_str(more.trim());
+            continue;
+        }
+        let row = line
+            .strip_prefix("  ")
+            .unwrap_or_else(|| panic!("{name}: exit code line not indented by two: {line:?}"));
+        let (code, meaning) = row
             .split_once(char::is_whitespace)
-            .unwrap_or_else(|| panic!("EXIT_CODES_HELP: no meaning after the code in {line:?}"));
+            .unwrap_or_else(|| panic!("{name}: no meaning after the code in {line:?}"));
         assert!(
             code.parse::<u8>().is_ok(),
-            "EXIT_CODES_HELP: {code:?} is not an exit code (line {line:?})"
+            "{name}: {code:?} is not an exit code (line {line:?})"
         );
-        roff.control("TP", []).text([bold(code)]);
-        roff.text([roman(meaning.trim())]);
-        rows += 1;
+        rows.push((code.to_string(), meaning.trim().to_string()));
     }
-    assert!(rows >= 2, "EXIT_CODES_HELP has no exit code lines");
+    assert!(rows.len() >= 2, "{name}: no exit code lines in after_help");
+
+    let mut roff = Roff::new();
+    roff.control("SH", ["EXIT STATUS"]);
+    roff.text([roman(page.exit_intro)]);
+    for (code, meaning) in rows {
+        roff.control("TP", []).text([bold(code)]);
+        roff.text([roman(meaning)]);
+    }
     roff
 }
 
@@ -289,6 +311,14 @@ fn see_also(name: &str) -> Roff {
     roff
 }
 
+/// EXIT STATUS of check-mysql: keepalived reads its code.
+const CHECK_EXIT_INTRO: &str = "keepalived treats every non-zero code as a failed check; the \
+     distinct codes are for people and monitoring.";
+/// EXIT STATUS of the notify helpers: keepalived reads no notify script's code.
+const NOTIFY_EXIT_INTRO: &str = "keepalived does not read a notify script's exit code (it \
+     starts notify scripts without waiting for them): the codes are for people, monitoring \
+     and scripts that run this helper by hand; syslog has the same line.";
+
 const OPTION_FILE: (&str, &str) = (
     "/etc/keepalived/mysql-helpers.cnf",
     "The default option file (--defaults-file): groups [client] and then the binary's own \
@@ -312,6 +342,7 @@ fn pages() -> Vec<Page> {
     vec![
         Page {
             cmd: cli::CheckArgs::command(),
+            exit_intro: CHECK_EXIT_INTRO,
             description: &[
                 "keepalived runs check-mysql every interval seconds from a vrrp_script; exit 0 \
                  means this node may hold (or take) the virtual IP. The rules depend on the \
@@ -364,6 +395,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyMasterArgs::command(),
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-master (notify_master) when this node becomes MASTER. It \
                  records the role promoting (check-mysql passes the node meanwhile although it \
@@ -400,6 +432,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyBackupArgs::command(),
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop, \
                  notify_deleted) when this node stops being MASTER, or its instance stops or is \
@@ -429,6 +462,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyDownArgs::command(),
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "Stops keepalived on this node so that the peer takes the VIP: with systemctl \
                  stop keepalived.service when keepalived runs under systemd, otherwise with \

@@ -138,16 +138,63 @@ fn keepalived_args_help(states: &[&str]) -> String {
 /// `Exit::Usage` (kept as a literal so that this file stands alone).
 pub const USAGE_EXIT_CODE: i32 = 64;
 
-pub const EXIT_CODES_HELP: &str = "\
+// ---------------------------------------------------------------- exit codes
+//
+// Each binary's --help ends with the exit codes that binary returns (docs/contract.md "Exit
+// codes"), and build.rs renders the same text as its man page's EXIT STATUS. The format, which
+// build.rs checks: the heading `Exit codes:`, then one row per code, `  CODE  meaning` (two
+// spaces, the code, spaces, the meaning); a long meaning goes on over lines indented by six
+// spaces, which must not start with `-` (they would read as an option in --help).
+
+/// check-mysql's exit codes (`src/app/check.rs`, docs/contract.md "Verdicts of check-mysql").
+pub const CHECK_EXIT_CODES: &str = "\
 Exit codes:
-  0   ok (also degraded: a WARN line and a syslog warning)
-  1   down: cannot connect, query failed, or --timeout passed
-  2   replication broken
-  3   lagging more than --max-lag (or lag unknown)
-  4   GTID history diverged from the peer's
-  5   writer is read-only
+  0   ok: may hold the VIP (also degraded: a WARN line and a syslog warning)
+  1   down: no answer (or a standby at its connection limit), query failed, or the
+      deadline (--timeout) passed
+  2   a standby's replication is broken
+  3   a standby lags more than --max-lag, is stalled, or its lag is unknown
+  4   a standby's GTID history diverged from the peer's
+  5   the writer is read-only, or its promotion failed
   64  usage error
-  78  configuration error (bad option file, value or state dir; the check's account refused)";
+  78  configuration error: option file unreadable, unsafe or with a bad value; role file
+      unusable; the server refuses the check's account (the message names the fix)";
+
+/// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
+pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
+Exit codes:
+  0   writer (role recorded, read_only=OFF); or superseded by a newer transition; or dry run
+  1   not promoted: the server cannot be reached or hangs, a query failed, read_only did not
+      change, the state dir's lock stayed busy, or the whole run passed its limit
+  3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
+      node stays read-only and promotion-failed is recorded
+  64  usage error (also a keepalived state other than MASTER)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (the message names the fix)";
+
+/// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
+pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
+Exit codes:
+  0   fenced (role standby recorded, read_only=ON); or superseded by a newer transition; or
+      dry run
+  1   not fenced now: the server cannot be reached or hangs, a query failed, read_only did
+      not change, or the state dir's lock stayed busy; a background retry starts (none
+      with --no-retry or --dry-run)
+  64  usage error (also a state other than BACKUP, FAULT, STOP, DELETED)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (no background retry)";
+
+/// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
+pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
+Exit codes:
+  0   keepalived stopped, or was not running (no pid file, or a stale one); or dry run
+  1   keepalived not stopped: not permitted (not root), systemctl or the signal failed, or
+      still running after --timeout
+  64  usage error
+  78  configuration error: the pid file cannot be read, holds no PID, or names a process
+      that is not keepalived (it is never signalled)";
 
 /// How to reach the server (check-mysql, notify-master, notify-backup). Passwords come only
 /// from the option file or MYSQL_PWD: a password on the command line would show in `ps`.
@@ -240,7 +287,7 @@ pub struct ReportArgs {
 #[command(
     name = "check-mysql",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = CHECK_EXIT_CODES,
     disable_help_subcommand = true
 )]
 pub struct CheckArgs {
@@ -338,7 +385,7 @@ pub enum OnCatchupTimeout {
 #[command(
     name = "notify-master",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_MASTER_EXIT_CODES,
     disable_help_subcommand = true
 )]
 pub struct NotifyMasterArgs {
@@ -384,7 +431,7 @@ pub struct NotifyMasterArgs {
 #[command(
     name = "notify-backup",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_BACKUP_EXIT_CODES,
     disable_help_subcommand = true
 )]
 pub struct NotifyBackupArgs {
@@ -431,7 +478,7 @@ pub struct NotifyBackupArgs {
 #[command(
     name = "notify-down",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_DOWN_EXIT_CODES,
     disable_help_subcommand = true
 )]
 pub struct NotifyDownArgs {

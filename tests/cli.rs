@@ -569,6 +569,93 @@ fn man_pages_and_completions_state_the_same_defaults() {
     }
 }
 
+/// The roff source of a man page that build.rs rendered (`target/<profile>/generated`, next
+/// to the test's `deps` dir).
+fn man_source(bin: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let page = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("generated/man/{bin}.8.gz"));
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&page)
+        .output()
+        .unwrap_or_else(|e| panic!("gzip -dc {}: {e}", page.display()));
+    assert!(out.status.success(), "gzip -dc {}", page.display());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One section of a roff man page, from its `.SH` line to the next.
+fn man_section<'a>(man: &'a str, heading: &str) -> &'a str {
+    let start = man
+        .find(&format!(".SH {heading}\n"))
+        .unwrap_or_else(|| panic!("no section {heading}"));
+    let body = &man[start + 1..];
+    &body[..body.find("\n.SH ").unwrap_or(body.len())]
+}
+
+/// Every exit code a binary returns, and only those (docs/contract.md "Exit codes"; the code:
+/// src/app/check.rs, src/app/notify*.rs, src/down.rs): in --help and in the man page's EXIT
+/// STATUS, which build.rs renders from the same text.
+#[test]
+fn each_binary_lists_exactly_its_exit_codes() {
+    for (name, codes) in [
+        ("check-mysql", &[0, 1, 2, 3, 4, 5, 64, 78][..]),
+        ("notify-master", &[0, 1, 3, 64, 78][..]),
+        ("notify-backup", &[0, 1, 64, 78][..]),
+        ("notify-down", &[0, 1, 64, 78][..]),
+    ] {
+        let out = bin(name)
+            .arg("--help")
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let table = &help[help
+            .find("\nExit codes:\n")
+            .unwrap_or_else(|| panic!("{name} --help has no exit codes:\n{help}"))..];
+        // Rows are `  CODE  meaning`; a meaning goes on at a deeper indent.
+        let shown: Vec<u8> = table
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .map(|l| {
+                let code = l.split_whitespace().next().unwrap();
+                code.parse()
+                    .unwrap_or_else(|_| panic!("{name} --help: not an exit code row: {l:?}"))
+            })
+            .collect();
+        assert_eq!(
+            shown, codes,
+            "{name} --help lists other exit codes:\n{table}"
+        );
+        if name != "check-mysql" {
+            // Nothing of the check's verdicts in a notify helper's table.
+            for check_only in ["WARN", "--max-lag", "replication broken", "diverged"] {
+                assert!(
+                    !table.contains(check_only),
+                    "{name} --help's exit codes mention {check_only:?}:\n{table}"
+                );
+            }
+        }
+
+        let man = man_source(name);
+        let status = man_section(&man, "\"EXIT STATUS\"");
+        let in_man: Vec<u8> = status
+            .lines()
+            .skip_while(|l| *l != ".TP")
+            .filter_map(|l| l.strip_prefix("\\fB")?.strip_suffix("\\fR")?.parse().ok())
+            .collect();
+        assert_eq!(
+            in_man, codes,
+            "{name}'s man page lists other exit codes:\n{status}"
+        );
+    }
+}
+
 /// A server that accepts and never answers: notify-backup gives up at the default --timeout
 /// and names it, so the 800ms in its --help is what its code uses.
 #[test]
