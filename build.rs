@@ -329,6 +329,11 @@ const OPTION_FILE: (&str, &str) = (
      or an !include or !includedir target that exists and cannot be read is exit 78, with \
      the path and the cause. An example is in /usr/share/doc/keepalived-mysql/examples/.",
 );
+const LOCK_FILE: (&str, &str) = (
+    "/run/keepalived-mysql/lock",
+    "The lock (flock) that notify-master and notify-backup take in turn, waiting at most \
+     --timeout; created if missing. check-mysql never takes it.",
+);
 const ROLE_FILE: (&str, &str) = (
     "/run/keepalived-mysql/role",
     "The role recorded by notify-master and notify-backup (writer, standby, promoting, \
@@ -388,6 +393,14 @@ fn pages() -> Vec<Page> {
                      rather than every interval.",
                 ),
                 (
+                    "/run/keepalived-mysql/check-mysql.received",
+                    "With --peer: the position this node had received when it was first seen \
+                     behind the peer, and since when. A standby whose received position stays \
+                     put for longer than --max-lag while the peer is ahead is stalled (exit \
+                     3). Rewritten only when it changes, removed once caught up; a check that \
+                     cannot read or write it warns that stall detection is off.",
+                ),
+                (
                     "/usr/share/doc/keepalived-mysql/runbook.md",
                     "The runbook that --explain points to: one section per situation.",
                 ),
@@ -428,7 +441,7 @@ fn pages() -> Vec<Page> {
                     text: "runuser -u keepalived_script -- /usr/libexec/keepalived-mysql/notify-master --on-catchup-timeout promote -v",
                 },
             ],
-            files: &[OPTION_FILE, ROLE_FILE],
+            files: &[OPTION_FILE, ROLE_FILE, LOCK_FILE],
         },
         Page {
             cmd: cli::NotifyBackupArgs::command(),
@@ -458,7 +471,7 @@ fn pages() -> Vec<Page> {
                     text: "runuser -u keepalived_script -- /usr/libexec/keepalived-mysql/notify-backup -v",
                 },
             ],
-            files: &[OPTION_FILE, ROLE_FILE],
+            files: &[OPTION_FILE, ROLE_FILE, LOCK_FILE],
         },
         Page {
             cmd: cli::NotifyDownArgs::command(),

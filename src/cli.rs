@@ -247,25 +247,78 @@ pub enum Format {
 
 /// The deadline and the state dir of the binaries that talk to the server and share the
 /// state dir: check-mysql, notify-master, notify-backup. Both may also come from the option
-/// file (`timeout`, `state-dir`); the command line wins.
+/// file (`timeout`, `state-dir`); the command line wins. What the deadline bounds and what the
+/// state dir holds differ between them: each binary's command replaces the help of both
+/// (`mut_arg`) with its own ([`check_timeout_help`] and the like).
 #[derive(Debug, Clone, Args, Default)]
 pub struct ServerArgs {
-    /// Deadline for the server and the state dir's lock: check-mysql's whole run, each step
-    /// of a notify helper (notify-master's catch-up has its own).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
-        "Deadline (800ms, 2s; a bare number is seconds) for the server and the state dir's \
-         lock: check-mysql's whole run, each step of notify-master and notify-backup (not \
-         notify-master's catch-up wait); keep it below keepalived's script timeout \
-         [default: {}]",
-        show_duration(DEFAULT_TIMEOUT)
-    ))]
+    /// Deadline (each binary's help says what it bounds).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// State dir: the role file, the notify helpers' lock, check-mysql's last verdict.
-    #[arg(long, value_name = "DIR", help = format!(
-        "State dir: the role file, the notify helpers' lock, check-mysql's last verdict \
-         [default: {DEFAULT_STATE_DIR}]"
-    ))]
+    /// State dir (each binary's help says what it keeps there).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// How every `--timeout` help starts: the syntax.
+const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";
+
+/// check-mysql's `--timeout`: one deadline for the whole observation (docs/contract.md "Time").
+fn check_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for the whole run: DNS, connect, TLS, the queries and \
+         the --peer probe; a server that has not answered by then is down (exit 1). Keep it \
+         below keepalived's vrrp_script timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// check-mysql's `--state-dir`: it reads the role file and keeps its own two files
+/// (docs/contract.md "State dir"); it never takes the lock.
+fn check_state_dir_help() -> String {
+    format!(
+        "State dir: the role file that the notify helpers record (read with --role auto); \
+         check-mysql.last, the last verdict logged (syslog hears of each change once); and \
+         with --peer check-mysql.received, the received position and since when (to see a \
+         stalled replication connection) [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-master's `--timeout`: each step, not the catch-up wait (docs/contract.md "Time").
+fn notify_master_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each step: taking the state dir's lock, connecting \
+         (each query may take 1s more). The catch-up wait has --catchup-timeout instead; the \
+         whole run ends within 4 times this plus --catchup-timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-master's `--state-dir`.
+fn notify_master_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (promoting, then writer or promotion-failed; check-mysql \
+         reads it) and the lock that the notify helpers take in turn \
+         [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-backup's `--timeout`: each attempt to fence (docs/contract.md "Time").
+fn notify_backup_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each attempt to fence, the background retry's too: \
+         the state dir's lock, connecting, SET read_only and the read-back. Keep it below 1s: \
+         keepalived kills notify_stop scripts after one second [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-backup's `--state-dir`.
+fn notify_backup_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (standby; check-mysql reads it) and the lock that the \
+         notify helpers take in turn [default: {DEFAULT_STATE_DIR}]"
+    )
 }
 
 /// Where a run reports, for every binary: stdout's format, and syslog.
@@ -288,6 +341,8 @@ pub struct ReportArgs {
     name = "check-mysql",
     version,
     after_help = CHECK_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(check_timeout_help())),
+    mut_arg("state_dir", |a| a.help(check_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct CheckArgs {
@@ -386,6 +441,8 @@ pub enum OnCatchupTimeout {
     name = "notify-master",
     version,
     after_help = NOTIFY_MASTER_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(notify_master_timeout_help())),
+    mut_arg("state_dir", |a| a.help(notify_master_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct NotifyMasterArgs {
@@ -432,6 +489,8 @@ pub struct NotifyMasterArgs {
     name = "notify-backup",
     version,
     after_help = NOTIFY_BACKUP_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(notify_backup_timeout_help())),
+    mut_arg("state_dir", |a| a.help(notify_backup_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct NotifyBackupArgs {

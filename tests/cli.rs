@@ -656,6 +656,92 @@ fn each_binary_lists_exactly_its_exit_codes() {
     }
 }
 
+/// `--timeout` and `--state-dir` are shared by three binaries but mean something else in each:
+/// each one's help says what they bound and hold for it (docs/contract.md "Time", "State
+/// dir"), and check-mysql's man page lists its own files.
+#[test]
+fn timeout_and_state_dir_help_is_true_for_each_binary() {
+    let help_of = |name: &str, flag: &str| -> String {
+        help_blocks(name)
+            .into_iter()
+            .find(|(f, _)| f == flag)
+            .unwrap_or_else(|| panic!("{name} --help lacks {flag}"))
+            .1
+    };
+    // (binary, flag, must say, must not say)
+    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
+        (
+            "check-mysql",
+            "--timeout",
+            &["whole run", "--peer"],
+            &["lock", "notify", "catch-up"],
+        ),
+        (
+            "check-mysql",
+            "--state-dir",
+            &["role file", "check-mysql.last", "check-mysql.received"],
+            &["lock"],
+        ),
+        (
+            "notify-master",
+            "--timeout",
+            &["each step", "lock", "--catchup-timeout"],
+            &["check-mysql", "whole run:", "notify-backup"],
+        ),
+        (
+            "notify-master",
+            "--state-dir",
+            &["role file", "lock"],
+            &["check-mysql.last", "check-mysql.received", "verdict"],
+        ),
+        (
+            "notify-backup",
+            "--timeout",
+            &["each attempt", "lock"],
+            &["check-mysql", "whole run", "catch-up"],
+        ),
+        (
+            "notify-backup",
+            "--state-dir",
+            &["role file", "lock"],
+            &["check-mysql.last", "check-mysql.received", "verdict"],
+        ),
+    ];
+    for (name, flag, says, never) in cases {
+        let text = help_of(name, flag);
+        for s in says {
+            assert!(
+                text.contains(s),
+                "{name} {flag} should mention {s:?}:\n{text}"
+            );
+        }
+        for s in never {
+            assert!(
+                !text.contains(s),
+                "{name} {flag} should not mention {s:?}:\n{text}"
+            );
+        }
+    }
+
+    let files = |name: &str| man_section(&man_source(name), "FILES").to_string();
+    let check = files("check-mysql");
+    for file in ["role", "check\\-mysql.last", "check\\-mysql.received"] {
+        assert!(
+            check.contains(&format!("/run/keepalived\\-mysql/{file}")),
+            "check-mysql's man page FILES lacks {file}:\n{check}"
+        );
+    }
+    for name in ["notify-master", "notify-backup"] {
+        let text = files(name);
+        for file in ["role", "lock"] {
+            assert!(
+                text.contains(&format!("/run/keepalived\\-mysql/{file}\\fR")),
+                "{name}'s man page FILES lacks {file}:\n{text}"
+            );
+        }
+    }
+}
+
 /// A server that accepts and never answers: notify-backup gives up at the default --timeout
 /// and names it, so the 800ms in its --help is what its code uses.
 #[test]
