@@ -51,6 +51,8 @@ struct Page {
     /// The paragraph before the exit code table: who reads the codes.
     exit_intro: &'static str,
     examples: &'static [Example],
+    /// ENVIRONMENT entries: the variables the binary reads, and what for.
+    environment: &'static [(&'static str, &'static str)],
     /// FILES entries: path, meaning.
     files: &'static [(&'static str, &'static str)],
 }
@@ -162,7 +164,7 @@ fn man_page(page: &Page) -> Vec<u8> {
     // clap's after_help is the binary's exit code table (cli.rs): rendered as EXIT STATUS
     // rather than as clap_mangen's generic "EXTRA".
     exit_status(page).to_writer(w).unwrap();
-    environment().to_writer(w).unwrap();
+    environment(page).to_writer(w).unwrap();
     files(page).to_writer(w).unwrap();
     examples(page).to_writer(w).unwrap();
     see_also(&name).to_writer(w).unwrap();
@@ -224,16 +226,22 @@ fn exit_status(page: &Page) -> Roff {
     roff
 }
 
-fn environment() -> Roff {
+fn environment(page: &Page) -> Roff {
     let mut roff = Roff::new();
     roff.control("SH", ["ENVIRONMENT"]);
-    roff.control("TP", []).text([bold("MYSQL_PWD")]);
-    roff.text([roman(
-        "The password, when the option file gives none (a password in the option file wins, \
-         as for MySQL's own clients). There is no password option: it would show in ps(1). \
-         No other environment variable is used; every default path is absolute, because \
-         keepalived gives scripts no useful environment.",
-    )]);
+    for (name, meaning) in page.environment {
+        roff.control("TP", []).text([bold(*name)]);
+        roff.text([roman(*meaning)]);
+    }
+    let none = if page.environment.is_empty() {
+        "No environment variable is used"
+    } else {
+        "No other environment variable is used"
+    };
+    roff.control("PP", []).text([roman(format!(
+        "{none}; every default path is absolute, because keepalived gives scripts no useful \
+         environment."
+    ))]);
     roff
 }
 
@@ -319,6 +327,13 @@ const NOTIFY_EXIT_INTRO: &str = "keepalived does not read a notify script's exit
      starts notify scripts without waiting for them): the codes are for people, monitoring \
      and scripts that run this helper by hand; syslog has the same line.";
 
+/// The password, for the binaries that log in to the server.
+const MYSQL_PWD: (&str, &str) = (
+    "MYSQL_PWD",
+    "The password, when the option file gives none (a password in the option file wins, as \
+     for MySQL's own clients). There is no password option: it would show in ps(1).",
+);
+
 const OPTION_FILE: (&str, &str) = (
     "/etc/keepalived/mysql-helpers.cnf",
     "The default option file (--defaults-file): groups [client] and then the binary's own \
@@ -347,6 +362,7 @@ fn pages() -> Vec<Page> {
     vec![
         Page {
             cmd: cli::CheckArgs::command(),
+            environment: &[MYSQL_PWD],
             exit_intro: CHECK_EXIT_INTRO,
             description: &[
                 "keepalived runs check-mysql every interval seconds from a vrrp_script; exit 0 \
@@ -408,6 +424,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyMasterArgs::command(),
+            environment: &[MYSQL_PWD],
             exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-master (notify_master) when this node becomes MASTER. It \
@@ -445,6 +462,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyBackupArgs::command(),
+            environment: &[MYSQL_PWD],
             exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop, \
@@ -475,6 +493,7 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyDownArgs::command(),
+            environment: &[],
             exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "Stops keepalived on this node so that the peer takes the VIP: with systemctl \

@@ -742,6 +742,31 @@ fn timeout_and_state_dir_help_is_true_for_each_binary() {
     }
 }
 
+/// MYSQL_PWD is documented by the binaries that read it (those that log in to the server),
+/// and not by notify-down, which reads no environment at all.
+#[test]
+fn only_the_binaries_that_read_mysql_pwd_document_it() {
+    for (name, reads) in [
+        ("check-mysql", true),
+        ("notify-master", true),
+        ("notify-backup", true),
+        ("notify-down", false),
+    ] {
+        let man = man_source(name);
+        let environment = man_section(&man, "ENVIRONMENT");
+        assert_eq!(
+            environment.contains("MYSQL_PWD"),
+            reads,
+            "{name}'s man page ENVIRONMENT:\n{environment}"
+        );
+        assert_eq!(
+            man.contains("MYSQL_PWD"),
+            reads,
+            "{name}'s man page and MYSQL_PWD"
+        );
+    }
+}
+
 /// A server that accepts and never answers: notify-backup gives up at the default --timeout
 /// and names it, so the 800ms in its --help is what its code uses.
 #[test]
