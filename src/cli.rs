@@ -54,10 +54,10 @@ pub enum RoleArg {
 
 // ---------------------------------------------------------------- defaults
 //
-// Each default is defined once, here: the code uses these constants (config.rs, role.rs,
-// notify.rs, down.rs re-export them) and the help text is built from them, so --help, the man
-// pages and the completions (rendered from these definitions by build.rs) state what the code
-// does. Defaults that the option file may override cannot be clap defaults (clap would then
+// Each default is defined once, here: the code uses these constants (each module that needs
+// one re-exports it, `pub use crate::cli::DEFAULT_...`) and the help text is built from them,
+// so --help, the man pages and the completions (rendered from these definitions by build.rs)
+// state what the code does. Defaults that the option file may override cannot be clap defaults (clap would then
 // always supply a value): their `[default: ...]` is part of the help text instead.
 
 /// Default option file (absolute: keepalived gives scripts no useful environment).
