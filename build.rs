@@ -377,10 +377,14 @@ fn pages() -> Vec<Page> {
             ],
             examples: &[
                 Example {
-                    what: "The vrrp_script in keepalived.conf (weight 0: a failing check puts \
-                           the instance in FAULT, which releases the VIP even with nopreempt; \
-                           keepalived's timeout is above check-mysql's --timeout):",
-                    text: "vrrp_script chk_mysql {\n    script \"/usr/libexec/keepalived-mysql/check-mysql --vip 192.0.2.100 --timeout 800ms\"\n    interval 2\n    timeout 1\n    fall 2\n    rise 2\n    weight 0\n}",
+                    what: "The vrrp_script in keepalived.conf on node A, 192.0.2.11 (node B: \
+                           --peer 192.0.2.11). weight 0: a failing check puts the instance in \
+                           FAULT, which releases the VIP even with nopreempt; keepalived's \
+                           timeout is above check-mysql's --timeout. --peer tells a dead peer \
+                           from a broken replication path and sees a stalled replication \
+                           connection; the check's account must exist on the peer for this \
+                           node's address:",
+                    text: "vrrp_script chk_mysql {\n    script \"/usr/libexec/keepalived-mysql/check-mysql --vip 192.0.2.100 --peer 192.0.2.12 --timeout 800ms\"\n    interval 2\n    timeout 1\n    fall 2\n    rise 2\n    weight 0\n}",
                 },
                 Example {
                     what: "A person debugging, as keepalived's script user (so that the option \
