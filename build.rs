@@ -48,7 +48,11 @@ struct Page {
     cmd: clap::Command,
     /// Paragraphs added to DESCRIPTION, after clap's long about.
     description: &'static [&'static str],
+    /// The paragraph before the exit code table: who reads the codes.
+    exit_intro: &'static str,
     examples: &'static [Example],
+    /// ENVIRONMENT entries: the variables the binary reads, and what for.
+    environment: &'static [(&'static str, &'static str)],
     /// FILES entries: path, meaning.
     files: &'static [(&'static str, &'static str)],
 }
@@ -157,17 +161,10 @@ fn man_page(page: &Page) -> Vec<u8> {
     roff.to_writer(w).unwrap();
     man.render_options_section(w).unwrap();
 
-    // clap's after_help is the exit code table: rendered as EXIT STATUS rather than clap_mangen's
-    // "EXTRA". Anything else there would still be shown, under its generic heading.
-    let after_help = cmd.get_after_help().map(|h| h.to_string());
-    if after_help
-        .as_deref()
-        .is_some_and(|h| h != cli::EXIT_CODES_HELP)
-    {
-        man.render_extra_section(w).unwrap();
-    }
-    exit_status().to_writer(w).unwrap();
-    environment().to_writer(w).unwrap();
+    // clap's after_help is the binary's exit code table (cli.rs): rendered as EXIT STATUS
+    // rather than as clap_mangen's generic "EXTRA".
+    exit_status(page).to_writer(w).unwrap();
+    environment(page).to_writer(w).unwrap();
     files(page).to_writer(w).unwrap();
     examples(page).to_writer(w).unwrap();
     see_also(&name).to_writer(w).unwrap();
@@ -175,43 +172,76 @@ fn man_page(page: &Page) -> Vec<u8> {
     out
 }
 
-/// EXIT STATUS from `EXIT_CODES_HELP` ("  CODE  meaning" lines after a heading line).
-fn exit_status() -> Roff {
-    let mut roff = Roff::new();
-    roff.control("SH", ["EXIT STATUS"]);
-    roff.text([roman(
-        "The four helpers share these codes (each uses those that apply to it). keepalived \
-         treats every non-zero code as a failure: the distinct codes are for people and \
-         monitoring.",
-    )]);
-    let mut rows = 0;
-    for line in cli::EXIT_CODES_HELP.lines().skip(1) {
-        let line = line.trim();
-        let (code, meaning) = line
+/// EXIT STATUS from the binary's own exit code table, its `after_help` (cli.rs: a heading
+/// line, then `  CODE  meaning` rows, each meaning possibly going on over lines indented by
+/// six spaces).
+fn exit_status(page: &Page) -> Roff {
+    let name = page.cmd.get_name();
+    let help = page
+        .cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| panic!("{name}: no exit code table in after_help"));
+    let mut lines = help.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Exit codes:"),
+        "{name}: after_help must be the exit code table"
+    );
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if let Some(more) = line.strip_prefix("      ") {
+            assert!(
+                !more.starts_with('-'),
+                "{name}: an exit code line starts with '-' (reads as an option): {line:?}"
+            );
+            let (_, meaning) = rows
+                .last_mut()
+                .unwrap_or_else(|| panic!("{name}: continuation before any code: {line:?}"));
+            meaning.push(' ');
+            meaning.push_str(more.trim());
+            continue;
+        }
+        let row = line
+            .strip_prefix("  ")
+            .unwrap_or_else(|| panic!("{name}: exit code line not indented by two: {line:?}"));
+        let (code, meaning) = row
             .split_once(char::is_whitespace)
-            .unwrap_or_else(|| panic!("EXIT_CODES_HELP: no meaning after the code in {line:?}"));
+            .unwrap_or_else(|| panic!("{name}: no meaning after the code in {line:?}"));
         assert!(
             code.parse::<u8>().is_ok(),
-            "EXIT_CODES_HELP: {code:?} is not an exit code (line {line:?})"
+            "{name}: {code:?} is not an exit code (line {line:?})"
         );
-        roff.control("TP", []).text([bold(code)]);
-        roff.text([roman(meaning.trim())]);
-        rows += 1;
+        rows.push((code.to_string(), meaning.trim().to_string()));
     }
-    assert!(rows >= 2, "EXIT_CODES_HELP has no exit code lines");
+    assert!(rows.len() >= 2, "{name}: no exit code lines in after_help");
+
+    let mut roff = Roff::new();
+    roff.control("SH", ["EXIT STATUS"]);
+    roff.text([roman(page.exit_intro)]);
+    for (code, meaning) in rows {
+        roff.control("TP", []).text([bold(code)]);
+        roff.text([roman(meaning)]);
+    }
     roff
 }
 
-fn environment() -> Roff {
+fn environment(page: &Page) -> Roff {
     let mut roff = Roff::new();
     roff.control("SH", ["ENVIRONMENT"]);
-    roff.control("TP", []).text([bold("MYSQL_PWD")]);
-    roff.text([roman(
-        "The password, when the option file gives none (a password in the option file wins, \
-         as for MySQL's own clients). There is no password option: it would show in ps(1). \
-         No other environment variable is used; every default path is absolute, because \
-         keepalived gives scripts no useful environment.",
-    )]);
+    for (name, meaning) in page.environment {
+        roff.control("TP", []).text([bold(*name)]);
+        roff.text([roman(*meaning)]);
+    }
+    let none = if page.environment.is_empty() {
+        "No environment variable is used"
+    } else {
+        "No other environment variable is used"
+    };
+    roff.control("PP", []).text([roman(format!(
+        "{none}; every default path is absolute, because keepalived gives scripts no useful \
+         environment."
+    ))]);
     roff
 }
 
@@ -289,6 +319,21 @@ fn see_also(name: &str) -> Roff {
     roff
 }
 
+/// EXIT STATUS of check-mysql: keepalived reads its code.
+const CHECK_EXIT_INTRO: &str = "keepalived treats every non-zero code as a failed check; the \
+     distinct codes are for people and monitoring.";
+/// EXIT STATUS of the notify helpers: keepalived reads no notify script's code.
+const NOTIFY_EXIT_INTRO: &str = "keepalived does not read a notify script's exit code (it \
+     starts notify scripts without waiting for them): the codes are for people, monitoring \
+     and scripts that run this helper by hand; syslog has the same line.";
+
+/// The password, for the binaries that log in to the server.
+const MYSQL_PWD: (&str, &str) = (
+    "MYSQL_PWD",
+    "The password, when the option file gives none (a password in the option file wins, as \
+     for MySQL's own clients). There is no password option: it would show in ps(1).",
+);
+
 const OPTION_FILE: (&str, &str) = (
     "/etc/keepalived/mysql-helpers.cnf",
     "The default option file (--defaults-file): groups [client] and then the binary's own \
@@ -298,6 +343,11 @@ const OPTION_FILE: (&str, &str) = (
      cannot read (the file, or a directory above it that it cannot search), a symlink loop, \
      or an !include or !includedir target that exists and cannot be read is exit 78, with \
      the path and the cause. An example is in /usr/share/doc/keepalived-mysql/examples/.",
+);
+const LOCK_FILE: (&str, &str) = (
+    "/run/keepalived-mysql/lock",
+    "The lock (flock) that notify-master and notify-backup take in turn, waiting at most \
+     --timeout; created if missing. check-mysql never takes it.",
 );
 const ROLE_FILE: (&str, &str) = (
     "/run/keepalived-mysql/role",
@@ -312,6 +362,8 @@ fn pages() -> Vec<Page> {
     vec![
         Page {
             cmd: cli::CheckArgs::command(),
+            environment: &[MYSQL_PWD],
+            exit_intro: CHECK_EXIT_INTRO,
             description: &[
                 "keepalived runs check-mysql every interval seconds from a vrrp_script; exit 0 \
                  means this node may hold (or take) the virtual IP. The rules depend on the \
@@ -325,10 +377,14 @@ fn pages() -> Vec<Page> {
             ],
             examples: &[
                 Example {
-                    what: "The vrrp_script in keepalived.conf (weight 0: a failing check puts \
-                           the instance in FAULT, which releases the VIP even with nopreempt; \
-                           keepalived's timeout is above check-mysql's --timeout):",
-                    text: "vrrp_script chk_mysql {\n    script \"/usr/libexec/keepalived-mysql/check-mysql --vip 192.0.2.100 --timeout 800ms\"\n    interval 2\n    timeout 1\n    fall 2\n    rise 2\n    weight 0\n}",
+                    what: "The vrrp_script in keepalived.conf on node A, 192.0.2.11 (node B: \
+                           --peer 192.0.2.11). weight 0: a failing check puts the instance in \
+                           FAULT, which releases the VIP even with nopreempt; keepalived's \
+                           timeout is above check-mysql's --timeout. --peer tells a dead peer \
+                           from a broken replication path and sees a stalled replication \
+                           connection; the check's account must exist on the peer for this \
+                           node's address:",
+                    text: "vrrp_script chk_mysql {\n    script \"/usr/libexec/keepalived-mysql/check-mysql --vip 192.0.2.100 --peer 192.0.2.12 --timeout 800ms\"\n    interval 2\n    timeout 1\n    fall 2\n    rise 2\n    weight 0\n}",
                 },
                 Example {
                     what: "A person debugging, as keepalived's script user (so that the option \
@@ -357,6 +413,14 @@ fn pages() -> Vec<Page> {
                      rather than every interval.",
                 ),
                 (
+                    "/run/keepalived-mysql/check-mysql.received",
+                    "With --peer: the position this node had received when it was first seen \
+                     behind the peer, and since when. A standby whose received position stays \
+                     put for longer than --max-lag while the peer is ahead is stalled (exit \
+                     3). Rewritten only when it changes, removed once caught up; a check that \
+                     cannot read or write it warns that stall detection is off.",
+                ),
+                (
                     "/usr/share/doc/keepalived-mysql/runbook.md",
                     "The runbook that --explain points to: one section per situation.",
                 ),
@@ -364,6 +428,8 @@ fn pages() -> Vec<Page> {
         },
         Page {
             cmd: cli::NotifyMasterArgs::command(),
+            environment: &[MYSQL_PWD],
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-master (notify_master) when this node becomes MASTER. It \
                  records the role promoting (check-mysql passes the node meanwhile although it \
@@ -396,10 +462,12 @@ fn pages() -> Vec<Page> {
                     text: "runuser -u keepalived_script -- /usr/libexec/keepalived-mysql/notify-master --on-catchup-timeout promote -v",
                 },
             ],
-            files: &[OPTION_FILE, ROLE_FILE],
+            files: &[OPTION_FILE, ROLE_FILE, LOCK_FILE],
         },
         Page {
             cmd: cli::NotifyBackupArgs::command(),
+            environment: &[MYSQL_PWD],
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "keepalived runs notify-backup (notify_backup, notify_fault, notify_stop, \
                  notify_deleted) when this node stops being MASTER, or its instance stops or is \
@@ -425,10 +493,12 @@ fn pages() -> Vec<Page> {
                     text: "runuser -u keepalived_script -- /usr/libexec/keepalived-mysql/notify-backup -v",
                 },
             ],
-            files: &[OPTION_FILE, ROLE_FILE],
+            files: &[OPTION_FILE, ROLE_FILE, LOCK_FILE],
         },
         Page {
             cmd: cli::NotifyDownArgs::command(),
+            environment: &[],
+            exit_intro: NOTIFY_EXIT_INTRO,
             description: &[
                 "Stops keepalived on this node so that the peer takes the VIP: with systemctl \
                  stop keepalived.service when keepalived runs under systemd, otherwise with \

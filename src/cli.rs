@@ -54,10 +54,10 @@ pub enum RoleArg {
 
 // ---------------------------------------------------------------- defaults
 //
-// Each default is defined once, here: the code uses these constants (config.rs, role.rs,
-// notify.rs, down.rs re-export them) and the help text is built from them, so --help, the man
-// pages and the completions (rendered from these definitions by build.rs) state what the code
-// does. Defaults that the option file may override cannot be clap defaults (clap would then
+// Each default is defined once, here: the code uses these constants (each module that needs
+// one re-exports it, `pub use crate::cli::DEFAULT_...`) and the help text is built from them,
+// so --help, the man pages and the completions (rendered from these definitions by build.rs)
+// state what the code does. Defaults that the option file may override cannot be clap defaults (clap would then
 // always supply a value): their `[default: ...]` is part of the help text instead.
 
 /// Default option file (absolute: keepalived gives scripts no useful environment).
@@ -138,16 +138,63 @@ fn keepalived_args_help(states: &[&str]) -> String {
 /// `Exit::Usage` (kept as a literal so that this file stands alone).
 pub const USAGE_EXIT_CODE: i32 = 64;
 
-pub const EXIT_CODES_HELP: &str = "\
+// ---------------------------------------------------------------- exit codes
+//
+// Each binary's --help ends with the exit codes that binary returns (docs/contract.md "Exit
+// codes"), and build.rs renders the same text as its man page's EXIT STATUS. The format, which
+// build.rs checks: the heading `Exit codes:`, then one row per code, `  CODE  meaning` (two
+// spaces, the code, spaces, the meaning); a long meaning goes on over lines indented by six
+// spaces, which must not start with `-` (they would read as an option in --help).
+
+/// check-mysql's exit codes (`src/app/check.rs`, docs/contract.md "Verdicts of check-mysql").
+pub const CHECK_EXIT_CODES: &str = "\
 Exit codes:
-  0   ok (also degraded: a WARN line and a syslog warning)
-  1   down: cannot connect, query failed, or --timeout passed
-  2   replication broken
-  3   lagging more than --max-lag (or lag unknown)
-  4   GTID history diverged from the peer's
-  5   writer is read-only
+  0   ok: may hold the VIP (also degraded: a WARN line and a syslog warning)
+  1   down: no answer (or a standby at its connection limit), query failed, or the
+      deadline (--timeout) passed
+  2   a standby's replication is broken
+  3   a standby lags more than --max-lag, is stalled, or its lag is unknown
+  4   a standby's GTID history diverged from the peer's
+  5   the writer is read-only, or its promotion failed
   64  usage error
-  78  configuration error (bad option file, value or state dir; the check's account refused)";
+  78  configuration error: option file unreadable, unsafe or with a bad value; role file
+      unusable; the server refuses the check's account (the message names the fix)";
+
+/// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
+pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
+Exit codes:
+  0   writer (role recorded, read_only=OFF); or superseded by a newer transition; or dry run
+  1   not promoted: the server cannot be reached or hangs, a query failed, read_only did not
+      change, the state dir's lock stayed busy, or the whole run passed its limit
+  3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
+      node stays read-only and promotion-failed is recorded
+  64  usage error (also a keepalived state other than MASTER)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (the message names the fix)";
+
+/// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
+pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
+Exit codes:
+  0   fenced (role standby recorded, read_only=ON); or superseded by a newer transition; or
+      dry run
+  1   not fenced now: the server cannot be reached or hangs, a query failed, read_only did
+      not change, or the state dir's lock stayed busy; a background retry starts (none
+      with --no-retry or --dry-run)
+  64  usage error (also a state other than BACKUP, FAULT, STOP, DELETED)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (no background retry)";
+
+/// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
+pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
+Exit codes:
+  0   keepalived stopped, or was not running (no pid file, or a stale one); or dry run
+  1   keepalived not stopped: not permitted (not root), systemctl or the signal failed, or
+      still running after --timeout
+  64  usage error
+  78  configuration error: the pid file cannot be read, holds no PID, or names a process
+      that is not keepalived (it is never signalled)";
 
 /// How to reach the server (check-mysql, notify-master, notify-backup). Passwords come only
 /// from the option file or MYSQL_PWD: a password on the command line would show in `ps`.
@@ -200,25 +247,78 @@ pub enum Format {
 
 /// The deadline and the state dir of the binaries that talk to the server and share the
 /// state dir: check-mysql, notify-master, notify-backup. Both may also come from the option
-/// file (`timeout`, `state-dir`); the command line wins.
+/// file (`timeout`, `state-dir`); the command line wins. What the deadline bounds and what the
+/// state dir holds differ between them: each binary's command replaces the help of both
+/// (`mut_arg`) with its own ([`check_timeout_help`] and the like).
 #[derive(Debug, Clone, Args, Default)]
 pub struct ServerArgs {
-    /// Deadline for the server and the state dir's lock: check-mysql's whole run, each step
-    /// of a notify helper (notify-master's catch-up has its own).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = format!(
-        "Deadline (800ms, 2s; a bare number is seconds) for the server and the state dir's \
-         lock: check-mysql's whole run, each step of notify-master and notify-backup (not \
-         notify-master's catch-up wait); keep it below keepalived's script timeout \
-         [default: {}]",
-        show_duration(DEFAULT_TIMEOUT)
-    ))]
+    /// Deadline (each binary's help says what it bounds).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// State dir: the role file, the notify helpers' lock, check-mysql's last verdict.
-    #[arg(long, value_name = "DIR", help = format!(
-        "State dir: the role file, the notify helpers' lock, check-mysql's last verdict \
-         [default: {DEFAULT_STATE_DIR}]"
-    ))]
+    /// State dir (each binary's help says what it keeps there).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// How every `--timeout` help starts: the syntax.
+const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";
+
+/// check-mysql's `--timeout`: one deadline for the whole observation (docs/contract.md "Time").
+fn check_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for the whole run: DNS, connect, TLS, the queries and \
+         the --peer probe; a server that has not answered by then is down (exit 1). Keep it \
+         below keepalived's vrrp_script timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// check-mysql's `--state-dir`: it reads the role file and keeps its own two files
+/// (docs/contract.md "State dir"); it never takes the lock.
+fn check_state_dir_help() -> String {
+    format!(
+        "State dir: the role file that the notify helpers record (read with --role auto); \
+         check-mysql.last, the last verdict logged (syslog hears of each change once); and \
+         with --peer check-mysql.received, the received position and since when (to see a \
+         stalled replication connection) [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-master's `--timeout`: each step, not the catch-up wait (docs/contract.md "Time").
+fn notify_master_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each step: taking the state dir's lock, connecting \
+         (each query may take 1s more). The catch-up wait has --catchup-timeout instead; the \
+         whole run ends within 4 times this plus --catchup-timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-master's `--state-dir`.
+fn notify_master_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (promoting, then writer or promotion-failed; check-mysql \
+         reads it) and the lock that the notify helpers take in turn \
+         [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-backup's `--timeout`: each attempt to fence (docs/contract.md "Time").
+fn notify_backup_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each attempt to fence, the background retry's too: \
+         the state dir's lock, connecting, SET read_only and the read-back. Keep it below 1s: \
+         keepalived kills notify_stop scripts after one second [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-backup's `--state-dir`.
+fn notify_backup_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (standby; check-mysql reads it) and the lock that the \
+         notify helpers take in turn [default: {DEFAULT_STATE_DIR}]"
+    )
 }
 
 /// Where a run reports, for every binary: stdout's format, and syslog.
@@ -240,7 +340,9 @@ pub struct ReportArgs {
 #[command(
     name = "check-mysql",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = CHECK_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(check_timeout_help())),
+    mut_arg("state_dir", |a| a.help(check_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct CheckArgs {
@@ -338,7 +440,9 @@ pub enum OnCatchupTimeout {
 #[command(
     name = "notify-master",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_MASTER_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(notify_master_timeout_help())),
+    mut_arg("state_dir", |a| a.help(notify_master_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct NotifyMasterArgs {
@@ -384,7 +488,9 @@ pub struct NotifyMasterArgs {
 #[command(
     name = "notify-backup",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_BACKUP_EXIT_CODES,
+    mut_arg("timeout", |a| a.help(notify_backup_timeout_help())),
+    mut_arg("state_dir", |a| a.help(notify_backup_state_dir_help())),
     disable_help_subcommand = true
 )]
 pub struct NotifyBackupArgs {
@@ -431,7 +537,7 @@ pub struct NotifyBackupArgs {
 #[command(
     name = "notify-down",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = NOTIFY_DOWN_EXIT_CODES,
     disable_help_subcommand = true
 )]
 pub struct NotifyDownArgs {

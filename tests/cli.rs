@@ -576,6 +576,204 @@ fn man_pages_and_completions_state_the_same_defaults() {
     }
 }
 
+/// The roff source of a man page that build.rs rendered (`target/<profile>/generated`, next
+/// to the test's `deps` dir).
+fn man_source(bin: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let page = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("generated/man/{bin}.8.gz"));
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&page)
+        .output()
+        .unwrap_or_else(|e| panic!("gzip -dc {}: {e}", page.display()));
+    assert!(out.status.success(), "gzip -dc {}", page.display());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One section of a roff man page, from its `.SH` line to the next.
+fn man_section<'a>(man: &'a str, heading: &str) -> &'a str {
+    let start = man
+        .find(&format!(".SH {heading}\n"))
+        .unwrap_or_else(|| panic!("no section {heading}"));
+    let body = &man[start + 1..];
+    &body[..body.find("\n.SH ").unwrap_or(body.len())]
+}
+
+/// Every exit code a binary returns, and only those (docs/contract.md "Exit codes"; the code:
+/// src/app/check.rs, src/app/notify*.rs, src/down.rs): in --help and in the man page's EXIT
+/// STATUS, which build.rs renders from the same text.
+#[test]
+fn each_binary_lists_exactly_its_exit_codes() {
+    for (name, codes) in [
+        ("check-mysql", &[0, 1, 2, 3, 4, 5, 64, 78][..]),
+        ("notify-master", &[0, 1, 3, 64, 78][..]),
+        ("notify-backup", &[0, 1, 64, 78][..]),
+        ("notify-down", &[0, 1, 64, 78][..]),
+    ] {
+        let out = bin(name)
+            .arg("--help")
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let table = &help[help
+            .find("\nExit codes:\n")
+            .unwrap_or_else(|| panic!("{name} --help has no exit codes:\n{help}"))..];
+        // Rows are `  CODE  meaning`; a meaning goes on at a deeper indent.
+        let shown: Vec<u8> = table
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .map(|l| {
+                let code = l.split_whitespace().next().unwrap();
+                code.parse()
+                    .unwrap_or_else(|_| panic!("{name} --help: not an exit code row: {l:?}"))
+            })
+            .collect();
+        assert_eq!(
+            shown, codes,
+            "{name} --help lists other exit codes:\n{table}"
+        );
+        if name != "check-mysql" {
+            // Nothing of the check's verdicts in a notify helper's table.
+            for check_only in ["WARN", "--max-lag", "replication broken", "diverged"] {
+                assert!(
+                    !table.contains(check_only),
+                    "{name} --help's exit codes mention {check_only:?}:\n{table}"
+                );
+            }
+        }
+
+        let man = man_source(name);
+        let status = man_section(&man, "\"EXIT STATUS\"");
+        let in_man: Vec<u8> = status
+            .lines()
+            .skip_while(|l| *l != ".TP")
+            .filter_map(|l| l.strip_prefix("\\fB")?.strip_suffix("\\fR")?.parse().ok())
+            .collect();
+        assert_eq!(
+            in_man, codes,
+            "{name}'s man page lists other exit codes:\n{status}"
+        );
+    }
+}
+
+/// `--timeout` and `--state-dir` are shared by three binaries but mean something else in each:
+/// each one's help says what they bound and hold for it (docs/contract.md "Time", "State
+/// dir"), and check-mysql's man page lists its own files.
+#[test]
+fn timeout_and_state_dir_help_is_true_for_each_binary() {
+    let help_of = |name: &str, flag: &str| -> String {
+        help_blocks(name)
+            .into_iter()
+            .find(|(f, _)| f == flag)
+            .unwrap_or_else(|| panic!("{name} --help lacks {flag}"))
+            .1
+    };
+    // (binary, flag, must say, must not say)
+    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
+        (
+            "check-mysql",
+            "--timeout",
+            &["whole run", "--peer"],
+            &["lock", "notify", "catch-up"],
+        ),
+        (
+            "check-mysql",
+            "--state-dir",
+            &["role file", "check-mysql.last", "check-mysql.received"],
+            &["lock"],
+        ),
+        (
+            "notify-master",
+            "--timeout",
+            &["each step", "lock", "--catchup-timeout"],
+            &["check-mysql", "whole run:", "notify-backup"],
+        ),
+        (
+            "notify-master",
+            "--state-dir",
+            &["role file", "lock"],
+            &["check-mysql.last", "check-mysql.received", "verdict"],
+        ),
+        (
+            "notify-backup",
+            "--timeout",
+            &["each attempt", "lock"],
+            &["check-mysql", "whole run", "catch-up"],
+        ),
+        (
+            "notify-backup",
+            "--state-dir",
+            &["role file", "lock"],
+            &["check-mysql.last", "check-mysql.received", "verdict"],
+        ),
+    ];
+    for (name, flag, says, never) in cases {
+        let text = help_of(name, flag);
+        for s in says {
+            assert!(
+                text.contains(s),
+                "{name} {flag} should mention {s:?}:\n{text}"
+            );
+        }
+        for s in never {
+            assert!(
+                !text.contains(s),
+                "{name} {flag} should not mention {s:?}:\n{text}"
+            );
+        }
+    }
+
+    let files = |name: &str| man_section(&man_source(name), "FILES").to_string();
+    let check = files("check-mysql");
+    for file in ["role", "check\\-mysql.last", "check\\-mysql.received"] {
+        assert!(
+            check.contains(&format!("/run/keepalived\\-mysql/{file}")),
+            "check-mysql's man page FILES lacks {file}:\n{check}"
+        );
+    }
+    for name in ["notify-master", "notify-backup"] {
+        let text = files(name);
+        for file in ["role", "lock"] {
+            assert!(
+                text.contains(&format!("/run/keepalived\\-mysql/{file}\\fR")),
+                "{name}'s man page FILES lacks {file}:\n{text}"
+            );
+        }
+    }
+}
+
+/// MYSQL_PWD is documented by the binaries that read it (those that log in to the server),
+/// and not by notify-down, which reads no environment at all.
+#[test]
+fn only_the_binaries_that_read_mysql_pwd_document_it() {
+    for (name, reads) in [
+        ("check-mysql", true),
+        ("notify-master", true),
+        ("notify-backup", true),
+        ("notify-down", false),
+    ] {
+        let man = man_source(name);
+        let environment = man_section(&man, "ENVIRONMENT");
+        assert_eq!(
+            environment.contains("MYSQL_PWD"),
+            reads,
+            "{name}'s man page ENVIRONMENT:\n{environment}"
+        );
+        assert_eq!(
+            man.contains("MYSQL_PWD"),
+            reads,
+            "{name}'s man page and MYSQL_PWD"
+        );
+    }
+}
+
 /// A server that accepts and never answers: notify-backup gives up at the default --timeout
 /// and names it, so the 800ms in its --help is what its code uses.
 #[test]

@@ -1162,12 +1162,28 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
             continue;
         }
         let key = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
-        let allowed = la.starts_with('#')
-            || ["priority", "unicast_src_ip", "192.0.2.11", "192.0.2.12"]
-                .contains(&key(la).as_str());
+        // Node B's line is node A's with the two nodes' addresses swapped (unicast_src_ip,
+        // unicast_peer, check-mysql --peer).
+        let swapped = la
+            .replace("192.0.2.11", "\0")
+            .replace("192.0.2.12", "192.0.2.11")
+            .replace('\0', "192.0.2.12");
+        let allowed = la.starts_with('#') || key(la) == "priority" || swapped == *lb;
         assert!(
             allowed && !key(la).is_empty(),
             "node A and B differ in:\n  {la}\n  {lb}"
+        );
+    }
+    // Each node's check probes the other node (--peer): a dead peer is then told from a
+    // broken replication path, and a stalled replication connection is seen.
+    for (text, other) in [(&a, "192.0.2.12"), (&b, "192.0.2.11")] {
+        let script = text
+            .iter()
+            .find(|l| l.trim_start().starts_with("script \""))
+            .expect("a vrrp_script line");
+        assert!(
+            script.contains(&format!(" --peer {other} ")),
+            "the check should name the other node ({other}) as --peer: {script}"
         );
     }
     for text in [&a, &b] {
