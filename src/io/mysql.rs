@@ -193,6 +193,9 @@ pub fn error_text(e: &mysql::Error) -> String {
         mysql::Error::DriverError(mysql::DriverError::ConnectTimeout) => {
             "connect timed out".to_string()
         }
+        // The driver's own Display wraps these in `DriverError { ... }`: say just the cause.
+        mysql::Error::DriverError(d) => d.to_string(),
+        mysql::Error::TlsError(t) => format!("TLS: {t}"),
         other => other.to_string(),
     }
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::model::gtid;
-use crate::model::observation::{Dialect, IoState, Observation, PeerObservation, ReplicaStatus};
+use crate::model::observation::{
+    Dialect, IoState, Observation, PeerObservation, Refusal, ReplicaStatus,
+};
 use crate::model::role::Role;
 use reception::Received;
 
@@ -141,9 +143,16 @@ impl Judge<'_> {
             );
             self.standby_fails(Reason::Replication, Situation::ReplicationPath, true, msg);
         } else if peer_unreachable || transport {
+            let io_error = if r.last_io_errno != 0 {
+                format!("IO error {}: {}", r.last_io_errno, r.last_io_error)
+            } else {
+                "no IO error".to_string()
+            };
             let why = match peer {
-                PeerObservation::Unreachable { error, .. } => error.clone(),
-                _ => format!("IO error {}: {}", r.last_io_errno, r.last_io_error),
+                PeerObservation::Unreachable { address, error } => {
+                    format!("{io_error}; --peer {address}: {error}")
+                }
+                _ => io_error,
             };
             self.add(
                 Level::Warn,
@@ -326,15 +335,31 @@ impl Judge<'_> {
 
     /// What the `--peer` probe itself says: refused (up, nothing to compare) or no answer.
     fn peer_answer(&mut self, peer: &PeerObservation) {
-        if let PeerObservation::Refused { address, error, .. } = peer {
-            // Up (so not "peer down"), but what --peer exists for is off: say so.
+        if let PeerObservation::Refused {
+            address,
+            error,
+            refusal,
+            ..
+        } = peer
+        {
+            // Up (so not "peer down"), but what --peer exists for is off: say so, and why.
+            let fix = match refusal {
+                Refusal::Saturated => {
+                    "the peer is at a connection limit: GRANT CONNECTION ADMIN to the check's \
+                     account there"
+                }
+                Refusal::Account => {
+                    "the check's account for this node's address is missing or wrong on the peer"
+                }
+                Refusal::Other => "see the peer's error log",
+            };
             self.add(
                 Level::Warn,
                 None,
                 Situation::PeerRefused,
                 format!(
                     "peer {address} is up but refused the probe ({error}): no GTID comparison, \
-                     no stall detection"
+                     no stall detection; {fix}"
                 ),
             );
         }

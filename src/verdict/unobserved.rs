@@ -113,7 +113,7 @@ pub fn account_fix(code: u16, user: Option<&str>) -> String {
     match code {
         ER_ACCESS_DENIED => format!(
             "check user= and password= in the option file, or create the account: CREATE USER \
-             {who} IDENTIFIED BY '...'; GRANT SLAVE MONITOR ON *.* TO {who}"
+             {who} IDENTIFIED BY '...'; GRANT SLAVE MONITOR, CONNECTION ADMIN ON *.* TO {who}"
         ),
         ER_HOST_NOT_PRIVILEGED => {
             format!(
