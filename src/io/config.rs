@@ -276,6 +276,26 @@ pub fn connection_spec(
                 .into(),
         ));
     }
+    // A CA file is configuration: one that cannot be read is exit 78 naming it, not a
+    // connection that fails later as if the server were down.
+    if let Some(ca) = &ssl_ca
+        && ssl_mode != SslMode::Disabled
+    {
+        let readable = std::fs::File::open(ca).and_then(|f| {
+            if f.metadata()?.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::from_raw_os_error(libc::EISDIR))
+            }
+        });
+        if let Err(e) = readable {
+            return Err(ConfigError::Invalid(format!(
+                "cannot read ssl-ca {}: {}",
+                ca.display(),
+                crate::io::confpath::PathCause::new(ca, e)
+            )));
+        }
+    }
     // MySQL convention: "localhost" (or no host) means the unix socket.
     let (host, socket) = match host {
         Some(h) if h != "localhost" && !h.is_empty() => (Some(h), None),

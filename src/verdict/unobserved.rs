@@ -117,7 +117,7 @@ pub fn account_fix(code: u16, user: Option<&str>) -> String {
         ),
         ER_HOST_NOT_PRIVILEGED => {
             format!(
-                "no account for this host: CREATE USER {who} ...; GRANT SLAVE MONITOR ON *.* TO {who}"
+                "no account for this host: CREATE USER {who} ...; GRANT SLAVE MONITOR, CONNECTION ADMIN ON *.* TO {who}"
             )
         }
         ER_HOST_IS_BLOCKED => {

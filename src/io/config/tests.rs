@@ -68,3 +68,35 @@ fn ssl_modes() {
             .contains("not supported")
     );
 }
+
+/// A CA file that cannot be read is configuration (78), named with its cause; not a
+/// connection failure later that reads as "down".
+#[test]
+fn unreadable_ssl_ca_is_a_config_error() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = dir.path().join("my.cnf");
+    std::fs::write(&cnf, "[client]\nhost=127.0.0.1\n").unwrap();
+    for (ca, cause) in [
+        (dir.path().join("missing.pem"), "missing.pem"),
+        (dir.path().to_path_buf(), "directory"),
+    ] {
+        let args = crate::cli::CheckArgs::parse_from([
+            "check-mysql".as_ref(),
+            "--defaults-file".as_ref(),
+            cnf.as_os_str(),
+            "--ssl-mode".as_ref(),
+            "verify-ca".as_ref(),
+            "--ssl-ca".as_ref(),
+            ca.as_os_str(),
+        ]);
+        let err = check_settings(&args, None)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("cannot read ssl-ca") && err.contains(cause),
+            "{err}"
+        );
+    }
+}
