@@ -298,3 +298,54 @@ mod tests {
         assert_eq!(parent_name(Path::new("a")), ".");
     }
 }
+
+/// Open a configuration or state file for reading without ever blocking: a FIFO (or a
+/// socket) where a file is expected would otherwise hang the run before its deadline starts,
+/// so it is refused as "not a regular file". Directories and devices are left to the caller.
+pub fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_fifo() || kind.is_socket() {
+        return Err(io::Error::other(format!(
+            "{} is a {} where a file is expected",
+            path.display(),
+            if kind.is_fifo() { "FIFO" } else { "socket" }
+        )));
+    }
+    Ok(file)
+}
+
+/// The whole file as text, opened with [`open_for_reading`].
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    open_for_reading(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod fifo_tests {
+    use super::*;
+
+    /// A FIFO where a file is expected is an error at once, never a read that waits for a
+    /// writer.
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("role");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mkfifo (coreutils) is needed");
+        let err = read_to_string(&fifo).unwrap_err().to_string();
+        assert!(err.contains("FIFO"), "{err}");
+        let file = dir.path().join("plain");
+        std::fs::write(&file, "role=writer\n").unwrap();
+        assert_eq!(read_to_string(&file).unwrap(), "role=writer\n");
+    }
+}

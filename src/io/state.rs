@@ -76,7 +76,7 @@ pub fn uptime_ms() -> Option<u64> {
 
 /// Read `name` in the state dir; `Ok(None)` when it does not exist.
 pub fn read(dir: &Path, name: &str) -> std::io::Result<Option<String>> {
-    match std::fs::read_to_string(dir.join(name)) {
+    match crate::io::confpath::read_to_string(&dir.join(name)) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -129,7 +129,7 @@ pub enum RoleFileError {
 /// or on the state dir). Anything else that stops the read is an error (issue 9).
 pub fn read_role(state_dir: &Path) -> Result<Option<RoleRecord>, RoleFileError> {
     let path = role_file(state_dir);
-    match std::fs::read_to_string(&path) {
+    match crate::io::confpath::read_to_string(&path) {
         Ok(text) => RoleRecord::parse(&text)
             .map(Some)
             .map_err(|message| RoleFileError::Bad { path, message }),

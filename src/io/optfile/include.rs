@@ -2,7 +2,6 @@
 //! documentation of [`super`]).
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -296,7 +295,7 @@ fn load(path: &Path, origin: Origin) -> Result<Option<Loaded>, Abort> {
             }
         })
     };
-    let file = match File::open(path) {
+    let file = match crate::io::confpath::open_for_reading(path) {
         Ok(f) => f,
         Err(e) if origin != Origin::Top && is_absent(path, &e) => return Ok(None),
         Err(e) => return Err(fail(PathCause::new(path, e))),
