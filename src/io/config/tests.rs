@@ -90,10 +90,10 @@ fn unreadable_ssl_ca_is_a_config_error() {
             "--ssl-ca".as_ref(),
             ca.as_os_str(),
         ]);
-        let err = check_settings(&args, None)
-            .err()
-            .expect("refused")
-            .to_string();
+        let Err(err) = check_settings(&args, None) else {
+            panic!("an unreadable ssl-ca {} must be refused", ca.display());
+        };
+        let err = err.to_string();
         assert!(
             err.contains("cannot read ssl-ca") && err.contains(cause),
             "{err}"
