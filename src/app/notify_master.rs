@@ -282,8 +282,13 @@ fn carry_out(
             if !caught_up {
                 done.promoting_anyway(ctx);
             }
-            if set_writable {
-                set_read_only(ctx, conn, dialect, false)?;
+            if set_writable && let Err(e) = set_read_only(ctx, conn, dialect, false) {
+                // A definite failure (a missing privilege, read_only that did not change):
+                // record it now rather than leave `promoting` until its deadline, during
+                // which check-mysql would pass a node that cannot take writes. The lock
+                // taken for step 4 is still held.
+                let _ = ctx.record(Role::PromotionFailed);
+                return Err(e);
             }
             ctx.record(record)?;
             Ok(Outcome::Writer(format!(

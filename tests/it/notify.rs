@@ -753,6 +753,15 @@ fn least_privileges_are_enough_for_both_helpers() {
     r.expect_code(78);
     r.output_mentions(&["READ_ONLY ADMIN"]);
     weak.expect_read_only(false);
+
+    // Nor can it unfence: the promotion is recorded as failed at once (78), not left as
+    // `promoting` for check-mysql to pass until its deadline.
+    p.b.sql("SET GLOBAL read_only=ON");
+    let r = weak.run("notify-master", &[]);
+    r.expect_code(78);
+    r.output_mentions(&["READ_ONLY ADMIN"]);
+    weak.expect_role("promotion-failed");
+    weak.expect_read_only(true);
 }
 
 // 7
