@@ -172,7 +172,7 @@ pub(crate) const MYSQL_EXECUTED: &str =
     "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41";
 
 /// `SHOW ALL SLAVES STATUS` on MariaDB 10.11, one healthy connection.
-const MARIADB_ALL_SLAVES: Columns = &[
+pub(crate) const MARIADB_ALL_SLAVES: Columns = &[
     ("Connection_name", Some("")),
     (
         "Slave_SQL_State",
@@ -317,7 +317,7 @@ const MYSQL80_SLAVE_EXTRA: Columns = &[
 ];
 
 /// `SHOW REPLICA STATUS` on MySQL 8.0.22+, one healthy channel.
-const MYSQL80_REPLICA: Columns = &[
+pub(crate) const MYSQL80_REPLICA: Columns = &[
     ("Replica_IO_State", Some("Waiting for source to send event")),
     ("Source_Host", Some("10.0.0.2")),
     ("Source_User", Some("repl")),

@@ -15,4 +15,4 @@ pub(crate) mod syslog;
 pub(crate) mod sys;
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
