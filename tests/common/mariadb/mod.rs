@@ -20,8 +20,6 @@
 
 mod sql;
 
-pub use sql::quote;
-
 use std::collections::HashSet;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
@@ -46,6 +44,11 @@ pub const INSTALL_HINT: &str = "apt-get install mariadb-server mariadb-client";
 #[track_caller]
 pub fn mariadb_program(name: &str) -> PathBuf {
     program(name, INSTALL_HINT)
+}
+
+/// Quotes `s` as an SQL string literal.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Ports handed out in this process. Never reused: a killed server's peer keeps retrying its

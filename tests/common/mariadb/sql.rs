@@ -19,11 +19,6 @@ use super::Server;
 /// One row of a result set: column values as text, `None` for SQL NULL.
 pub type Row = Vec<Option<String>>;
 
-/// Quotes `s` as an SQL string literal.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-}
-
 /// Converts one protocol value to text.
 fn text(v: mysql::Value) -> Option<String> {
     match v {
