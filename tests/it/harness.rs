@@ -332,3 +332,33 @@ fn harness_kill_pause_restart() {
     drop(p); // Drop must kill a paused server
     assert!(!alive(pid), "server process {pid} survived Drop");
 }
+
+#[test]
+fn harness_socket_only_server_with_an_included_fragment() {
+    let fragment = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/dual-master.cnf");
+    let s = Mariadb::new()
+        .include(fragment)
+        .socket_only()
+        .dir_mode(0o755)
+        .start();
+    assert_eq!(s.port, 0);
+    let mode = fs::metadata(s.dir.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+    // The fragment's settings hold (nothing of the kit's contradicts them) ...
+    assert_eq!(s.var("read_only").as_deref(), Some("1"));
+    assert_eq!(s.var("server_id").as_deref(), Some("1"));
+    assert_eq!(s.var("sync_binlog").as_deref(), Some("1"));
+    assert_eq!(s.var("gtid_strict_mode").as_deref(), Some("1"));
+    // ... and the server is on its socket only.
+    assert_eq!(s.var("skip_networking").as_deref(), Some("1"));
+    assert_eq!(
+        s.var("socket").as_deref(),
+        Some(s.socket().to_str().unwrap())
+    );
+    let f = s.option_file("root", None);
+    let body = fs::read_to_string(&f).unwrap();
+    assert!(
+        body.contains(&format!("socket={}", s.socket().display())) && !body.contains("port="),
+        "{body}"
+    );
+}
