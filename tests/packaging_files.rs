@@ -1,7 +1,7 @@
 //! The files of `packaging/` as they are in the source tree, without building or installing
 //! anything and without root: the dual-master fragment is what `mariadbd` accepts, and the
 //! example keepalived configs of the two nodes agree and give the check enough time.
-//! (`tests/package.rs` builds the packages, installs the .deb and checks them as installed.)
+//! (`tests/package/` builds the packages, installs the .deb and checks them as installed.)
 //!
 //! Needs MariaDB's `mariadbd` (`apt-get install mariadb-server`); a missing one fails the
 //! test with what to install.
