@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::{Pair, Run, Server, create_monitor_user, our_bin, replication_running};
+use crate::common::mariadb::Server;
+use crate::common::run::{Run, our_bin};
+use crate::harness::{Pair, create_monitor_user, replication_running};
 
 /// Kills a run that has not exited by then; the test then fails (exit code `None`).
 const GUARD: Duration = Duration::from_secs(10);

@@ -14,7 +14,9 @@ use std::os::unix::fs::{PermissionsExt, chown, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::harness::{Run, Server, bin_path, our_bin};
+use crate::common::mariadb::Server;
+use crate::common::programs;
+use crate::common::run::{Run, bin_path, our_bin};
 
 const NOBODY: u32 = 65534;
 const INSTALL_HINT: &str = "apt-get install util-linux mount";
@@ -23,23 +25,18 @@ const GUARD: Duration = Duration::from_secs(10);
 const ETC_KEEPALIVED: &str = "/etc/keepalived";
 const DEFAULT_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
 
-/// `name` from the usual sbin/bin directories, or a failure saying what to install.
+/// `name` (the kit's search order), or a failure saying what to install.
+#[track_caller]
 fn tool(name: &str) -> PathBuf {
-    ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` not found: these tests need it: {INSTALL_HINT}"))
+    programs::program(name, INSTALL_HINT)
 }
 
 #[track_caller]
 fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests need root: they switch to uid {NOBODY} and mount in a private namespace"
-    );
+    programs::require_root(&format!(
+        "these tests need root: they switch to uid {NOBODY} and mount in a private namespace \
+         (run `sudo ./test`)"
+    ));
 }
 
 fn chmod(path: &Path, mode: u32) {

@@ -4,7 +4,10 @@
 //! (`model::observation::tests::refusal_classes`, `verdict::tests::unobserved::unobserved_table`).
 
 use crate::check::{check_in, check_with, peer_of, with_table};
-use crate::harness::{Pair, Proxy, Run, Server, create_monitor_user, wait_until};
+use crate::common::mariadb::Server;
+use crate::common::run::Run;
+use crate::common::wait_until;
+use crate::harness::{Pair, Proxy, create_monitor_user};
 
 /// A writer at `max_connections` is alive and busy: it keeps the VIP (WARN saturated, exit
 /// 0); a standby that cannot be observed fails; with `CONNECTION ADMIN` the check gets past

@@ -18,7 +18,11 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::harness::{KillOnDrop, Run, Server, bin_path, die_with_parent, our_bin, wait_until};
+use crate::common::mariadb::Server;
+use crate::common::process::{KillOnDrop, die_with_parent, signal};
+use crate::common::programs;
+use crate::common::run::{Run, bin_path, our_bin};
+use crate::common::wait_until;
 
 const INSTALL_HINT: &str = "apt-get install keepalived iproute2";
 /// Kills a notify-down run that has not exited by then (a hang guard, not an assertion).
@@ -32,19 +36,10 @@ const VIP: &str = "10.200.0.100";
 /// The veth end keepalived runs VRRP on (its peer end is `kv1`).
 const DEV: &str = "kv0";
 
-/// Finds `name` in the usual sbin/bin directories or PATH, or fails with the install hint.
+/// Finds `name` (the kit's search order), or fails with the install hint.
+#[track_caller]
 fn program(name: &str) -> PathBuf {
-    let fixed = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin"];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    fixed
-        .iter()
-        .map(PathBuf::from)
-        .chain(std::env::split_paths(&path))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("`{name}` not found (/usr/sbin, PATH): these tests need it: {INSTALL_HINT}")
-        })
+    programs::program(name, INSTALL_HINT)
 }
 
 /// Runs `ip ARGS`, panicking with its output when it fails.
@@ -252,10 +247,7 @@ impl Drop for Keepalived {
         // SIGTERM first, so that keepalived stops its VRRP child and removes its addresses;
         // KillOnDrop then kills whatever is left, and the namespace is deleted last.
         if self.child.try_wait().is_none() {
-            // SAFETY: plain kill(2) on our own child, which has not been reaped yet.
-            unsafe {
-                libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-            }
+            let _ = signal(self.child.id(), libc::SIGTERM);
             let start = Instant::now();
             while self.child.try_wait().is_none() && start.elapsed() < STOP_WAIT {
                 std::thread::sleep(Duration::from_millis(50));
@@ -637,14 +629,7 @@ fn reload_removing_the_instance_runs_notify_deleted_which_fences() {
         .map(|l| format!("{l}\n"))
         .collect();
     fs::write(&conf, reloaded).expect("write keepalived.conf");
-    // SAFETY: plain kill(2) on our own child, which has not been reaped yet.
-    let rc = unsafe { libc::kill(k.child.id() as libc::pid_t, libc::SIGHUP) };
-    assert_eq!(
-        rc,
-        0,
-        "SIGHUP keepalived: {}",
-        std::io::Error::last_os_error()
-    );
+    signal(k.child.id(), libc::SIGHUP).unwrap_or_else(|e| panic!("SIGHUP keepalived: {e}"));
     h.wait_for(
         "notify_deleted (notify-backup) fenced the node after the reload",
         &k,

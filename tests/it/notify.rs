@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{
-    KillOnDrop, Pair, Run, Server, WAIT, bin_path, create_failover_user, create_monitor_user,
-    our_bin, quote, wait_until,
-};
+use crate::common::mariadb::{Server, quote};
+use crate::common::process::KillOnDrop;
+use crate::common::run::{Run, bin_path, our_bin};
+use crate::common::{WAIT, wait_until};
+use crate::harness::{Pair, create_failover_user, create_monitor_user};
 
 /// Kills a foreground run that has not exited by then; the test then fails (exit code `None`).
 const GUARD: Duration = Duration::from_secs(10);
