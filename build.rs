@@ -60,6 +60,7 @@ struct Page {
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/cli.rs");
+    println!("cargo:rerun-if-changed=src/cli_text.rs");
     // A new version in Cargo.toml is a new package id, hence a new OUT_DIR and a new run.
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

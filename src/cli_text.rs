@@ -1,0 +1,208 @@
+// Defaults, keepalived states, exit codes and help texts of the command line; `include!`d by
+// src/cli.rs (so that cli.rs, which build.rs also includes, stands alone). Not a module: it
+// uses cli.rs's imports.
+
+// ---------------------------------------------------------------- defaults
+//
+// Each default is defined once, here: the code uses these constants (each module that needs
+// one re-exports it, `pub use crate::cli::DEFAULT_...`) and the help text is built from them,
+// so --help, the man pages and the completions (rendered from these definitions by build.rs)
+// state what the code does. Defaults that the option file may override cannot be clap defaults (clap would then
+// always supply a value): their `[default: ...]` is part of the help text instead.
+
+/// Default option file (absolute: keepalived gives scripts no useful environment).
+pub const DEFAULT_DEFAULTS_FILE: &str = "/etc/keepalived/mysql-helpers.cnf";
+/// Default TCP port (MySQL's).
+pub const DEFAULT_PORT: u16 = 3306;
+/// Default unix socket (Debian's MariaDB); used when no host, or `localhost`, is given.
+pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
+/// Default `--timeout` of check-mysql, notify-master and notify-backup: below keepalived's
+/// one-second limits (a vrrp_script `timeout 1`; keepalived 2.2.7 kills `notify_stop` scripts
+/// after one second, vrrp_notify.c).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(800);
+/// Default state dir (absolute: keepalived gives scripts no useful environment).
+pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-mysql";
+/// Default `--max-lag`: the seed scripts' `sbm=120`, in seconds.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(120);
+/// Default `--catchup-timeout` of notify-master.
+pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `--retry-for` of notify-backup: how long the background retry keeps trying to
+/// fence a server it cannot reach.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+/// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
+/// sends its last adverts and runs its notify_stop scripts first).
+pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default `--pidfile` of notify-down: keepalived's own default (keepalived(8), `--pid`).
+pub const DEFAULT_PIDFILE: &str = "/run/keepalived.pid";
+
+/// A duration as the help text and the docs write it: milliseconds when it is not a whole
+/// number of seconds (`800ms`), whole minutes from ten minutes up (`10m`), else seconds
+/// (`5s`, `120s`). Every value it prints is accepted back by [`parse_duration`].
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        format!("{ms}ms")
+    } else if ms >= 600_000 && ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+/// The command-line name of a value enum's default (`auto`, `fail`, `disabled`).
+fn default_name<T: ValueEnum + Default>() -> String {
+    T::default()
+        .to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- keepalived states
+
+/// The states keepalived passes to a notify script, always in upper case (keepalived.conf(5),
+/// `notify`: "MASTER"|"BACKUP"|"FAULT"|"STOP"|"DELETED"; keepalived 2.2.7 vrrp_notify.c).
+/// DELETED is sent instead of FAULT for an instance that a reload removes, when the instance
+/// has `notify_deleted`.
+pub const KEEPALIVED_STATES: [&str; 5] = ["MASTER", "BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-master acts on: becoming MASTER.
+pub const MASTER_STATES: &[&str] = &["MASTER"];
+/// The states notify-backup acts on: every way of not (or no longer) being MASTER. STOP and
+/// DELETED fence like BACKUP: the instance is going away, and the node must not keep taking
+/// writes by its own address.
+pub const BACKUP_STATES: &[&str] = &["BACKUP", "FAULT", "STOP", "DELETED"];
+/// The states notify-down accepts: any (it stops keepalived whatever the state, and only logs
+/// it). DOWN and UP are not keepalived notify states; they are accepted as before for callers
+/// that pass them.
+pub const DOWN_STATES: &[&str] = &["MASTER", "BACKUP", "FAULT", "STOP", "DELETED", "DOWN", "UP"];
+
+/// Help of the positional keepalived arguments of a binary that handles `states`.
+fn keepalived_args_help(states: &[&str]) -> String {
+    format!(
+        "keepalived's notify arguments TYPE NAME STATE [PRIORITY] (keepalived passes them to a \
+         `notify` script; notify_master and the like get none); STATE: {}; any other state is \
+         a usage error",
+        states.join(", ")
+    )
+}
+
+/// `Exit::Usage` (kept as a literal so that this file stands alone).
+pub const USAGE_EXIT_CODE: i32 = 64;
+
+// ---------------------------------------------------------------- exit codes
+//
+// Each binary's --help ends with the exit codes that binary returns (docs/contract.md "Exit
+// codes"), and build.rs renders the same text as its man page's EXIT STATUS. The format, which
+// build.rs checks: the heading `Exit codes:`, then one row per code, `  CODE  meaning` (two
+// spaces, the code, spaces, the meaning); a long meaning goes on over lines indented by six
+// spaces, which must not start with `-` (they would read as an option in --help).
+
+/// check-mysql's exit codes (`src/app/check.rs`, docs/contract.md "Verdicts of check-mysql").
+pub const CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0   ok: may hold the VIP (also degraded: a WARN line and a syslog warning)
+  1   down: no answer (or a standby at its connection limit), query failed, or the
+      deadline (--timeout) passed
+  2   a standby's replication is broken
+  3   a standby lags more than --max-lag, is stalled, or its lag is unknown
+  4   a standby's GTID history diverged from the peer's
+  5   the writer is read-only, or its promotion failed
+  64  usage error
+  78  configuration error: option file unreadable, unsafe or with a bad value; role file
+      unusable; the server refuses the check's account (the message names the fix)";
+
+/// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
+pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
+Exit codes:
+  0   writer (role recorded, read_only=OFF); or superseded by a newer transition; or dry run
+  1   not promoted: the server cannot be reached or hangs, a query failed, read_only did not
+      change, the state dir's lock stayed busy, or the whole run passed its limit
+  3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
+      node stays read-only and promotion-failed is recorded
+  64  usage error (also a keepalived state other than MASTER)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (the message names the fix)";
+
+/// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
+pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
+Exit codes:
+  0   fenced (role standby recorded, read_only=ON); or superseded by a newer transition; or
+      dry run
+  1   not fenced now: the server cannot be reached or hangs, a query failed, read_only did
+      not change, or the state dir's lock stayed busy; a background retry starts (none
+      with --no-retry or --dry-run)
+  64  usage error (also a state other than BACKUP, FAULT, STOP, DELETED)
+  78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
+      lock or role file unusable; the server refuses the account or it lacks a privilege
+      (no background retry)";
+
+/// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
+pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
+Exit codes:
+  0   keepalived stopped, or was not running (no pid file, or a stale one); or dry run
+  1   keepalived not stopped: not permitted (not root), systemctl or the signal failed, or
+      still running after --timeout
+  64  usage error
+  78  configuration error: the pid file cannot be read, holds no PID, or names a process
+      that is not keepalived (it is never signalled)";
+
+/// How every `--timeout` help starts: the syntax.
+const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";
+
+/// check-mysql's `--timeout`: one deadline for the whole observation (docs/contract.md "Time").
+fn check_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for the whole run: DNS, connect, TLS, the queries and \
+         the --peer probe; a server that has not answered by then is down (exit 1). Keep it \
+         below keepalived's vrrp_script timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// check-mysql's `--state-dir`: it reads the role file and keeps its own two files
+/// (docs/contract.md "State dir"); it never takes the lock.
+fn check_state_dir_help() -> String {
+    format!(
+        "State dir: the role file that the notify helpers record (read with --role auto); \
+         check-mysql.last, the last verdict logged (syslog hears of each change once); and \
+         with --peer check-mysql.received, the received position and since when (to see a \
+         stalled replication connection) [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-master's `--timeout`: each step, not the catch-up wait (docs/contract.md "Time").
+fn notify_master_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each step: taking the state dir's lock, connecting \
+         (each query may take 1s more). The catch-up wait has --catchup-timeout instead; the \
+         whole run ends within 4 times this plus --catchup-timeout [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-master's `--state-dir`.
+fn notify_master_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (promoting, then writer or promotion-failed; check-mysql \
+         reads it) and the lock that the notify helpers take in turn \
+         [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// notify-backup's `--timeout`: each attempt to fence (docs/contract.md "Time").
+fn notify_backup_timeout_help() -> String {
+    format!(
+        "Deadline ({DURATION_SYNTAX}) for each attempt to fence, the background retry's too: \
+         the state dir's lock, connecting, SET read_only and the read-back. Keep it below 1s: \
+         keepalived kills notify_stop scripts after one second [default: {}]",
+        show_duration(DEFAULT_TIMEOUT)
+    )
+}
+
+/// notify-backup's `--state-dir`.
+fn notify_backup_state_dir_help() -> String {
+    format!(
+        "State dir: the role file (standby; check-mysql reads it) and the lock that the \
+         notify helpers take in turn [default: {DEFAULT_STATE_DIR}]"
+    )
+}
