@@ -389,7 +389,7 @@ mod tests {
             (Err(NotifyError::State(m())), Exit::Config),
             (Err(NotifyError::Privilege(m())), Exit::Config),
             (
-                Err(NotifyError::Config(ConfigError::Invalid(m()))),
+                Err(NotifyError::Config(ConfigError::VerifyNeedsCa)),
                 Exit::Config,
             ),
             (Err(NotifyError::Down(m())), Exit::Down),
