@@ -79,8 +79,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
     let observing = Observing::start(&settings, deadline);
-    let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)
-        .map_err(ConfigError::Invalid)?;
+    let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
     let (local, peer) = observing.wait(&settings, &deadline);
 
     let policy = Policy {

@@ -19,9 +19,12 @@ use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::io::config::{ConfigError, NotifySettings};
 use crate::io::confpath::PathCause;
-use crate::io::state;
+use crate::io::mysql::error_text;
+use crate::io::state::{self, RoleFileError, StateError};
 use crate::model::event::{KeepalivedEvent, accepted_states};
+use crate::model::observation::ObserveError;
 use crate::model::role::{Role, RoleRecord};
+use crate::plan::promotion::NotGtid;
 use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 
 mod server;
@@ -29,37 +32,181 @@ mod server;
 pub(crate) use crate::io::dialect::notify as sql;
 pub(crate) use server::{connect_error, dialect_of, exec, replicas, set_read_only};
 
-/// Why a notify helper did not reach its goal.
+/// Why a notify helper did not reach its goal. Each variant carries what the failure is
+/// about; its message (the text after `FAIL <reason>: `) is its `Display`. The exit code of
+/// each is decided in one place, [`NotifyError::exit`].
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
+    /// The settings cannot be resolved (exit 78).
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The state dir or the role file in it cannot be used (exit 78).
-    #[error("{0}")]
-    State(String),
-    #[error("{0}")]
-    Down(String),
-    #[error("{0}")]
-    CatchupTimedOut(String),
-    /// The account lacks a privilege (README "Least privileges"): fix the grants.
-    #[error("{0}")]
-    Privilege(String),
-    /// notify-backup's background retry: `--retry-for` passed and the server never answered.
-    #[error("{0}")]
-    GaveUp(String),
+    /// The state dir's lock cannot be taken. A state dir that cannot be used is a
+    /// configuration error (exit 78); [`StateError::Busy`], another helper holding the lock
+    /// until the deadline, is like a server that does not answer (exit 1: notify-backup
+    /// retries).
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The role file cannot be read, or is not a role file (exit 78).
+    #[error(transparent)]
+    RoleFile(#[from] RoleFileError),
+    /// The role file cannot be written in the state dir `dir` (exit 78).
+    #[error("cannot write role file in {}: {cause}", dir.display())]
+    WriteRole {
+        dir: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// Connecting failed because the server refuses this account
+    /// ([`Refusal::Account`](crate::model::observation::Refusal::Account): credentials,
+    /// grants, a blocked host, TLS or the authentication plugin). `what` is what could not be
+    /// done. Exit 78: fix the option file or the grants.
+    #[error(
+        "{what}: {error}: the server refuses this account: fix user= and password= in the \
+         option file or the account's grants (README, least privileges of the notify \
+         helpers)"
+    )]
+    Refused {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// Connecting failed because the server is at its connection limit
+    /// ([`Refusal::Saturated`](crate::model::observation::Refusal::Saturated)): it is up but
+    /// could not be reached (exit 1, so notify-backup retries); the message names the grant
+    /// that avoids it.
+    #[error(
+        "{what}: {error}: the server is at its connection limit: GRANT CONNECTION ADMIN to \
+         this account so that it gets past it (README, least privileges of the notify \
+         helpers)"
+    )]
+    Saturated {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// Connecting failed otherwise: no answer, or another error from the server (exit 1).
+    #[error("{what}: {error}")]
+    Connect {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// A query was refused for lack of a privilege, or the account was refused mid-run
+    /// (README "Least privileges"): fix the grants (exit 78). `statement` is the statement
+    /// sent (`query failed` for the detection of the server's dialect).
+    #[error("{statement}: {} (see README, least privileges)", error_text(error))]
+    Privilege {
+        statement: String,
+        error: mysql::Error,
+    },
+    /// A query failed otherwise (exit 1). `statement` as in [`NotifyError::Privilege`].
+    #[error("{statement}: {}", error_text(error))]
+    Query {
+        statement: String,
+        error: mysql::Error,
+    },
+    /// `read_only` read back after setting it is still the old value `now_on`: another
+    /// session changed it (exit 1).
+    #[error("read_only is still {} after setting it", if *now_on { "ON" } else { "OFF" })]
+    ReadOnlyUnchanged { now_on: bool },
+    /// A replication connection's received position is not a GTID list, so it cannot be
+    /// waited for (exit 1).
+    #[error(transparent)]
+    BadPosition(#[from] NotGtid),
+    /// Waiting for `position` to be applied returned `answer` (`None`: NULL), which is
+    /// neither "applied" nor "not yet" (exit 1).
+    #[error("waiting for {position} returned {}", answer.as_deref().unwrap_or("NULL"))]
+    WaitUnexpected {
+        position: String,
+        answer: Option<String>,
+    },
+    /// notify-master: the promotion did not finish within `limit`
+    /// ([`crate::plan::promotion::promotion_limit`]); recorded as failed, the node stays
+    /// read-only (exit 1).
+    #[error(
+        "promotion did not finish within {}: recorded as failed, node stays read-only",
+        humantime::format_duration(*limit)
+    )]
+    Hung { limit: Duration },
+    /// notify-master: the received transactions (`positions`) were not applied within
+    /// `--catchup-timeout` (`limit`) and `--on-catchup-timeout fail`: the node stays
+    /// read-only (exit 3).
+    #[error(
+        "{}: promotion given up, node stays read-only; check-mysql now fails it so the VIP \
+         can move. Fix replication (check-mysql -v), then restart keepalived here",
+        not_caught_up(*limit, positions)
+    )]
+    CatchupTimedOut {
+        limit: Duration,
+        positions: Vec<String>,
+    },
+    /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
+    /// fencing is not confirmed (exit 1: notify-backup retries).
+    #[error(
+        "no answer from {target} within --timeout {}: fencing not confirmed",
+        humantime::format_duration(*timeout)
+    )]
+    FenceUnconfirmed { target: String, timeout: Duration },
+    /// notify-backup: the first attempt failed with `error` (which could not reach the
+    /// server) and the background retry was started as process `pid`, for up to
+    /// `retry_for`. Exit: `error`'s (1).
+    #[error(
+        "{error}; retrying in the background (PID {pid}) for up to {}",
+        humantime::format_duration(*retry_for)
+    )]
+    RetryStarted {
+        error: Box<NotifyError>,
+        pid: u32,
+        retry_for: Duration,
+    },
+    /// notify-backup: the first attempt failed with `error` (which could not reach the
+    /// server) and the background retry could not be started (`cause`). Exit: `error`'s (1).
+    #[error("{error}; cannot retry in the background: {cause}")]
+    RetryNotStarted {
+        error: Box<NotifyError>,
+        cause: std::io::Error,
+    },
+    /// notify-backup's background retry: `--retry-for` passed and the server `target` never
+    /// answered (exit 1).
+    #[error(
+        "gave up fencing {target}: the server never answered; it may take writes by its \
+         own address until someone runs notify-backup"
+    )]
+    GaveUp { target: String },
 }
 
 impl NotifyError {
-    /// The exit code of each failure (docs/contract.md "notify-master", "notify-backup").
+    /// The exit code of each failure (docs/contract.md "notify-master", "notify-backup"):
+    /// the one place it is decided.
     pub fn exit(&self) -> Exit {
         match self {
-            NotifyError::Config(_) | NotifyError::State(_) | NotifyError::Privilege(_) => {
-                Exit::Config
-            }
-            NotifyError::Down(_) | NotifyError::GaveUp(_) => Exit::Down,
-            NotifyError::CatchupTimedOut(_) => Exit::Lag,
+            NotifyError::State(StateError::Busy { .. }) => Exit::Down,
+            NotifyError::Config(_)
+            | NotifyError::State(_)
+            | NotifyError::RoleFile(_)
+            | NotifyError::WriteRole { .. }
+            | NotifyError::Refused { .. }
+            | NotifyError::Privilege { .. } => Exit::Config,
+            NotifyError::Saturated { .. }
+            | NotifyError::Connect { .. }
+            | NotifyError::Query { .. }
+            | NotifyError::ReadOnlyUnchanged { .. }
+            | NotifyError::BadPosition(_)
+            | NotifyError::WaitUnexpected { .. }
+            | NotifyError::Hung { .. }
+            | NotifyError::FenceUnconfirmed { .. }
+            | NotifyError::GaveUp { .. } => Exit::Down,
+            NotifyError::RetryStarted { error, .. }
+            | NotifyError::RetryNotStarted { error, .. } => error.exit(),
+            NotifyError::CatchupTimedOut { .. } => Exit::Lag,
         }
     }
+}
+
+/// What the catch-up wait of `--catchup-timeout` `limit` was for, when it ran out.
+pub(crate) fn not_caught_up(limit: Duration, positions: &[String]) -> String {
+    format!(
+        "catch-up not finished after --catchup-timeout {} (waiting for {})",
+        humantime::format_duration(limit),
+        positions.join(" ")
+    )
 }
 
 /// The exit code of a run of notify-master or notify-backup: the one place it is decided.
@@ -210,17 +357,13 @@ impl Context {
             &Deadline::new(self.settings.timeout),
         )
         .map(Some)
-        .map_err(|e| match e {
-            state::StateError::Busy { .. } => NotifyError::Down(e.to_string()),
-            _ => NotifyError::State(e.to_string()),
-        })
+        .map_err(NotifyError::State)
     }
 
     /// The recorded transition, if it is newer than ours. Stamps count from boot, so only
     /// a record of this boot can be newer.
     pub fn newer(&self) -> Result<Option<RoleRecord>, NotifyError> {
-        let rec = crate::io::state::read_role(&self.settings.state_dir)
-            .map_err(|e| NotifyError::State(e.to_string()))?;
+        let rec = crate::io::state::read_role(&self.settings.state_dir)?;
         Ok(rec.filter(|r| r.this_boot() && r.seq > self.seq))
     }
 
@@ -249,11 +392,10 @@ impl Context {
             )
             .map_err(|e| {
                 let dir = &self.settings.state_dir;
-                NotifyError::State(format!(
-                    "cannot write role file in {}: {}",
-                    dir.display(),
-                    PathCause::new(dir, e)
-                ))
+                NotifyError::WriteRole {
+                    dir: dir.clone(),
+                    cause: PathCause::new(dir, e),
+                }
             })?;
         }
         Ok(None)
@@ -350,7 +492,7 @@ fn retry_line(result: &Result<Outcome, NotifyError>) -> (String, Severity) {
             Severity::Warning,
         ),
         Ok(other) => (other.line(), Severity::Warning),
-        Err(e @ NotifyError::GaveUp(_)) => {
+        Err(e @ NotifyError::GaveUp { .. }) => {
             (format!("FAIL {}: {e}", e.exit().name()), Severity::Err)
         }
         Err(e) => (
@@ -375,29 +517,224 @@ pub(crate) fn parse_event(binary: &str, args: &[String]) -> Option<KeepalivedEve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::observation::{Failure, Refusal, Stage};
 
-    /// Each result, its exit code and its line (docs/contract.md "Output of the notify
-    /// helpers", the exit codes of notify-master and notify-backup).
+    fn connect(code: Option<u16>) -> ObserveError {
+        ObserveError {
+            target: "db:3306".into(),
+            stage: Stage::Connect,
+            failure: match code {
+                Some(code) => Failure::Answered {
+                    code,
+                    sqlstate: "28000".into(),
+                    message: "no".into(),
+                    refusal: Refusal::of(code),
+                },
+                None => Failure::NoAnswer {
+                    cause: "refused".into(),
+                },
+            },
+        }
+    }
+
+    fn query(code: u16) -> mysql::Error {
+        mysql::Error::MySqlError(mysql::MySqlError {
+            state: "42000".into(),
+            message: "no".into(),
+            code,
+        })
+    }
+
+    fn busy() -> StateError {
+        StateError::Busy {
+            dir: "/run/s".into(),
+        }
+    }
+
+    /// Every failure, its exit code and its message (docs/contract.md "Output of the notify
+    /// helpers", the exit codes of notify-master and notify-backup): the messages are the
+    /// ones the helpers printed when these were strings.
     #[test]
-    fn every_result_has_one_exit_code() {
-        let m = || "m".to_string();
-        let rows: Vec<(Result<Outcome, NotifyError>, Exit)> = vec![
-            (Ok(Outcome::Writer(m())), Exit::Ok),
-            (Ok(Outcome::Fenced(m())), Exit::Ok),
-            (Ok(Outcome::Superseded(m())), Exit::Ok),
-            (Ok(Outcome::DryRun(m())), Exit::Ok),
-            (Err(NotifyError::State(m())), Exit::Config),
-            (Err(NotifyError::Privilege(m())), Exit::Config),
+    fn every_failure_has_one_exit_code_and_its_message() {
+        let secs = Duration::from_secs;
+        let rows: Vec<(NotifyError, Exit, &str)> = vec![
             (
-                Err(NotifyError::Config(ConfigError::Invalid(m()))),
+                NotifyError::Config(ConfigError::VerifyNeedsCa),
                 Exit::Config,
+                "--ssl-mode verify-ca/verify-identity needs --ssl-ca (or ssl-ca in the option \
+                 file)",
             ),
-            (Err(NotifyError::Down(m())), Exit::Down),
-            (Err(NotifyError::GaveUp(m())), Exit::Down),
-            (Err(NotifyError::CatchupTimedOut(m())), Exit::Lag),
+            (
+                NotifyError::State(StateError::CreateDir {
+                    dir: "/run/s".into(),
+                    cause: std::io::Error::from_raw_os_error(libc::EACCES).into(),
+                }),
+                Exit::Config,
+                "cannot create state dir /run/s: permission denied",
+            ),
+            (
+                NotifyError::State(busy()),
+                Exit::Down,
+                "state dir /run/s stayed locked by another helper until the deadline",
+            ),
+            (
+                NotifyError::RoleFile(RoleFileError::Bad {
+                    path: "/run/s/role".into(),
+                    message: "bad".into(),
+                }),
+                Exit::Config,
+                "role file /run/s/role: bad",
+            ),
+            (
+                NotifyError::WriteRole {
+                    dir: "/run/s".into(),
+                    cause: std::io::Error::from_raw_os_error(libc::EROFS).into(),
+                },
+                Exit::Config,
+                "cannot write role file in /run/s: read-only file system",
+            ),
+            (
+                NotifyError::Refused {
+                    what: "cannot promote",
+                    error: connect(Some(1045)),
+                },
+                Exit::Config,
+                "cannot promote: cannot connect to db:3306: ERROR 1045 (28000): no: the server \
+                 refuses this account: fix user= and password= in the option file or the \
+                 account's grants (README, least privileges of the notify helpers)",
+            ),
+            (
+                NotifyError::Saturated {
+                    what: "cannot promote",
+                    error: connect(Some(1040)),
+                },
+                Exit::Down,
+                "cannot promote: cannot connect to db:3306: ERROR 1040 (28000): no: the server \
+                 is at its connection limit: GRANT CONNECTION ADMIN to this account so that it \
+                 gets past it (README, least privileges of the notify helpers)",
+            ),
+            (
+                NotifyError::Connect {
+                    what: "cannot promote",
+                    error: connect(None),
+                },
+                Exit::Down,
+                "cannot promote: cannot connect to db:3306: refused",
+            ),
+            (
+                NotifyError::Privilege {
+                    statement: "SET GLOBAL read_only=ON".into(),
+                    error: query(1227),
+                },
+                Exit::Config,
+                "SET GLOBAL read_only=ON: ERROR 1227 (42000): no (see README, least privileges)",
+            ),
+            (
+                NotifyError::Query {
+                    statement: "query failed".into(),
+                    error: query(1064),
+                },
+                Exit::Down,
+                "query failed: ERROR 1064 (42000): no",
+            ),
+            (
+                NotifyError::ReadOnlyUnchanged { now_on: true },
+                Exit::Down,
+                "read_only is still ON after setting it",
+            ),
+            (
+                NotifyError::ReadOnlyUnchanged { now_on: false },
+                Exit::Down,
+                "read_only is still OFF after setting it",
+            ),
+            (
+                NotifyError::BadPosition(NotGtid {
+                    connection: "a".into(),
+                    position: "x".into(),
+                }),
+                Exit::Down,
+                "connection 'a': received position 'x' is not a GTID list",
+            ),
+            (
+                NotifyError::WaitUnexpected {
+                    position: "0-1-5".into(),
+                    answer: None,
+                },
+                Exit::Down,
+                "waiting for 0-1-5 returned NULL",
+            ),
+            (
+                NotifyError::WaitUnexpected {
+                    position: "0-1-5".into(),
+                    answer: Some("-1".into()),
+                },
+                Exit::Down,
+                "waiting for 0-1-5 returned -1",
+            ),
+            (
+                NotifyError::Hung { limit: secs(70) },
+                Exit::Down,
+                "promotion did not finish within 1m 10s: recorded as failed, node stays \
+                 read-only",
+            ),
+            (
+                NotifyError::CatchupTimedOut {
+                    limit: secs(60),
+                    positions: vec!["0-1-5".into(), "1-2-7".into()],
+                },
+                Exit::Lag,
+                "catch-up not finished after --catchup-timeout 1m (waiting for 0-1-5 1-2-7): \
+                 promotion given up, node stays read-only; check-mysql now fails it so the VIP \
+                 can move. Fix replication (check-mysql -v), then restart keepalived here",
+            ),
+            (
+                NotifyError::FenceUnconfirmed {
+                    target: "db:3306".into(),
+                    timeout: secs(5),
+                },
+                Exit::Down,
+                "no answer from db:3306 within --timeout 5s: fencing not confirmed",
+            ),
+            (
+                NotifyError::RetryStarted {
+                    error: Box::new(NotifyError::State(busy())),
+                    pid: 42,
+                    retry_for: secs(3600),
+                },
+                Exit::Down,
+                "state dir /run/s stayed locked by another helper until the deadline; retrying \
+                 in the background (PID 42) for up to 1h",
+            ),
+            (
+                NotifyError::RetryNotStarted {
+                    error: Box::new(NotifyError::State(busy())),
+                    cause: std::io::Error::from_raw_os_error(libc::EAGAIN),
+                },
+                Exit::Down,
+                "state dir /run/s stayed locked by another helper until the deadline; cannot \
+                 retry in the background: Resource temporarily unavailable (os error 11)",
+            ),
+            (
+                NotifyError::GaveUp {
+                    target: "db:3306".into(),
+                },
+                Exit::Down,
+                "gave up fencing db:3306: the server never answered; it may take writes by its \
+                 own address until someone runs notify-backup",
+            ),
         ];
-        for (result, exit) in rows {
-            assert_eq!(exit_of(&result), exit, "{result:?}");
+        for (error, exit, message) in rows {
+            assert_eq!(error.to_string(), message, "{error:?}");
+            assert_eq!(exit_of(&Err(error)), exit, "{message}");
+        }
+        let m = || "m".to_string();
+        for ok in [
+            Outcome::Writer(m()),
+            Outcome::Fenced(m()),
+            Outcome::Superseded(m()),
+            Outcome::DryRun(m()),
+        ] {
+            assert_eq!(exit_of(&Ok(ok)), Exit::Ok);
         }
     }
 
@@ -413,12 +750,19 @@ mod tests {
             "OK superseded: x"
         );
         assert_eq!(
-            line(Err(NotifyError::Privilege("x".into()))),
-            "FAIL config: x (background retry)"
+            line(Err(NotifyError::Privilege {
+                statement: "x".into(),
+                error: query(1227),
+            })),
+            "FAIL config: x: ERROR 1227 (42000): no (see README, least privileges) (background \
+             retry)"
         );
         assert_eq!(
-            line(Err(NotifyError::GaveUp("gave up".into()))),
-            "FAIL down: gave up"
+            line(Err(NotifyError::GaveUp {
+                target: "db:3306".into()
+            })),
+            "FAIL down: gave up fencing db:3306: the server never answered; it may take writes \
+             by its own address until someone runs notify-backup"
         );
     }
 }

@@ -11,6 +11,7 @@ use crate::app::notify::{
 };
 use crate::cli::{Format, NotifyBackupArgs};
 use crate::deadline::Deadline;
+use crate::exit::Exit;
 use crate::io::config::{self, NotifySettings};
 use crate::io::state;
 use crate::model::event::BACKUP;
@@ -60,28 +61,29 @@ pub(crate) fn run(
     match (fencing::after_attempt(attempt(&result), &policy), result) {
         // A hung or stopped server must still be fenced when it comes back: nothing else
         // would do it (keepalived runs notify-backup once per transition).
-        (AfterAttempt::StartRetry, Err(NotifyError::Down(msg))) => {
+        (AfterAttempt::StartRetry, Err(error)) => {
             let retry_for = args.retry_for.unwrap_or(DEFAULT_RETRY_FOR);
             let until = crate::io::state::unix_now() + retry_for.as_secs();
-            let retry = match spawn_retry(seq, until) {
-                Ok(pid) => format!(
-                    "retrying in the background (PID {pid}) for up to {}",
-                    humantime::format_duration(retry_for)
-                ),
-                Err(e) => format!("cannot retry in the background: {e}"),
-            };
-            Err(NotifyError::Down(format!("{msg}; {retry}")))
+            let error = Box::new(error);
+            Err(match spawn_retry(seq, until) {
+                Ok(pid) => NotifyError::RetryStarted {
+                    error,
+                    pid,
+                    retry_for,
+                },
+                Err(cause) => NotifyError::RetryNotStarted { error, cause },
+            })
         }
         (_, result) => result,
     }
 }
 
 /// How an attempt to fence ended, as far as retrying goes: only a server that could not be
-/// reached (or a lock that stayed busy) is worth another try.
+/// reached (or a lock that stayed busy), the failures of exit 1, is worth another try.
 fn attempt(result: &Result<Outcome, NotifyError>) -> Attempt {
     match result {
         Ok(_) => Attempt::Done,
-        Err(NotifyError::Down(_)) => Attempt::CannotReach,
+        Err(e) if e.exit() == Exit::Down => Attempt::CannotReach,
         Err(_) => Attempt::MustBeFixed,
     }
 }
@@ -98,11 +100,10 @@ fn fence_once(
     Context::new(BACKUP, syslog, settings, seq, dry_run, verbose)
         .run_within(settings.timeout, fence)
         .unwrap_or_else(|| {
-            let no_answer = NotifyError::Down(format!(
-                "no answer from {} within --timeout {}: fencing not confirmed",
-                settings.connection.target(),
-                humantime::format_duration(settings.timeout)
-            ));
+            let no_answer = NotifyError::FenceUnconfirmed {
+                target: settings.connection.target(),
+                timeout: settings.timeout,
+            };
             (Err(no_answer), None)
         })
 }
@@ -128,7 +129,7 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     let mut conn = ctx.settings.connection.connect(&deadline).map_err(|e| {
         connect_error(
             "role recorded as standby, but the server could not be fenced",
-            &e,
+            e,
         )
     })?;
     let dialect = dialect_of(ctx, &mut conn)?;
@@ -180,21 +181,26 @@ fn retry(
     seq: u64,
     until: u64,
 ) -> Result<Outcome, NotifyError> {
-    // The first attempt, by the process that started this one, did not reach the server.
-    let mut last = Err(NotifyError::Down(String::new()));
+    // This process's last attempt; none yet.
+    let mut last: Option<Result<Outcome, NotifyError>> = None;
     loop {
-        match fencing::next(attempt(&last), crate::io::state::unix_now() >= until) {
-            Next::Stop => return last,
-            Next::GiveUp => {
-                return Err(NotifyError::GaveUp(format!(
-                    "gave up fencing {}: the server never answered; it may take writes by its \
-                     own address until someone runs notify-backup",
-                    settings.connection.target()
-                )));
+        // The first attempt, by the process that started this one, did not reach the server.
+        let tried = last.as_ref().map_or(Attempt::CannotReach, attempt);
+        match (
+            fencing::next(tried, crate::io::state::unix_now() >= until),
+            last,
+        ) {
+            (Next::Stop, Some(result)) => return result,
+            (Next::GiveUp, _) => {
+                return Err(NotifyError::GaveUp {
+                    target: settings.connection.target(),
+                });
             }
-            Next::TryAgain => {
+            // (`Stop` without an attempt of this process cannot happen: `tried` was
+            // `CannotReach`.)
+            (Next::TryAgain | Next::Stop, _) => {
                 std::thread::sleep(Duration::from_secs(1));
-                last = fence_once(settings, syslog, seq, false, false).0;
+                last = Some(fence_once(settings, syslog, seq, false, false).0);
             }
         }
     }

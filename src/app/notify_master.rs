@@ -64,10 +64,7 @@ pub(crate) fn run(
             if let Ok(_lock) = state::lock(&settings.state_dir, &short) {
                 let _ = ctx().record(Role::PromotionFailed);
             }
-            Err(NotifyError::Down(format!(
-                "promotion did not finish within {}: recorded as failed, node stays read-only",
-                humantime::format_duration(limit)
-            )))
+            Err(NotifyError::Hung { limit })
         }
     }
 }
@@ -131,10 +128,10 @@ fn connect_for_catch_up(ctx: &Context) -> Result<(Conn, Dialect, Vec<String>), N
         .settings
         .connection
         .connect_with_io_timeout(&deadline, io)
-        .map_err(|e| connect_error("cannot promote", &e))?;
+        .map_err(|e| connect_error("cannot promote", e))?;
     let dialect = dialect_of(ctx, &mut conn)?;
     let replicas = notify::replicas(&mut conn, dialect)?;
-    let positions = promotion::positions(dialect, &replicas).map_err(NotifyError::Down)?;
+    let positions = promotion::positions(dialect, &replicas)?;
     ctx.progress(&format!(
         "promoting: {} replication connection(s), waiting for {} to be applied",
         replicas.len(),
@@ -168,10 +165,10 @@ fn catch_up(
                 sql::Waited::Applied => break,
                 sql::Waited::NotYet => {}
                 sql::Waited::Unexpected => {
-                    return Err(NotifyError::Down(format!(
-                        "waiting for {pos} returned {}",
-                        answer.as_deref().unwrap_or("NULL")
-                    )));
+                    return Err(NotifyError::WaitUnexpected {
+                        position: pos.clone(),
+                        answer,
+                    });
                 }
             }
             if let Some(newer) = ctx.newer()? {
@@ -214,11 +211,7 @@ struct Done<'a> {
 impl Done<'_> {
     /// What the catch-up wait was for, when it ran out.
     fn not_caught_up(&self, ctx: &Context) -> String {
-        format!(
-            "catch-up not finished after --catchup-timeout {} (waiting for {})",
-            humantime::format_duration(ctx.settings.catchup_timeout),
-            self.positions.join(" ")
-        )
+        notify::not_caught_up(ctx.settings.catchup_timeout, self.positions)
     }
 
     /// The loud error of `--on-catchup-timeout promote`.
@@ -250,12 +243,10 @@ fn carry_out(
                 ctx.record(role)?;
             }
             Err(match because {
-                GiveUp::CatchupTimedOut => NotifyError::CatchupTimedOut(format!(
-                    "{}: promotion given up, node stays read-only; check-mysql now fails it \
-                     so the VIP can move. Fix replication (check-mysql -v), then restart \
-                     keepalived here",
-                    done.not_caught_up(ctx)
-                )),
+                GiveUp::CatchupTimedOut => NotifyError::CatchupTimedOut {
+                    limit: ctx.settings.catchup_timeout,
+                    positions: done.positions.to_vec(),
+                },
             })
         }
         Decision::Report {

@@ -10,16 +10,19 @@ use crate::cli::{
     OnCatchupTimeout, RoleArg, ServerArgs, SslMode,
 };
 use crate::deadline::parse_duration;
-use crate::io::confpath;
+use crate::io::confpath::{self, PathCause};
 use crate::io::mysql::ConnectionSpec;
 use crate::io::optfile::{self, OptionEntry, OptionFileError};
+use crate::io::state::RoleFileError;
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
     DEFAULT_CATCHUP_TIMEOUT, DEFAULT_MAX_LAG, DEFAULT_PORT, DEFAULT_SOCKET, DEFAULT_TIMEOUT,
 };
 
-/// A configuration problem: exit 78.
+/// A configuration problem: exit 78 in every binary (check-mysql's `exit_code`,
+/// notify's `NotifyError::exit`). Each variant carries what it is about; its message names
+/// it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
@@ -36,8 +39,33 @@ pub enum ConfigError {
         group: String,
         key: String,
     },
-    #[error("{0}")]
-    Invalid(String),
+    /// The option file named (or the default one) is a directory: my_print_defaults would
+    /// read it as empty, so a mistyped path must not silently mean "defaults".
+    #[error("option file {} is a directory", path.display())]
+    OptionFileIsDirectory { path: PathBuf },
+    /// `--ssl-mode` verify-ca or verify-identity without a CA to verify against.
+    #[error("--ssl-mode verify-ca/verify-identity needs --ssl-ca (or ssl-ca in the option file)")]
+    VerifyNeedsCa,
+    /// The CA file (`--ssl-ca` / `ssl-ca`) cannot be read, or is not a file.
+    #[error("cannot read ssl-ca {}: {cause}", path.display())]
+    SslCaUnreadable {
+        path: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// `--peer` on the command line is not `HOST[:PORT]`; `message` is the parser's
+    /// explanation (the option file's `peer` is reported as [`ConfigError::BadValue`]).
+    #[error("--peer: {message}")]
+    BadPeer { value: String, message: String },
+    /// The role file cannot be read or is not a role file (check-mysql deciding its role).
+    #[error(transparent)]
+    RoleFile(#[from] RoleFileError),
+    /// `--vip` is set and the local interface addresses cannot be listed (`getifaddrs`).
+    #[error("cannot list local addresses: {cause}")]
+    NoLocalAddresses {
+        #[source]
+        cause: std::io::Error,
+    },
 }
 
 /// The option file's entries for the binary's groups, with keys normalised the way MySQL
@@ -84,10 +112,9 @@ impl OptionValues {
             // my_print_defaults reads a directory as an empty file; a check must not
             // silently run on defaults because a path was mistyped.
             Ok(Some(meta)) if meta.is_dir() => {
-                return Err(ConfigError::Invalid(format!(
-                    "option file {} is a directory",
-                    path.display()
-                )));
+                return Err(ConfigError::OptionFileIsDirectory {
+                    path: path.to_path_buf(),
+                });
             }
             Ok(Some(_)) => {}
             Err(cause) => {
@@ -271,10 +298,7 @@ pub fn connection_spec(
         .clone()
         .or_else(|| opts.text("ssl-ca").map(PathBuf::from));
     if matches!(ssl_mode, SslMode::VerifyCa | SslMode::VerifyIdentity) && ssl_ca.is_none() {
-        return Err(ConfigError::Invalid(
-            "--ssl-mode verify-ca/verify-identity needs --ssl-ca (or ssl-ca in the option file)"
-                .into(),
-        ));
+        return Err(ConfigError::VerifyNeedsCa);
     }
     // A CA file is configuration: one that cannot be read is exit 78 naming it, not a
     // connection that fails later as if the server were down.
@@ -289,11 +313,10 @@ pub fn connection_spec(
             }
         });
         if let Err(e) = readable {
-            return Err(ConfigError::Invalid(format!(
-                "cannot read ssl-ca {}: {}",
-                ca.display(),
-                crate::io::confpath::PathCause::new(ca, e)
-            )));
+            return Err(ConfigError::SslCaUnreadable {
+                path: ca.clone(),
+                cause: PathCause::new(ca, e),
+            });
         }
     }
     // MySQL convention: "localhost" (or no host) means the unix socket.
@@ -394,7 +417,10 @@ pub fn check_settings(
         None => None,
         Some(t) => {
             let (host, port) = parse_host_port(&t).map_err(|m| match args.peer {
-                Some(_) => ConfigError::Invalid(format!("--peer: {m}")),
+                Some(_) => ConfigError::BadPeer {
+                    value: t.clone(),
+                    message: m,
+                },
                 None => opts.bad("peer", m),
             })?;
             Some(ConnectionSpec {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use crate::cli::RoleArg;
+use crate::io::config::ConfigError;
 use crate::io::state::{read_role, role_file, unix_now};
 use crate::io::sys;
 use crate::model::role::{Role, RoleDecision};
@@ -15,18 +16,19 @@ pub fn address_is_local(addr: IpAddr) -> std::io::Result<bool> {
 }
 
 /// Resolve `--role` (docs/contract.md "Roles": role file, else VIP on a local interface, else standby).
+/// Errors: [`ConfigError::RoleFile`], [`ConfigError::NoLocalAddresses`] (exit 78).
 pub fn resolve(
     arg: RoleArg,
     state_dir: &Path,
     vip: Option<IpAddr>,
-) -> Result<RoleDecision, String> {
+) -> Result<RoleDecision, ConfigError> {
     let decided = |role: Role, source: String| Ok(RoleDecision { role, source });
     match arg {
         RoleArg::Writer => return decided(Role::Writer, "--role".into()),
         RoleArg::Standby => return decided(Role::Standby, "--role".into()),
         RoleArg::Auto => {}
     }
-    let recorded = read_role(state_dir).map_err(|e| e.to_string())?;
+    let recorded = read_role(state_dir)?;
     // A role recorded before a reboot says nothing about now (the VIP is gone with the boot).
     let stale = recorded
         .as_ref()
@@ -45,7 +47,7 @@ pub fn resolve(
         return match address_is_local(vip) {
             Ok(true) => decided(Role::Writer, format!("VIP {vip} is local")),
             Ok(false) => decided(Role::Standby, format!("VIP {vip} is not local")),
-            Err(e) => Err(format!("cannot list local addresses: {e}")),
+            Err(cause) => Err(ConfigError::NoLocalAddresses { cause }),
         };
     }
     let why = if stale {
@@ -181,7 +183,8 @@ mod tests {
             );
             assert!(msg.contains(cause), "{msg}");
             let err = resolve(RoleArg::Auto, &state, None).unwrap_err();
-            assert_eq!(err, msg);
+            assert!(matches!(err, ConfigError::RoleFile(_)), "{err}");
+            assert_eq!(err.to_string(), msg);
         }
     }
 

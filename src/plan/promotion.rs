@@ -124,9 +124,20 @@ pub fn validated_position(dialect: Dialect, pos: &str) -> Option<String> {
     .then(|| pos.replace('\n', ""))
 }
 
+/// A replication connection's received position that is not a GTID list: it cannot be
+/// interpolated into the wait statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("connection '{connection}': received position '{position}' is not a GTID list")]
+pub struct NotGtid {
+    /// The connection's name (`''` for the default one).
+    pub connection: String,
+    /// The position as the server reported it (trimmed).
+    pub position: String,
+}
+
 /// The received positions to wait for, one per replication connection that has received
 /// something; an error names a connection whose position is not a GTID list.
-pub fn positions(dialect: Dialect, replicas: &[ReplicaStatus]) -> Result<Vec<String>, String> {
+pub fn positions(dialect: Dialect, replicas: &[ReplicaStatus]) -> Result<Vec<String>, NotGtid> {
     let mut positions = Vec::new();
     for r in replicas {
         match r.received_gtid.as_deref().map(str::trim) {
@@ -134,10 +145,10 @@ pub fn positions(dialect: Dialect, replicas: &[ReplicaStatus]) -> Result<Vec<Str
             Some(p) => match validated_position(dialect, p) {
                 Some(v) => positions.push(v),
                 None => {
-                    return Err(format!(
-                        "connection '{}': received position '{p}' is not a GTID list",
-                        r.name
-                    ));
+                    return Err(NotGtid {
+                        connection: r.name.clone(),
+                        position: p.to_string(),
+                    });
                 }
             },
         }
@@ -363,7 +374,7 @@ mod tests {
         );
         let bad = [replica("x", Some("0-1-5'; --"))];
         assert_eq!(
-            positions(Dialect::MariaDb, &bad),
+            positions(Dialect::MariaDb, &bad).map_err(|e| e.to_string()),
             Err("connection 'x': received position '0-1-5'; --' is not a GTID list".into())
         );
     }

@@ -5,38 +5,37 @@ use mysql::Conn;
 
 use super::{Context, NotifyError};
 use crate::io::dialect::{self, notify as sql};
-use crate::io::mysql::{error_text, query_sets};
+use crate::io::mysql::query_sets;
 use crate::model::observation::{Dialect, Failure, ObserveError, Refusal, ReplicaStatus};
 
 /// What a failed connection means for a notify helper, by the one classification of
-/// [`crate::model::observation::Failure`]: the server refusing this account is a configuration error (78, with
-/// what to fix); a server at its connection limit is up but could not be reached (1, so
-/// notify-backup retries), and the message names the grant that avoids it; no answer is down.
-pub(crate) fn connect_error(what: &str, e: &ObserveError) -> NotifyError {
+/// [`crate::model::observation::Failure`]: the server refusing this account is
+/// [`NotifyError::Refused`] (a configuration error, with what to fix); a server at its
+/// connection limit is [`NotifyError::Saturated`] (up but not reached, so notify-backup
+/// retries; the message names the grant that avoids it); anything else is
+/// [`NotifyError::Connect`]. Their exit codes: [`NotifyError::exit`].
+pub(crate) fn connect_error(what: &'static str, e: ObserveError) -> NotifyError {
     match e.failure.refusal() {
-        Some(Refusal::Account) => NotifyError::Privilege(format!(
-            "{what}: {e}: the server refuses this account: fix user= and password= in the \
-             option file or the account's grants (README, least privileges of the notify \
-             helpers)"
-        )),
-        Some(Refusal::Saturated) => NotifyError::Down(format!(
-            "{what}: {e}: the server is at its connection limit: GRANT CONNECTION ADMIN to \
-             this account so that it gets past it (README, least privileges of the notify \
-             helpers)"
-        )),
-        _ => NotifyError::Down(format!("{what}: {e}")),
+        Some(Refusal::Account) => NotifyError::Refused { what, error: e },
+        Some(Refusal::Saturated) => NotifyError::Saturated { what, error: e },
+        _ => NotifyError::Connect { what, error: e },
     }
 }
 
 /// A failed query, classified as [`connect_error`] does: a refused account or a missing
-/// privilege is a configuration error (78).
-fn query_error(what: &str, e: &mysql::Error) -> NotifyError {
-    match Failure::of(e).refusal() {
-        Some(Refusal::Account) => NotifyError::Privilege(format!(
-            "{what}: {} (see README, least privileges)",
-            error_text(e)
-        )),
-        _ => NotifyError::Down(format!("{what}: {}", error_text(e))),
+/// privilege is [`NotifyError::Privilege`] (a configuration error), anything else
+/// [`NotifyError::Query`].
+fn query_error(statement: &str, e: mysql::Error) -> NotifyError {
+    let statement = statement.to_string();
+    match Failure::of(&e).refusal() {
+        Some(Refusal::Account) => NotifyError::Privilege {
+            statement,
+            error: e,
+        },
+        _ => NotifyError::Query {
+            statement,
+            error: e,
+        },
     }
 }
 
@@ -48,7 +47,7 @@ fn is_on(value: Option<&str>) -> bool {
 /// The server's dialect ([`dialect::detect`]: one round trip on MariaDB), noting its
 /// `read_only` in `ctx`.
 pub(crate) fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
-    let detected = dialect::detect(conn).map_err(|e| query_error("query failed", &e))?;
+    let detected = dialect::detect(conn).map_err(|e| query_error("query failed", e))?;
     if detected.read_only.is_some() {
         ctx.read_only.set(detected.read_only);
     }
@@ -62,13 +61,13 @@ pub(crate) fn replicas(
     dialect: Dialect,
 ) -> Result<Vec<ReplicaStatus>, NotifyError> {
     dialect::replica_status(conn, dialect)
-        .map_err(|e| query_error(dialect::status_statement(dialect), &e))
+        .map_err(|e| query_error(dialect::status_statement(dialect), e))
 }
 
 pub(crate) fn exec(conn: &mut Conn, q: &str) -> Result<crate::io::mysql::ResultSets, NotifyError> {
     match query_sets(conn, q) {
         (sets, None) => Ok(sets),
-        (_, Some(e)) => Err(query_error(q, &e)),
+        (_, Some(e)) => Err(query_error(q, e)),
     }
 }
 
@@ -86,10 +85,7 @@ pub(crate) fn set_read_only(
     let now_on = is_on(now.as_deref());
     ctx.read_only.set(now.is_some().then_some(now_on));
     if now_on != on {
-        return Err(NotifyError::Down(format!(
-            "read_only is still {} after setting it",
-            if now_on { "ON" } else { "OFF" }
-        )));
+        return Err(NotifyError::ReadOnlyUnchanged { now_on });
     }
     Ok(())
 }
