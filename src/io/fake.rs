@@ -44,11 +44,13 @@ impl Server {
             ("gtid_binlog_pos", "0-2-41"),
             ("gtid_binlog_state", "0-1-10,0-2-41"),
             ("gtid_strict_mode", "1"),
+            ("server_id", "2"),
         ];
         let mysql = [
             ("read_only", "1"),
             ("super_read_only", "1"),
             ("gtid_executed", MYSQL_EXECUTED),
+            ("server_id", "2"),
         ];
         let vars: &[(&str, &str)] = if self.is_mariadb() { &mariadb } else { &mysql };
         vars.iter()

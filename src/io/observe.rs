@@ -49,11 +49,16 @@ fn peer_history(conn: &mut impl Session, address: String) -> PeerObservation {
             dialect,
             sets,
             error: None,
-        }) => PeerObservation::Reached {
-            gtid: dialect::peer_gtid(dialect, &sets),
-            address,
-            dialect,
-        },
+        }) => {
+            let (gtid, read_only, server_id) = dialect::peer_state(dialect, &sets);
+            PeerObservation::Reached {
+                gtid,
+                address,
+                dialect,
+                read_only,
+                server_id,
+            }
+        }
         Ok(Answer { error: Some(e), .. }) | Err(e) => {
             PeerObservation::failed(address, Failure::of(&e))
         }
@@ -165,20 +170,35 @@ mod tests {
     #[test]
     fn the_peer_history_in_each_dialect() {
         let mut conn = Fake::new(Server::MariaDb1011);
-        let PeerObservation::Reached { dialect, gtid, .. } = peer_history(&mut conn, "p".into())
+        let PeerObservation::Reached {
+            dialect,
+            gtid,
+            read_only,
+            server_id,
+            ..
+        } = peer_history(&mut conn, "p".into())
         else {
             panic!("MariaDB peer not reached");
         };
         assert_eq!(dialect, Dialect::MariaDb);
+        // In the same round trip: whether the peer is fenced, and who it is.
+        assert_eq!((read_only, server_id), (Some(false), Some(2)));
         assert_eq!(gtid.binlog_state.as_deref(), Some("0-1-10,0-2-41"));
         assert_eq!(conn.sent, [PEER.mariadb]);
 
         let mut conn = Fake::new(Server::MySql57);
-        let PeerObservation::Reached { dialect, gtid, .. } = peer_history(&mut conn, "p".into())
+        let PeerObservation::Reached {
+            dialect,
+            gtid,
+            read_only,
+            server_id,
+            ..
+        } = peer_history(&mut conn, "p".into())
         else {
             panic!("MySQL peer not reached");
         };
         assert_eq!(dialect, Dialect::MySql);
+        assert_eq!((read_only, server_id), (Some(true), Some(2)));
         assert_eq!(gtid.executed, Some(MYSQL_EXECUTED.replace('\n', "")));
         assert_eq!(conn.sent, [PEER.mariadb, PEER.mysql]);
 

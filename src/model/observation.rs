@@ -185,6 +185,10 @@ pub enum PeerObservation {
         address: String,
         dialect: Dialect,
         gtid: GtidVars,
+        /// `@@read_only` (MySQL: or `super_read_only`): whether the peer is fenced.
+        read_only: Option<bool>,
+        /// `@@server_id`.
+        server_id: Option<u32>,
     },
 }
 

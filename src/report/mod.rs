@@ -144,12 +144,20 @@ pub fn evidence(report: &Report) -> Vec<String> {
         PeerObservation::Refused { address, error, .. } => {
             out.push(format!("peer {address}: up, refused the probe: {error}"))
         }
-        PeerObservation::Reached { address, gtid, .. } => out.push(format!(
-            "peer {address}: gtid={}",
+        PeerObservation::Reached {
+            address,
+            gtid,
+            read_only,
+            server_id,
+            ..
+        } => out.push(format!(
+            "peer {address}: gtid={} read_only={} server_id={}",
             gtid.binlog_state
                 .as_deref()
                 .or(gtid.executed.as_deref())
-                .unwrap_or("")
+                .unwrap_or(""),
+            read_only.map_or("?", |on| if on { "ON" } else { "OFF" }),
+            server_id.map_or("?".to_string(), |id| id.to_string())
         )),
     }
     for f in report.findings {

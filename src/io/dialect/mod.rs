@@ -30,8 +30,10 @@ pub const MARIADB_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
 pub const MYSQL_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
     @@GLOBAL.super_read_only, @@GLOBAL.gtid_executed; SHOW REPLICA STATUS";
 pub const MYSQL_OLD_STATUS: &str = "SHOW SLAVE STATUS";
-pub const MARIADB_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_binlog_state";
-pub const MYSQL_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_executed";
+pub const MARIADB_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_binlog_state, \
+    @@GLOBAL.read_only, @@GLOBAL.server_id";
+pub const MYSQL_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_executed, \
+    @@GLOBAL.read_only, @@GLOBAL.server_id, @@GLOBAL.super_read_only";
 /// [`detect`]'s question; `gtid_strict_mode` is there only to be refused by MySQL.
 pub const MARIADB_DETECT_QUERY: &str =
     "SELECT VERSION(), @@GLOBAL.read_only, @@GLOBAL.gtid_strict_mode";
@@ -220,10 +222,21 @@ pub fn mysql_observation(vars: &ResultSets, status: Option<&Vec<Row>>) -> Observ
     }
 }
 
-/// The peer's GTID history from the answer to [`PEER`].
-pub(crate) fn peer_gtid(dialect: Dialect, sets: &ResultSets) -> GtidVars {
+/// The peer's GTID history, whether it is fenced (`read_only`, MySQL: or `super_read_only`)
+/// and its `server_id`, from the answer to [`PEER`].
+pub(crate) fn peer_state(
+    dialect: Dialect,
+    sets: &ResultSets,
+) -> (GtidVars, Option<bool>, Option<u32>) {
     let v = first_row(sets, 0);
-    let state = v.get(1).cloned().flatten();
+    let at = |i: usize| v.get(i).cloned().flatten();
+    let read_only = at(2).map(|t| flag(Some(&t)) || flag(at(4).as_deref()));
+    let server_id = at(3).and_then(|t| t.trim().parse().ok());
+    (peer_gtid(dialect, at(1)), read_only, server_id)
+}
+
+/// The peer's GTID history (its `gtid_binlog_state`, MySQL `gtid_executed`).
+fn peer_gtid(dialect: Dialect, state: Option<String>) -> GtidVars {
     match dialect {
         Dialect::MariaDb => GtidVars {
             binlog_state: state,

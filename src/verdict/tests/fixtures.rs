@@ -160,6 +160,8 @@ pub(super) fn reached(binlog_state: &str) -> PeerObservation {
             binlog_state: Some(binlog_state.into()),
             ..GtidVars::default()
         },
+        read_only: Some(true),
+        server_id: Some(2),
     }
 }
 
