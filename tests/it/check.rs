@@ -427,7 +427,10 @@ fn peer_option_healthy_then_peer_killed() {
     check(&p.a, &["--role", "writer", "--peer", &peer]).expect(0, "OK writer");
     // The probe also says whether the peer is fenced and who it is (same round trip).
     p.b.sql("SET GLOBAL read_only=ON");
-    let json = check(&p.a, &["--role", "writer", "--peer", &peer, "--format", "json"]);
+    let json = check(
+        &p.a,
+        &["--role", "writer", "--peer", &peer, "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_str(json.stdout.trim())
         .unwrap_or_else(|e| json.fail(&format!("stdout is not one JSON value: {e}")));
     if v["peer"]["read_only"] != true || v["peer"]["server_id"] != 2 {

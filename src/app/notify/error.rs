@@ -1,0 +1,189 @@
+//! Why a notify helper did not reach its goal, typed; the exit code of each failure is decided
+//! in one place ([`NotifyError::exit`]).
+
+use crate::exit::Exit;
+use crate::io::config::ConfigError;
+use crate::io::confpath::PathCause;
+use crate::io::mysql::error_text;
+use crate::io::state::{RoleFileError, StateError};
+use crate::model::observation::ObserveError;
+use crate::plan::promotion::NotGtid;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why a notify helper did not reach its goal. Each variant carries what the failure is
+/// about; its message (the text after `FAIL <reason>: `) is its `Display`. The exit code of
+/// each is decided in one place, [`NotifyError::exit`].
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The settings cannot be resolved (exit 78).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The state dir's lock cannot be taken. A state dir that cannot be used is a
+    /// configuration error (exit 78); [`StateError::Busy`], another helper holding the lock
+    /// until the deadline, is like a server that does not answer (exit 1: notify-backup
+    /// retries).
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The role file cannot be read, or is not a role file (exit 78).
+    #[error(transparent)]
+    RoleFile(#[from] RoleFileError),
+    /// The role file cannot be written in the state dir `dir` (exit 78).
+    #[error("cannot write role file in {}: {cause}", dir.display())]
+    WriteRole {
+        dir: PathBuf,
+        #[source]
+        cause: PathCause,
+    },
+    /// Connecting failed because the server refuses this account
+    /// ([`Refusal::Account`](crate::model::observation::Refusal::Account): credentials,
+    /// grants, a blocked host, TLS or the authentication plugin). `what` is what could not be
+    /// done. Exit 78: fix the option file or the grants.
+    #[error(
+        "{what}: {error}: the server refuses this account: fix user= and password= in the \
+         option file or the account's grants (README, least privileges of the notify \
+         helpers)"
+    )]
+    Refused {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// Connecting failed because the server is at its connection limit
+    /// ([`Refusal::Saturated`](crate::model::observation::Refusal::Saturated)): it is up but
+    /// could not be reached (exit 1, so notify-backup retries); the message names the grant
+    /// that avoids it.
+    #[error(
+        "{what}: {error}: the server is at its connection limit: GRANT CONNECTION ADMIN to \
+         this account so that it gets past it (README, least privileges of the notify \
+         helpers)"
+    )]
+    Saturated {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// Connecting failed otherwise: no answer, or another error from the server (exit 1).
+    #[error("{what}: {error}")]
+    Connect {
+        what: &'static str,
+        error: ObserveError,
+    },
+    /// A query was refused for lack of a privilege, or the account was refused mid-run
+    /// (README "Least privileges"): fix the grants (exit 78). `statement` is the statement
+    /// sent (`query failed` for the detection of the server's dialect).
+    #[error("{statement}: {} (see README, least privileges)", error_text(error))]
+    Privilege {
+        statement: String,
+        error: mysql::Error,
+    },
+    /// A query failed otherwise (exit 1). `statement` as in [`NotifyError::Privilege`].
+    #[error("{statement}: {}", error_text(error))]
+    Query {
+        statement: String,
+        error: mysql::Error,
+    },
+    /// `read_only` read back after setting it is still the old value `now_on`: another
+    /// session changed it (exit 1).
+    #[error("read_only is still {} after setting it", if *now_on { "ON" } else { "OFF" })]
+    ReadOnlyUnchanged { now_on: bool },
+    /// A replication connection's received position is not a GTID list, so it cannot be
+    /// waited for (exit 1).
+    #[error(transparent)]
+    BadPosition(#[from] NotGtid),
+    /// Waiting for `position` to be applied returned `answer` (`None`: NULL), which is
+    /// neither "applied" nor "not yet" (exit 1).
+    #[error("waiting for {position} returned {}", answer.as_deref().unwrap_or("NULL"))]
+    WaitUnexpected {
+        position: String,
+        answer: Option<String>,
+    },
+    /// notify-master: the promotion did not finish within `limit`
+    /// ([`crate::plan::promotion::promotion_limit`]); recorded as failed, the node stays
+    /// read-only (exit 1).
+    #[error(
+        "promotion did not finish within {}: recorded as failed, node stays read-only",
+        humantime::format_duration(*limit)
+    )]
+    Hung { limit: Duration },
+    /// notify-master: the received transactions (`positions`) were not applied within
+    /// `--catchup-timeout` (`limit`) and `--on-catchup-timeout fail`: the node stays
+    /// read-only (exit 3).
+    #[error(
+        "{}: promotion given up, node stays read-only; check-mysql now fails it so the VIP \
+         can move. Fix replication (check-mysql -v), then restart keepalived here",
+        not_caught_up(*limit, positions)
+    )]
+    CatchupTimedOut {
+        limit: Duration,
+        positions: Vec<String>,
+    },
+    /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
+    /// fencing is not confirmed (exit 1: notify-backup retries).
+    #[error(
+        "no answer from {target} within --timeout {}: fencing not confirmed",
+        humantime::format_duration(*timeout)
+    )]
+    FenceUnconfirmed { target: String, timeout: Duration },
+    /// notify-backup: the first attempt failed with `error` (which could not reach the
+    /// server) and the background retry was started as process `pid`, for up to
+    /// `retry_for`. Exit: `error`'s (1).
+    #[error(
+        "{error}; retrying in the background (PID {pid}) for up to {}",
+        humantime::format_duration(*retry_for)
+    )]
+    RetryStarted {
+        error: Box<NotifyError>,
+        pid: u32,
+        retry_for: Duration,
+    },
+    /// notify-backup: the first attempt failed with `error` (which could not reach the
+    /// server) and the background retry could not be started (`cause`). Exit: `error`'s (1).
+    #[error("{error}; cannot retry in the background: {cause}")]
+    RetryNotStarted {
+        error: Box<NotifyError>,
+        cause: std::io::Error,
+    },
+    /// notify-backup's background retry: `--retry-for` passed and the server `target` never
+    /// answered (exit 1).
+    #[error(
+        "gave up fencing {target}: the server never answered; it may take writes by its \
+         own address until someone runs notify-backup"
+    )]
+    GaveUp { target: String },
+}
+
+impl NotifyError {
+    /// The exit code of each failure (docs/contract.md "notify-master", "notify-backup"):
+    /// the one place it is decided.
+    pub fn exit(&self) -> Exit {
+        match self {
+            NotifyError::State(StateError::Busy { .. }) => Exit::Down,
+            NotifyError::Config(_)
+            | NotifyError::State(_)
+            | NotifyError::RoleFile(_)
+            | NotifyError::WriteRole { .. }
+            | NotifyError::Refused { .. }
+            | NotifyError::Privilege { .. } => Exit::Config,
+            NotifyError::Saturated { .. }
+            | NotifyError::Connect { .. }
+            | NotifyError::Query { .. }
+            | NotifyError::ReadOnlyUnchanged { .. }
+            | NotifyError::BadPosition(_)
+            | NotifyError::WaitUnexpected { .. }
+            | NotifyError::Hung { .. }
+            | NotifyError::FenceUnconfirmed { .. }
+            | NotifyError::GaveUp { .. } => Exit::Down,
+            NotifyError::RetryStarted { error, .. }
+            | NotifyError::RetryNotStarted { error, .. } => error.exit(),
+            NotifyError::CatchupTimedOut { .. } => Exit::Lag,
+        }
+    }
+}
+
+/// What the catch-up wait of `--catchup-timeout` `limit` was for, when it ran out.
+pub(crate) fn not_caught_up(limit: Duration, positions: &[String]) -> String {
+    format!(
+        "catch-up not finished after --catchup-timeout {} (waiting for {})",
+        humantime::format_duration(limit),
+        positions.join(" ")
+    )
+}
