@@ -39,11 +39,6 @@ fn query_error(statement: &str, e: mysql::Error) -> NotifyError {
     }
 }
 
-/// `1`/`ON` as read back from `@@read_only`.
-fn is_on(value: Option<&str>) -> bool {
-    matches!(value, Some("1" | "ON"))
-}
-
 /// The server's dialect ([`dialect::detect`]: one round trip on MariaDB), noting its
 /// `read_only` in `ctx`.
 pub(crate) fn dialect_of(ctx: &Context, conn: &mut Conn) -> Result<Dialect, NotifyError> {
@@ -82,7 +77,7 @@ pub(crate) fn set_read_only(
     // Read it back: the statement can succeed on a server where another session changes it.
     let sets = exec(conn, sql::READ_ONLY)?;
     let now = crate::io::mysql::first_value(&sets);
-    let now_on = is_on(now.as_deref());
+    let now_on = dialect::flag(now.as_deref());
     ctx.read_only.set(now.is_some().then_some(now_on));
     if now_on != on {
         return Err(NotifyError::ReadOnlyUnchanged { now_on });

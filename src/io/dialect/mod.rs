@@ -172,7 +172,8 @@ pub fn replica_status(
     Ok(replicas(sets.first()))
 }
 
-fn flag(v: Option<&str>) -> bool {
+/// A server's boolean variable as text (`@@read_only` and the like): `1` or `ON`.
+pub(crate) fn flag(v: Option<&str>) -> bool {
     matches!(v.map(str::trim), Some("1" | "ON" | "on" | "On"))
 }
 
