@@ -157,13 +157,13 @@ impl Observing {
             None => PeerObservation::NotAsked,
             Some(worker) => worker
                 .wait(deadline.remaining().max(Duration::from_millis(1)))
-                .unwrap_or_else(|| PeerObservation::Unreachable {
-                    address: settings
+                .unwrap_or_else(|| {
+                    let address = settings
                         .peer
                         .as_ref()
                         .map(|p| p.target())
-                        .unwrap_or_default(),
-                    error: "no answer within --timeout".into(),
+                        .unwrap_or_default();
+                    PeerObservation::failed(address, Failure::deadline(settings.timeout))
                 }),
         };
         (local, peer)
