@@ -48,15 +48,12 @@ pub enum NotifyError {
         what: &'static str,
         error: ObserveError,
     },
-    /// Connecting failed because the server is at its connection limit
+    /// Connecting failed because the server is at a connection limit
     /// ([`Refusal::Saturated`](crate::model::observation::Refusal::Saturated)): it is up but
-    /// could not be reached (exit 1, so notify-backup retries); the message names the grant
-    /// that avoids it.
-    #[error(
-        "{what}: {error}: the server is at its connection limit: GRANT CONNECTION ADMIN to \
-         this account so that it gets past it (README, least privileges of the notify \
-         helpers)"
-    )]
+    /// could not be reached (exit 1, so notify-backup retries); the message names what
+    /// avoids it (as check-mysql's `saturation_fix` does: `CONNECTION ADMIN` passes
+    /// `max_connections`, not the account's own limits of error 1226).
+    #[error("{what}: {error}: {}", saturation_advice(error))]
     Saturated {
         what: &'static str,
         error: ObserveError,
@@ -186,4 +183,15 @@ pub(crate) fn not_caught_up(limit: Duration, positions: &[String]) -> String {
         humantime::format_duration(limit),
         positions.join(" ")
     )
+}
+
+/// What gets a notify helper past the connection limit in `error`.
+fn saturation_advice(error: &ObserveError) -> &'static str {
+    if error.failure.code() == Some(crate::model::observation::ER_USER_LIMIT_REACHED) {
+        "this account hit its own limits: ALTER USER ... WITH MAX_USER_CONNECTIONS 0 \
+         MAX_CONNECTIONS_PER_HOUR 0 MAX_QUERIES_PER_HOUR 0 (CONNECTION ADMIN does not pass them)"
+    } else {
+        "the server is at its connection limit: GRANT CONNECTION ADMIN to this account so that \
+         it gets past it (README, least privileges of the notify helpers)"
+    }
 }

@@ -150,6 +150,17 @@ fn failures_of_the_server() -> Vec<Row> {
              gets past it (README, least privileges of the notify helpers)",
         ),
         (
+            NotifyError::Saturated {
+                what: "cannot promote",
+                error: connect(Some(1226)),
+            },
+            Exit::Down,
+            "cannot promote: cannot connect to db:3306: ERROR 1226 (28000): no: this account \
+             hit its own limits: ALTER USER ... WITH MAX_USER_CONNECTIONS 0 \
+             MAX_CONNECTIONS_PER_HOUR 0 MAX_QUERIES_PER_HOUR 0 (CONNECTION ADMIN does not pass \
+             them)",
+        ),
+        (
             NotifyError::Connect {
                 what: "cannot promote",
                 error: connect(None),
