@@ -203,20 +203,6 @@ const PRECEDENCE: [Reason; 6] = [
 ];
 
 impl Verdict {
-    /// The verdict when nothing could be observed and nothing is known about why.
-    pub fn down(role: Role, message: impl Into<String>) -> Verdict {
-        Verdict {
-            role,
-            findings: vec![Finding {
-                level: Level::Fail,
-                kind: Some(Reason::Down),
-                situation: Situation::Down,
-                message: message.into(),
-            }],
-            summary: String::new(),
-        }
-    }
-
     pub fn exit(&self) -> Exit {
         PRECEDENCE
             .into_iter()

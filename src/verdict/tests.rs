@@ -452,7 +452,14 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
 
 #[test]
 fn down_verdict_and_precedence() {
-    let v = Verdict::down(Role::Writer, "cannot connect");
+    let no_answer = crate::model::observation::ObserveError {
+        target: "/run/mysqld/mysqld.sock".into(),
+        stage: crate::model::observation::Stage::Connect,
+        failure: crate::model::observation::Failure::NoAnswer {
+            cause: "cannot connect".into(),
+        },
+    };
+    let v = Verdict::unobserved(Role::Writer, &no_answer, None);
     assert_eq!((v.status(), v.exit()), fail(Exit::Down));
     // A standby that is both lagging-unknown and diverged reports the divergence.
     let v = verdict(
