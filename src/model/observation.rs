@@ -354,18 +354,12 @@ impl PeerObservation {
 
     /// The observation for a probe that failed, by what came back.
     pub fn failed(address: String, failure: Failure) -> PeerObservation {
+        // The error text is the failure's own (its Display), as for the local server.
+        let error = failure.to_string();
         match failure {
-            Failure::NoAnswer { cause } => PeerObservation::Unreachable {
-                address,
-                error: cause,
-            },
-            Failure::Answered {
-                code,
-                refusal,
-                ref sqlstate,
-                ref message,
-            } => PeerObservation::Refused {
-                error: format!("ERROR {code} ({sqlstate}): {message}"),
+            Failure::NoAnswer { .. } => PeerObservation::Unreachable { address, error },
+            Failure::Answered { code, refusal, .. } => PeerObservation::Refused {
+                error,
                 address,
                 code,
                 refusal,
