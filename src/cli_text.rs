@@ -106,9 +106,12 @@ Exit codes:
   3   a standby lags more than --max-lag, is stalled, or its lag is unknown
   4   a standby's GTID history diverged from the peer's
   5   the writer is read-only, or its promotion failed
+  6   split-brain: this node must not be the writer: notify-master refused the writer role
+      while the peer is writable, or both nodes are writable and this one yields
   64  usage error
   78  configuration error: option file unreadable, unsafe or with a bad value; role file
-      unusable; the server refuses the check's account (the message names the fix)";
+      unusable; the server refuses the check's account (the message names the fix); the
+      split-brain guard's table or grant is missing on either node (with a peer)";
 
 /// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
 pub const NOTIFY_MASTER_EXIT_CODES: &str = "\

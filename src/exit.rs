@@ -15,6 +15,9 @@ pub enum Exit {
     Diverged = 4,
     /// A writer that cannot take writes (`read_only=ON`).
     ReadOnly = 5,
+    /// This node must not be the writer: the peer answers and is writable (the split-brain
+    /// guard, docs/contract.md "Split brain").
+    SplitBrain = 6,
     /// Bad command line.
     Usage = 64,
     /// Unreadable or unsafe option file, bad value.
@@ -35,6 +38,7 @@ impl Exit {
             Exit::Lag => "lag",
             Exit::Diverged => "diverged",
             Exit::ReadOnly => "read-only",
+            Exit::SplitBrain => "split-brain",
             Exit::Usage => "usage",
             Exit::Config => "config",
         }
@@ -60,6 +64,7 @@ mod tests {
             (Exit::Lag, 3, "lag"),
             (Exit::Diverged, 4, "diverged"),
             (Exit::ReadOnly, 5, "read-only"),
+            (Exit::SplitBrain, 6, "split-brain"),
             (Exit::Usage, 64, "usage"),
             (Exit::Config, 78, "config"),
         ];

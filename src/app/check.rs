@@ -96,8 +96,9 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     } else {
         (Received::Unknown, None)
     };
+    let refused = remembered_refusal(&settings.state_dir, &peer);
     let mut verdict = match &local {
-        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received),
+        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received, refused),
         Err(e) => Verdict::unobserved(role.role, e, settings.connection.user.as_deref()),
     };
     if let Some(problem) = memory_problem {
@@ -118,6 +119,34 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     })
 }
 
+/// Whether notify-master's refusal (the peer was writable) still holds: the marker is
+/// forgotten once the peer is seen fenced or unreachable, so that the node can take over
+/// again (docs/contract.md "Split brain").
+fn remembered_refusal(state_dir: &std::path::Path, peer: &PeerObservation) -> bool {
+    if !state::refusal_present(state_dir) {
+        return false;
+    }
+    let peer_writable = matches!(
+        peer,
+        PeerObservation::Reached {
+            read_only: Some(false),
+            ..
+        }
+    );
+    let peer_not_writable = matches!(
+        peer,
+        PeerObservation::Unreachable { .. }
+            | PeerObservation::Reached {
+                read_only: Some(true),
+                ..
+            }
+    );
+    if peer_not_writable && state::set_refusal(state_dir, None).is_ok() {
+        return false;
+    }
+    peer_writable
+}
+
 /// The local and peer observations, running on worker threads so that the deadline bounds
 /// everything (DNS included) even when a server accepts and never answers.
 struct Observing {
@@ -128,10 +157,11 @@ struct Observing {
 impl Observing {
     fn start(settings: &CheckSettings, deadline: Deadline) -> Observing {
         let spec = settings.connection.clone();
+        let guarded = settings.peer.is_some();
         let local = Worker::start(move || {
             let target = spec.target();
             spec.connect(&deadline)
-                .and_then(|mut conn| crate::io::observe::observe(&mut conn, &target))
+                .and_then(|mut conn| crate::io::observe::observe(&mut conn, &target, guarded))
         });
         let peer = settings
             .peer

@@ -136,6 +136,9 @@ impl Fake {
         for item in list.split(',').map(str::trim) {
             let value = match item.strip_prefix("@@GLOBAL.") {
                 None if item == "VERSION()" => self.server.version(),
+                // The split-brain guard's row (packaging/split-brain.sql): the fake peer is
+                // writable since this moment on its own clock.
+                None if item.starts_with("(SELECT CAST(writer_since AS CHAR)") => WRITER_SINCE,
                 None => unreachable!("the fake does not evaluate {item}"),
                 Some(name) => self.server.variable(name).ok_or_else(|| {
                     error(1193, "HY000", &format!("Unknown system variable '{name}'"))
@@ -169,6 +172,9 @@ pub(crate) fn error(code: u16, state: &str, message: &str) -> mysql::Error {
         code,
     })
 }
+
+/// The fake's `keepalived_mysql.guard.writer_since`, as `CAST(... AS CHAR)` shows it.
+pub(crate) const WRITER_SINCE: &str = "2026-11-30 01:02:03.456789";
 
 pub(crate) const MYSQL_EXECUTED: &str =
     "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10,\n4a2bd3b0-71ca-11e1-9e33-c80aa9429562:1-41";

@@ -10,14 +10,24 @@ use crate::model::observation::{
     Dialect, Failure, Observation, ObserveError, PeerObservation, Stage,
 };
 
-/// Read the local server's state over an open connection.
-pub fn observe(conn: &mut impl Session, target: &str) -> Result<Observation, ObserveError> {
+/// Read the local server's state over an open connection; `guarded` (`--peer`): with its
+/// split-brain guard row, in the same round trip.
+pub fn observe(
+    conn: &mut impl Session,
+    target: &str,
+    guarded: bool,
+) -> Result<Observation, ObserveError> {
     let fail = |e: mysql::Error| ObserveError::new(target, Stage::Query, &e);
+    let question = if guarded {
+        &dialect::CHECK_GUARDED
+    } else {
+        &dialect::CHECK
+    };
     let Answer {
         dialect,
         sets,
         error,
-    } = dialect::ask(conn, &dialect::CHECK).map_err(fail)?;
+    } = dialect::ask(conn, question).map_err(fail)?;
     match (dialect, error) {
         (Dialect::MariaDb, None) => Ok(dialect::mariadb_observation(&sets)),
         (Dialect::MySql, None) => Ok(dialect::mysql_observation(&sets, sets.get(1))),
@@ -50,13 +60,14 @@ fn peer_history(conn: &mut impl Session, address: String) -> PeerObservation {
             sets,
             error: None,
         }) => {
-            let (gtid, read_only, server_id) = dialect::peer_state(dialect, &sets);
+            let p = dialect::peer_state(dialect, &sets);
             PeerObservation::Reached {
-                gtid,
+                gtid: p.gtid,
                 address,
                 dialect,
-                read_only,
-                server_id,
+                read_only: p.read_only,
+                server_id: p.server_id,
+                writer_since: p.writer_since,
             }
         }
         Ok(Answer { error: Some(e), .. }) | Err(e) => {
@@ -126,7 +137,7 @@ mod tests {
         ];
         for &(server, sent, dialect, read_only, super_read_only, position) in table {
             let mut conn = Fake::new(server);
-            let obs = observe(&mut conn, "db:3306").unwrap();
+            let obs = observe(&mut conn, "db:3306", false).unwrap();
             assert_eq!(conn.sent, sent, "{server:?}");
             assert_eq!(
                 (obs.dialect, obs.version.as_str(), obs.read_only),
@@ -160,7 +171,7 @@ mod tests {
             "Access denied; you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) \
              for this operation",
         );
-        let e = observe(&mut conn, "db:3306").unwrap_err();
+        let e = observe(&mut conn, "db:3306", false).unwrap_err();
         assert_eq!(conn.sent, [MARIADB_QUERY]);
         assert_eq!((e.target.as_str(), e.stage), ("db:3306", Stage::Query));
         assert_eq!(e.failure.code(), Some(1227));
@@ -175,14 +186,16 @@ mod tests {
             gtid,
             read_only,
             server_id,
+            writer_since,
             ..
         } = peer_history(&mut conn, "p".into())
         else {
             panic!("MariaDB peer not reached");
         };
         assert_eq!(dialect, Dialect::MariaDb);
-        // In the same round trip: whether the peer is fenced, and who it is.
+        // In the same round trip: whether the peer is fenced, who it is, since when writable.
         assert_eq!((read_only, server_id), (Some(false), Some(2)));
+        assert_eq!(writer_since.as_deref(), Some(crate::io::fake::WRITER_SINCE));
         assert_eq!(gtid.binlog_state.as_deref(), Some("0-1-10,0-2-41"));
         assert_eq!(conn.sent, [PEER.mariadb]);
 

@@ -103,6 +103,20 @@ pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::
     std::fs::rename(&tmp, &path)
 }
 
+/// The refusal marker: notify-master kept this node fenced because the peer was writable
+/// (docs/contract.md "Split brain"). Its text says which peer and when, for people.
+pub const REFUSAL_FILE: &str = "split-brain.refused";
+
+/// Whether the refusal marker is there (an unreadable one counts as there: fail safe).
+pub fn refusal_present(dir: &Path) -> bool {
+    !matches!(read(dir, REFUSAL_FILE), Ok(None))
+}
+
+/// Write the refusal marker (`Some`: what to say in it) or remove it (`None`).
+pub fn set_refusal(dir: &Path, text: Option<&str>) -> std::io::Result<()> {
+    write_atomic(dir, REFUSAL_FILE, text)
+}
+
 /// The role file of `state_dir`.
 pub fn role_file(state_dir: &Path) -> PathBuf {
     state_dir.join(ROLE_FILE)

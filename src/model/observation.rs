@@ -161,6 +161,19 @@ pub struct Observation {
     pub super_read_only: Option<bool>,
     pub gtid: GtidVars,
     pub replicas: Vec<ReplicaStatus>,
+    /// This server's side of the split-brain guard, read in the same round trip when
+    /// `--peer` is given (docs/contract.md "Split brain"); `None`: not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardRow>,
+}
+
+/// A server's side of the split-brain guard: who it is, and since when notify-master has had
+/// it writable (`keepalived_mysql.guard.writer_since`, that server's `NOW(6)` as
+/// `YYYY-MM-DD HH:MM:SS.ffffff`; `None`: NULL, fenced by notify-backup or never promoted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GuardRow {
+    pub server_id: Option<u32>,
+    pub writer_since: Option<String>,
 }
 
 /// What the peer says about its GTID history, when `--peer` is given.
@@ -189,6 +202,10 @@ pub enum PeerObservation {
         read_only: Option<bool>,
         /// `@@server_id`.
         server_id: Option<u32>,
+        /// `keepalived_mysql.guard.writer_since` on the peer, as the peer's `DATETIME(6)`
+        /// text: when notify-master last unfenced it; `None`: NULL (fenced by notify-backup,
+        /// or never promoted by notify-master).
+        writer_since: Option<String>,
     },
 }
 
@@ -203,6 +220,10 @@ pub enum Refusal {
     /// This account or host is refused: the check's own configuration (credentials, grants,
     /// a blocked host), not the server's health.
     Account,
+    /// The split-brain guard's table is missing or the account may not read or write it:
+    /// `packaging/split-brain.sql` was not run on that server, or `packaging/grants.sql`'s
+    /// guard grants are missing (a configuration error, docs/contract.md "Split brain").
+    Guard,
     /// Any other error (shutting down, out of resources, unknown).
     Other,
 }
@@ -238,6 +259,14 @@ pub const CR_SSL_CONNECTION_ERROR: u16 = 2026;
 /// CR_AUTH_PLUGIN_CANNOT_LOAD (client error reference): the account's authentication plugin
 /// is not one this client speaks (PAM `dialog`, for example).
 pub const CR_AUTH_PLUGIN_CANNOT_LOAD: u16 = 2059;
+/// ER_NO_SUCH_TABLE: `keepalived_mysql.guard` does not exist (split-brain.sql not run).
+pub const ER_NO_SUCH_TABLE: u16 = 1146;
+/// ER_BAD_DB_ERROR: the `keepalived_mysql` database does not exist.
+pub const ER_BAD_DB: u16 = 1049;
+/// ER_TABLEACCESS_DENIED_ERROR: no SELECT/UPDATE on the guard table.
+pub const ER_TABLEACCESS_DENIED: u16 = 1142;
+/// ER_COLUMNACCESS_DENIED_ERROR: no privilege on a column of the guard table.
+pub const ER_COLUMNACCESS_DENIED: u16 = 1143;
 /// MySQL ER_ACCOUNT_HAS_BEEN_LOCKED.
 pub const ER_ACCOUNT_LOCKED_MYSQL: u16 = 3118;
 /// MariaDB ER_ACCOUNT_HAS_BEEN_LOCKED (10.4+).
@@ -263,6 +292,10 @@ impl Refusal {
             | ER_ACCESS_DENIED_NO_PASSWORD
             | CR_SSL_CONNECTION_ERROR
             | CR_AUTH_PLUGIN_CANNOT_LOAD => Refusal::Account,
+            // Only the guard's statements name a table.
+            ER_NO_SUCH_TABLE | ER_BAD_DB | ER_TABLEACCESS_DENIED | ER_COLUMNACCESS_DENIED => {
+                Refusal::Guard
+            }
             _ => Refusal::Other,
         }
     }
@@ -392,6 +425,11 @@ mod tests {
             (1698, Refusal::Account),
             (2026, Refusal::Account),
             (2059, Refusal::Account),
+            // The split-brain guard's table or its grants are missing.
+            (1146, Refusal::Guard),
+            (1049, Refusal::Guard),
+            (1142, Refusal::Guard),
+            (1143, Refusal::Guard),
             // Shutting down, killed, unknown: answered, but neither of the above.
             (1053, Refusal::Other),
             (1927, Refusal::Other),

@@ -116,6 +116,26 @@ const ADVICE: &[(Situation, &str, &str)] = &[
         "run notify-backup (SET GLOBAL read_only=ON)",
         "unfenced",
     ),
+    (
+        Situation::GuardMissing,
+        "run packaging/split-brain.sql as root on the node the message names (each node \
+             once), then the guard grants of packaging/grants.sql",
+        "guard-missing",
+    ),
+    (
+        Situation::PromotionRefused,
+        "nothing while the other node is the writer: this node stays out (FAULT) until the \
+             peer is no longer writable; if keepalived made both nodes MASTER, VRRP between \
+             them is blocked: allow IP protocol 112 (or unicast peers) between the nodes",
+        "promotion-refused",
+    ),
+    (
+        Situation::SplitBrain,
+        "both nodes were writable: the yielding node is being fenced by keepalived; find \
+             why both became MASTER (VRRP blocked, a network cut) and compare the writes of \
+             both nodes since the later one became writer",
+        "split-brain",
+    ),
 ];
 
 /// The next step for a situation, and the runbook section (anchor) that explains it.

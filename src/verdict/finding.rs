@@ -87,11 +87,20 @@ pub enum Situation {
     PromotionFailed,
     /// A standby that is not fenced.
     Unfenced,
+    /// The split-brain guard's table or grants are missing on this node or the peer
+    /// (packaging/split-brain.sql, packaging/grants.sql): a configuration error.
+    GuardMissing,
+    /// notify-master refused the writer role because the peer answers and is writable;
+    /// this node stays out (FAULT) while the peer is writable.
+    PromotionRefused,
+    /// Both nodes are writable: a split brain in progress (a race, or a heal). One yields by
+    /// the rule both evaluate identically (docs/contract.md "Split brain").
+    SplitBrain,
 }
 
 impl Situation {
     /// Every situation, in declaration order (the tests check that none is missing).
-    pub const ALL: [Situation; 20] = [
+    pub const ALL: [Situation; 23] = [
         Situation::Down,
         Situation::Saturated,
         Situation::CheckAccount,
@@ -112,6 +121,9 @@ impl Situation {
         Situation::Promoting,
         Situation::PromotionFailed,
         Situation::Unfenced,
+        Situation::GuardMissing,
+        Situation::PromotionRefused,
+        Situation::SplitBrain,
     ];
 }
 
@@ -133,6 +145,8 @@ pub enum Reason {
     Lag,
     /// A writer that cannot take writes.
     ReadOnly,
+    /// This node must not be the writer: the peer is writable.
+    SplitBrain,
 }
 
 impl From<Reason> for Exit {
@@ -144,6 +158,7 @@ impl From<Reason> for Exit {
             Reason::Replication => Exit::Replication,
             Reason::Lag => Exit::Lag,
             Reason::ReadOnly => Exit::ReadOnly,
+            Reason::SplitBrain => Exit::SplitBrain,
         }
     }
 }
@@ -193,9 +208,10 @@ impl Status {
 }
 
 /// Which failure class decides the exit code when there are several, most urgent first.
-const PRECEDENCE: [Reason; 6] = [
+const PRECEDENCE: [Reason; 7] = [
     Reason::Config,
     Reason::Down,
+    Reason::SplitBrain,
     Reason::Diverged,
     Reason::Replication,
     Reason::Lag,
@@ -258,6 +274,9 @@ mod tests {
                 Situation::Promoting => 17,
                 Situation::PromotionFailed => 18,
                 Situation::Unfenced => 19,
+                Situation::GuardMissing => 20,
+                Situation::PromotionRefused => 21,
+                Situation::SplitBrain => 22,
             };
             assert_eq!(index, i, "{s:?} out of place in Situation::ALL");
         }
@@ -272,6 +291,7 @@ mod tests {
             (Reason::Replication, 2, "replication"),
             (Reason::Lag, 3, "lag"),
             (Reason::ReadOnly, 5, "read-only"),
+            (Reason::SplitBrain, 6, "split-brain"),
         ];
         for (reason, code, name) in rows {
             let finding = Finding {

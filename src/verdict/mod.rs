@@ -12,6 +12,7 @@ use reception::Received;
 
 mod finding;
 pub mod reception;
+pub mod split;
 mod unobserved;
 
 pub use finding::{Finding, Level, Policy, Reason, Situation, Status, Verdict};
@@ -352,6 +353,17 @@ impl Judge<'_> {
                     "the check's account for this node's address is missing or wrong on the peer"
                 }
                 Refusal::Other => "see the peer's error log",
+                Refusal::Guard => {
+                    // Without its guard row the peer cannot be proven fenced: a
+                    // configuration error on the peer, not a degraded probe.
+                    self.add(
+                        Level::Fail,
+                        Some(Reason::Config),
+                        Situation::GuardMissing,
+                        format!("peer {address}: {error}: {}", split::GUARD_FIX),
+                    );
+                    return;
+                }
             };
             self.add(
                 Level::Warn,
@@ -419,13 +431,16 @@ impl Judge<'_> {
 ///
 /// `received` is what the state dir remembers of reception ([`reception::track`]): a received
 /// position that has stood still for longer than `--max-lag` while the peer is ahead fails a
-/// standby with `lag`, although `Seconds_Behind_Master` may say 0.
+/// standby with `lag`, although `Seconds_Behind_Master` may say 0. `refused`: notify-master
+/// refused the writer role because the peer was writable, and that is still remembered in the
+/// state dir ([`split`]).
 pub fn verdict(
     obs: &Observation,
     peer: &PeerObservation,
     role: Role,
     policy: &Policy,
     received: Received,
+    refused: bool,
 ) -> Verdict {
     let mut j = Judge {
         role,
@@ -442,6 +457,7 @@ pub fn verdict(
     j.reception(received);
     j.peer_answer(peer);
     j.read_only(obs);
+    j.split_brain(obs, peer, refused);
     Verdict {
         role,
         findings: one_peer_down_line(j.findings),

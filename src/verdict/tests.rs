@@ -379,7 +379,7 @@ fn verdict_table() {
     let mut failures = Vec::new();
     for c in cases() {
         for (role, want) in [(Role::Writer, c.writer), (Role::Standby, c.standby)] {
-            let v = verdict(&c.obs, &c.peer, role, &c.policy, c.received);
+            let v = verdict(&c.obs, &c.peer, role, &c.policy, c.received, false);
             let got = (v.status(), v.exit());
             if got != want {
                 failures.push(format!(
@@ -402,6 +402,7 @@ fn loud_rows_are_alerts_for_the_writer() {
             Role::Writer,
             &Policy::default(),
             Received::Unknown,
+            false,
         );
         assert!(v.findings.iter().any(|f| f.level == Level::Alert), "{v:?}");
     }
@@ -411,6 +412,7 @@ fn loud_rows_are_alerts_for_the_writer() {
         Role::Writer,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert!(v.findings.iter().all(|f| f.level != Level::Alert), "{v:?}");
 }
@@ -424,6 +426,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         Role::Promoting,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert_eq!((v.status(), v.exit()), WARN, "{v:?}");
     assert!(
@@ -437,6 +440,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         Role::PromotionFailed,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert_eq!((v.status(), v.exit()), fail(Exit::ReadOnly), "{v:?}");
     // Promoting uses writer rules otherwise: a broken SQL thread degrades, does not fail.
@@ -446,6 +450,7 @@ fn promoting_passes_read_only_and_failed_promotion_fails() {
         Role::Promoting,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert_eq!(v.status(), Status::Warn);
 }
@@ -468,6 +473,7 @@ fn down_verdict_and_precedence() {
         Role::Standby,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert_eq!(v.exit(), Exit::Diverged);
 }
@@ -480,6 +486,7 @@ fn summary_line_shapes() {
         Role::Writer,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert_eq!(v.summary, "io=Yes sql=Yes lag=0s gtid=0-2-41");
     let v = verdict(
@@ -488,6 +495,7 @@ fn summary_line_shapes() {
         Role::Standby,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     let peer_lines = v
         .findings
@@ -495,4 +503,180 @@ fn summary_line_shapes() {
         .filter(|f| f.message.starts_with("peer down"))
         .count();
     assert_eq!(peer_lines, 1, "{v:?}");
+}
+
+/// The split-brain guard's rows (docs/contract.md "Split brain"): a remembered refusal, and
+/// two writable nodes, on rows shaped as the servers return them.
+#[test]
+fn split_brain_rows() {
+    use crate::model::observation::{GuardRow, Refusal};
+    const EARLY: Option<&str> = Some("2026-11-30 01:00:00.000001");
+    const LATE: Option<&str> = Some("2026-11-30 01:00:07.250000");
+    let peer = |read_only: bool, since: Option<&str>| match reached("0-1-10,0-2-41") {
+        PeerObservation::Reached {
+            address,
+            dialect,
+            gtid,
+            server_id,
+            ..
+        } => PeerObservation::Reached {
+            address,
+            dialect,
+            gtid,
+            read_only: Some(read_only),
+            server_id,
+            writer_since: since.map(Into::into),
+        },
+        other => other,
+    };
+    // This node: server_id 1 (the peer's is 2).
+    let me = |read_only: bool, since: Option<&str>| {
+        let mut o = maria(read_only, vec![row(MARIADB_COLUMNS, &[])]);
+        o.guard = Some(GuardRow {
+            server_id: Some(1),
+            writer_since: since.map(Into::into),
+        });
+        o
+    };
+    let guard_missing = PeerObservation::Refused {
+        address: "10.0.0.2:3306".into(),
+        error: "ERROR 1146 (42S02): Table 'keepalived_mysql.guard' doesn't exist".into(),
+        code: 1146,
+        refusal: Refusal::Guard,
+    };
+    use Situation::{GuardMissing, PromotionRefused, SplitBrain};
+    // name, this node, peer, role, refusal remembered, exit, situation, level
+    let rows: Vec<(
+        &str,
+        Observation,
+        PeerObservation,
+        Role,
+        bool,
+        Exit,
+        Option<Situation>,
+    )> = vec![
+        (
+            "refused, peer writable",
+            me(true, None),
+            peer(false, EARLY),
+            Role::PromotionFailed,
+            true,
+            Exit::SplitBrain,
+            Some(PromotionRefused),
+        ),
+        (
+            "refused, now standby, peer writable",
+            me(true, None),
+            peer(false, EARLY),
+            Role::Standby,
+            true,
+            Exit::SplitBrain,
+            Some(PromotionRefused),
+        ),
+        (
+            "refused, peer fenced",
+            me(true, None),
+            peer(true, None),
+            Role::Standby,
+            true,
+            Exit::Ok,
+            None,
+        ),
+        (
+            "no refusal: a standby of a writable peer",
+            me(true, None),
+            peer(false, EARLY),
+            Role::Standby,
+            false,
+            Exit::Ok,
+            None,
+        ),
+        (
+            "both writable, this one earlier",
+            me(false, EARLY),
+            peer(false, LATE),
+            Role::Writer,
+            false,
+            Exit::Ok,
+            Some(SplitBrain),
+        ),
+        (
+            "both writable, this one later",
+            me(false, LATE),
+            peer(false, EARLY),
+            Role::Writer,
+            false,
+            Exit::SplitBrain,
+            Some(SplitBrain),
+        ),
+        (
+            "both writable, same time: lower server_id stays",
+            me(false, EARLY),
+            peer(false, EARLY),
+            Role::Writer,
+            false,
+            Exit::Ok,
+            Some(SplitBrain),
+        ),
+        (
+            "both writable, this one never unfenced by notify-master",
+            me(false, None),
+            peer(false, LATE),
+            Role::Writer,
+            false,
+            Exit::SplitBrain,
+            Some(SplitBrain),
+        ),
+        (
+            "a standby unfenced by hand while the peer writes",
+            me(false, None),
+            peer(false, EARLY),
+            Role::Standby,
+            false,
+            Exit::SplitBrain,
+            Some(SplitBrain),
+        ),
+        (
+            "writer, peer fenced",
+            me(false, EARLY),
+            peer(true, None),
+            Role::Writer,
+            false,
+            Exit::Ok,
+            None,
+        ),
+        (
+            "peer without the guard table",
+            me(false, EARLY),
+            guard_missing,
+            Role::Writer,
+            false,
+            Exit::Config,
+            Some(GuardMissing),
+        ),
+    ];
+    for (name, obs, peer, role, refused, exit, situation) in rows {
+        let v = verdict(
+            &obs,
+            &peer,
+            role,
+            &Policy::default(),
+            Received::Unknown,
+            refused,
+        );
+        assert_eq!(v.exit(), exit, "{name}: {v:?}");
+        let found = v
+            .findings
+            .iter()
+            .find(|f| matches!(f.situation, GuardMissing | PromotionRefused | SplitBrain))
+            .map(|f| f.situation);
+        assert_eq!(found, situation, "{name}: {v:?}");
+        if situation == Some(SplitBrain) && exit == Exit::Ok {
+            // The node that stays is loud about it.
+            assert!(
+                v.findings.iter().any(|f| f.level == Level::Alert),
+                "{name}: {v:?}"
+            );
+        }
+    }
 }

@@ -60,6 +60,15 @@ impl Verdict {
                     account_fix(*code, user)
                 ),
             ),
+            Failure::Answered {
+                refusal: Refusal::Guard,
+                ..
+            } => (
+                Level::Fail,
+                Some(Reason::Config),
+                Situation::GuardMissing,
+                format!("{error}: {}", super::split::GUARD_FIX),
+            ),
             Failure::Answered { .. } => (
                 Level::Fail,
                 Some(Reason::Down),

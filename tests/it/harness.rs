@@ -22,14 +22,16 @@ pub const REPL_USER: &str = "repl";
 /// Password of [`REPL_USER`].
 pub const REPL_PASSWORD: &str = "repl-secret";
 
-/// Creates `name@127.0.0.1` identified by `password` with exactly `SLAVE MONITOR`: the least
-/// privilege `check-mysql` needs on MariaDB 10.11 (global variables need no privilege). The
-/// statement is binlogged, so on a [`Pair`] the user replicates to the other server.
+/// Creates `name@127.0.0.1` identified by `password` with exactly `SLAVE MONITOR` and
+/// `SELECT` on the split-brain guard's table: the least privileges `check-mysql` needs on
+/// MariaDB 10.11 (global variables need no privilege), as packaging/grants.sql documents them.
+/// The statement is binlogged, so on a [`Pair`] the user replicates to the other server.
 pub fn create_monitor_user(s: &Server, name: &str, password: &str) {
     let (n, p) = (quote(name), quote(password));
     s.sql(&format!(
         "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
-         GRANT SLAVE MONITOR ON *.* TO {n}@'127.0.0.1'"
+         GRANT SLAVE MONITOR ON *.* TO {n}@'127.0.0.1'; \
+         GRANT SELECT ON keepalived_mysql.guard TO {n}@'127.0.0.1'"
     ));
 }
 

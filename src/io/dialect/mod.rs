@@ -15,7 +15,7 @@
 pub mod notify;
 
 use crate::io::mysql::{ResultSets, Row, Session, server_code};
-use crate::model::observation::{Dialect, GtidVars, Observation, ReplicaStatus};
+use crate::model::observation::{Dialect, GtidVars, GuardRow, Observation, ReplicaStatus};
 
 /// ER_UNKNOWN_SYSTEM_VARIABLE: MySQL does not know MariaDB's GTID variables.
 pub const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
@@ -30,10 +30,30 @@ pub const MARIADB_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
 pub const MYSQL_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
     @@GLOBAL.super_read_only, @@GLOBAL.gtid_executed; SHOW REPLICA STATUS";
 pub const MYSQL_OLD_STATUS: &str = "SHOW SLAVE STATUS";
+/// [`MARIADB_QUERY`] with the split-brain guard's row (`--peer`: the guard is on): still one
+/// round trip. A missing guard table fails it (1146, [`Refusal::Guard`]).
+///
+/// [`Refusal::Guard`]: crate::model::observation::Refusal::Guard
+pub const MARIADB_GUARDED_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
+    @@GLOBAL.gtid_current_pos, @@GLOBAL.gtid_slave_pos, @@GLOBAL.gtid_binlog_pos, \
+    @@GLOBAL.gtid_binlog_state, @@GLOBAL.gtid_strict_mode, @@GLOBAL.server_id, \
+    (SELECT CAST(writer_since AS CHAR) FROM keepalived_mysql.guard WHERE id = 1); \
+    SHOW ALL SLAVES STATUS";
+/// [`MYSQL_QUERY`] with the split-brain guard's row.
+pub const MYSQL_GUARDED_QUERY: &str = "SELECT VERSION(), @@GLOBAL.read_only, \
+    @@GLOBAL.super_read_only, @@GLOBAL.gtid_executed, @@GLOBAL.server_id, \
+    (SELECT CAST(writer_since AS CHAR) FROM keepalived_mysql.guard WHERE id = 1); \
+    SHOW REPLICA STATUS";
+/// The peer probe: its GTID history, whether it is fenced, who it is, and since when
+/// notify-master has had it writable (the split-brain guard's row, docs/contract.md "Split
+/// brain"): one statement, so one round trip. A missing guard table fails the whole
+/// statement (1146: [`Refusal::Guard`](crate::model::observation::Refusal::Guard)).
 pub const MARIADB_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_binlog_state, \
-    @@GLOBAL.read_only, @@GLOBAL.server_id";
+    @@GLOBAL.read_only, @@GLOBAL.server_id, \
+    (SELECT CAST(writer_since AS CHAR) FROM keepalived_mysql.guard WHERE id = 1)";
 pub const MYSQL_PEER_QUERY: &str = "SELECT VERSION(), @@GLOBAL.gtid_executed, \
-    @@GLOBAL.read_only, @@GLOBAL.server_id, @@GLOBAL.super_read_only";
+    @@GLOBAL.read_only, @@GLOBAL.server_id, @@GLOBAL.super_read_only, \
+    (SELECT CAST(writer_since AS CHAR) FROM keepalived_mysql.guard WHERE id = 1)";
 /// [`detect`]'s question; `gtid_strict_mode` is there only to be refused by MySQL.
 pub const MARIADB_DETECT_QUERY: &str =
     "SELECT VERSION(), @@GLOBAL.read_only, @@GLOBAL.gtid_strict_mode";
@@ -52,6 +72,12 @@ pub struct Question {
 pub const CHECK: Question = Question {
     mariadb: MARIADB_QUERY,
     mysql: MYSQL_QUERY,
+};
+
+/// The check's question about the local server with `--peer` (the split-brain guard on).
+pub const CHECK_GUARDED: Question = Question {
+    mariadb: MARIADB_GUARDED_QUERY,
+    mysql: MYSQL_GUARDED_QUERY,
 };
 
 /// The check's question about the peer's GTID history.
@@ -203,7 +229,17 @@ pub fn mariadb_observation(sets: &ResultSets) -> Observation {
             executed: None,
         },
         replicas: replicas(sets.get(1)),
+        guard: guard_row(&v, 7),
     }
+}
+
+/// The guard's columns (`server_id`, `writer_since`) at `from`, when the query asked them
+/// ([`CHECK_GUARDED`]).
+fn guard_row(v: &[Option<String>], from: usize) -> Option<GuardRow> {
+    (v.len() >= from + 2).then(|| GuardRow {
+        server_id: v[from].as_deref().and_then(|t| t.trim().parse().ok()),
+        writer_since: v[from + 1].clone().filter(|t| !t.trim().is_empty()),
+    })
 }
 
 /// Build an observation from the MySQL variables row and a status result set.
@@ -220,20 +256,37 @@ pub fn mysql_observation(vars: &ResultSets, status: Option<&Vec<Row>>) -> Observ
             ..GtidVars::default()
         },
         replicas: replicas(status),
+        guard: guard_row(&v, 4),
     }
 }
 
-/// The peer's GTID history, whether it is fenced (`read_only`, MySQL: or `super_read_only`)
-/// and its `server_id`, from the answer to [`PEER`].
-pub(crate) fn peer_state(
-    dialect: Dialect,
-    sets: &ResultSets,
-) -> (GtidVars, Option<bool>, Option<u32>) {
+/// What the peer probe ([`PEER`]) read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PeerState {
+    pub gtid: GtidVars,
+    /// `read_only` (MySQL: or `super_read_only`).
+    pub read_only: Option<bool>,
+    pub server_id: Option<u32>,
+    /// The guard row's `writer_since` (`None`: NULL).
+    pub writer_since: Option<String>,
+}
+
+/// The peer's GTID history, whether it is fenced (`read_only`, MySQL: or `super_read_only`),
+/// its `server_id` and its guard row's `writer_since`, from the answer to [`PEER`].
+pub(crate) fn peer_state(dialect: Dialect, sets: &ResultSets) -> PeerState {
     let v = first_row(sets, 0);
     let at = |i: usize| v.get(i).cloned().flatten();
-    let read_only = at(2).map(|t| flag(Some(&t)) || flag(at(4).as_deref()));
-    let server_id = at(3).and_then(|t| t.trim().parse().ok());
-    (peer_gtid(dialect, at(1)), read_only, server_id)
+    let (super_ro, since) = match dialect {
+        Dialect::MariaDb => (None, at(4)),
+        Dialect::MySql => (at(4), at(5)),
+    };
+    let read_only = at(2).map(|t| flag(Some(&t)) || flag(super_ro.as_deref()));
+    PeerState {
+        gtid: peer_gtid(dialect, at(1)),
+        read_only,
+        server_id: at(3).and_then(|t| t.trim().parse().ok()),
+        writer_since: since.filter(|t| !t.trim().is_empty()),
+    }
 }
 
 /// The peer's GTID history (its `gtid_binlog_state`, MySQL `gtid_executed`).

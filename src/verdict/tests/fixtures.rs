@@ -162,6 +162,7 @@ pub(super) fn reached(binlog_state: &str) -> PeerObservation {
         },
         read_only: Some(true),
         server_id: Some(2),
+        writer_since: None,
     }
 }
 

@@ -234,6 +234,7 @@ fn ipv6_sources_have_brackets() {
         Role::Standby,
         &Policy::default(),
         Received::Unknown,
+        false,
     );
     assert!(
         v.findings
@@ -254,6 +255,7 @@ fn stalled_message_says_how_long_and_how_far() {
             ..Policy::default()
         },
         behind(26, Some(31)),
+        false,
     );
     let line = crate::report::line(&v);
     assert!(

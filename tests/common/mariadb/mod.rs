@@ -292,11 +292,20 @@ enum StartError {
     Failed(String),
 }
 
+/// packaging/split-brain.sql, run as root on every replication node the kit starts.
+pub const SPLIT_BRAIN_SQL: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/packaging/split-brain.sql"
+));
+
 impl Server {
-    /// A [`Mariadb::replication_node`] with `server_id` on a free loopback port.
+    /// A [`Mariadb::replication_node`] with `server_id` on a free loopback port, with the
+    /// split-brain guard's table (packaging/split-brain.sql, as an operator installs it).
     #[track_caller]
     pub fn start(server_id: u32) -> Server {
-        Mariadb::new().replication_node(server_id).start()
+        let s = Mariadb::new().replication_node(server_id).start();
+        s.sql(SPLIT_BRAIN_SQL);
+        s
     }
 
     /// Kills the process (if any) and hands out the directory, for a retry on another port.

@@ -1,0 +1,152 @@
+//! The split-brain guard's rules in check-mysql (docs/contract.md "Split brain"), pure: a node
+//! that notify-master kept fenced because the peer was writable stays out while the peer is
+//! writable; and when both nodes are writable, exactly one yields, by a rule both evaluate
+//! identically from what both can read ([`yields`]).
+
+use crate::model::observation::{GuardRow, Observation, PeerObservation};
+
+use super::{Judge, Level, Reason, Situation};
+
+/// The fix for a missing guard table or grant (error 1146, 1049, 1142, 1143).
+pub const GUARD_FIX: &str = "the split-brain guard's table or its grant is missing there: run \
+     packaging/split-brain.sql as root on that server (once, on each node), and the guard \
+     grants of packaging/grants.sql";
+
+/// Whether `me` yields to `peer` when both are writable: the node that became writer LATER
+/// (its `writer_since`, each on its own server's clock; NULL counts as latest: a node that
+/// notify-master did not unfence) yields; on a tie, the HIGHER `server_id` yields (an unknown
+/// one counts as highest). Both nodes compare the same two rows, so with distinct server_ids
+/// (which replication requires) exactly one of them yields. Two rows that cannot be told
+/// apart (same server_id, same time) make both yield: no writer rather than two.
+pub fn yields(me: &GuardRow, peer: &GuardRow) -> bool {
+    // `None` sorts last in both keys.
+    fn key(r: &GuardRow) -> ((u8, &str), (u8, u32)) {
+        (
+            r.writer_since
+                .as_deref()
+                .map(str::trim)
+                .map_or((1, ""), |t| (0, t)),
+            r.server_id.map_or((1, 0), |id| (0, id)),
+        )
+    }
+    key(me) >= key(peer)
+}
+
+impl Judge<'_> {
+    /// The guard's findings: a remembered refusal while the peer is writable (exit 6), and
+    /// both nodes writable (the later one fails with exit 6, the other is loud).
+    pub(super) fn split_brain(&mut self, obs: &Observation, peer: &PeerObservation, refused: bool) {
+        let PeerObservation::Reached {
+            address,
+            read_only: Some(false),
+            server_id,
+            writer_since,
+            ..
+        } = peer
+        else {
+            return;
+        };
+        let writable = !obs.read_only && obs.super_read_only != Some(true);
+        if refused && !writable {
+            self.add(
+                Level::Fail,
+                Some(Reason::SplitBrain),
+                Situation::PromotionRefused,
+                format!(
+                    "notify-master refused the writer role: peer {address} is writable (split \
+                     brain avoided); this node stays out while the peer is writable"
+                ),
+            );
+            return;
+        }
+        if !writable {
+            return;
+        }
+        let me = obs.guard.clone().unwrap_or_default();
+        let them = GuardRow {
+            server_id: *server_id,
+            writer_since: writer_since.clone(),
+        };
+        let show = |r: &GuardRow| {
+            format!(
+                "server_id {}, writer since {}",
+                r.server_id.map_or("?".to_string(), |i| i.to_string()),
+                r.writer_since.as_deref().unwrap_or("unknown")
+            )
+        };
+        let rule = format!(
+            "this node: {}; peer: {}; the later writer yields, then the higher server_id",
+            show(&me),
+            show(&them)
+        );
+        if yields(&me, &them) {
+            self.add(
+                Level::Fail,
+                Some(Reason::SplitBrain),
+                Situation::SplitBrain,
+                format!("split brain: peer {address} is also writable; this node yields ({rule})"),
+            );
+        } else {
+            self.add(
+                Level::Alert,
+                None,
+                Situation::SplitBrain,
+                format!(
+                    "split brain: peer {address} is also writable; it yields, this node stays \
+                     the writer ({rule})"
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(server_id: Option<u32>, since: Option<&str>) -> GuardRow {
+        GuardRow {
+            server_id,
+            writer_since: since.map(str::to_string),
+        }
+    }
+
+    const EARLY: Option<&str> = Some("2026-11-30 01:00:00.000001");
+    const LATE: Option<&str> = Some("2026-11-30 01:00:00.000002");
+
+    /// Every row is evaluated from both sides: exactly one yields unless the two rows cannot
+    /// be told apart, and then both do (never neither).
+    #[test]
+    fn exactly_one_of_two_writers_yields() {
+        // me, peer, me yields
+        let rows: &[(GuardRow, GuardRow, bool)] = &[
+            // The later writer yields, whatever the server_ids.
+            (row(Some(1), LATE), row(Some(2), EARLY), true),
+            (row(Some(2), LATE), row(Some(1), EARLY), true),
+            (row(Some(1), EARLY), row(Some(2), LATE), false),
+            // NULL writer_since (not unfenced by notify-master) counts as latest.
+            (row(Some(1), None), row(Some(2), LATE), true),
+            (row(Some(2), EARLY), row(Some(1), None), false),
+            // Same time, or both unknown: the higher server_id yields.
+            (row(Some(2), EARLY), row(Some(1), EARLY), true),
+            (row(Some(1), EARLY), row(Some(2), EARLY), false),
+            (row(Some(2), None), row(Some(1), None), true),
+            (row(Some(1), None), row(Some(2), None), false),
+            // An unknown server_id counts as highest.
+            (row(None, EARLY), row(Some(7), EARLY), true),
+            // Surrounding blanks are not a difference.
+            (
+                row(Some(1), Some(" 2026-11-30 01:00:00.000001")),
+                row(Some(2), EARLY),
+                false,
+            ),
+        ];
+        for (me, peer, want) in rows {
+            assert_eq!(yields(me, peer), *want, "me {me:?} peer {peer:?}");
+            assert_eq!(yields(peer, me), !*want, "swapped: me {peer:?} peer {me:?}");
+        }
+        // Indistinguishable rows (a misconfiguration: equal server_ids): both yield.
+        let same = row(Some(3), EARLY);
+        assert!(yields(&same, &same.clone()));
+    }
+}
