@@ -505,6 +505,17 @@ fn summary_line_shapes() {
     assert_eq!(peer_lines, 1, "{v:?}");
 }
 
+/// name, this node, peer, role, refusal remembered, exit, situation.
+type SplitRow = (
+    &'static str,
+    Observation,
+    PeerObservation,
+    Role,
+    bool,
+    Exit,
+    Option<Situation>,
+);
+
 /// The split-brain guard's rows (docs/contract.md "Split brain"): a remembered refusal, and
 /// two writable nodes, on rows shaped as the servers return them.
 #[test]
@@ -546,15 +557,7 @@ fn split_brain_rows() {
     };
     use Situation::{GuardMissing, PromotionRefused, SplitBrain};
     // name, this node, peer, role, refusal remembered, exit, situation, level
-    let rows: Vec<(
-        &str,
-        Observation,
-        PeerObservation,
-        Role,
-        bool,
-        Exit,
-        Option<Situation>,
-    )> = vec![
+    let rows: Vec<SplitRow> = vec![
         (
             "refused, peer writable",
             me(true, None),
