@@ -180,6 +180,12 @@ pub struct CheckArgs {
     /// After the line, the next step for each problem, with its runbook section
     #[arg(long)]
     pub explain: bool,
+    /// Only tell whether this node is the writer (role writer and read_only=OFF): exit 0 if
+    /// it is, 1 if not. For a second keepalived vrrp_script with a positive weight, so that
+    /// after a heal the election keeps the node that was writing. One local query; no peer,
+    /// no state-dir writes, no syslog
+    #[arg(long, conflicts_with_all = ["peer", "explain", "verbose"])]
+    pub is_writer: bool,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

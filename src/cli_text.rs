@@ -108,6 +108,7 @@ Exit codes:
   5   the writer is read-only, or its promotion failed
   6   split-brain: this node must not be the writer: notify-master refused the writer role
       while the peer is writable, or both nodes are writable and this one yields
+      (with --is-writer: 0 this node is the writer, 1 it is not)
   64  usage error
   78  configuration error: option file unreadable, unsafe or with a bad value; role file
       unusable; the server refuses the check's account (the message names the fix); the

@@ -30,6 +30,15 @@ pub struct Outcome {
 /// Entry point of the binary: parse, run, print, log, and map to the exit code in one place.
 pub fn main() -> ExitCode {
     let args: CheckArgs = crate::cli::parse_or_exit(BINARY);
+    if args.is_writer {
+        let (exit, line) = match is_writer(&args) {
+            Ok(Ok(how)) => (Exit::Ok, format!("OK writer: {how}")),
+            Ok(Err(why)) => (Exit::Down, format!("NOT-WRITER: {why}")),
+            Err(e) => (Exit::Config, format!("FAIL config: {e}")),
+        };
+        println!("{line}");
+        return exit.into();
+    }
     let syslog = SyslogTarget::from(&args.report);
     let result = run(&args);
     match &result {
@@ -116,6 +125,33 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
         peer,
         elapsed_ms: deadline.elapsed().as_millis(),
         state_dir: settings.state_dir,
+    })
+}
+
+/// `--is-writer`: `Ok(Ok(_))` when the role is writer and the server is writable,
+/// `Ok(Err(why))` when not (also when the server does not answer within `--timeout`), `Err`
+/// for a configuration error. Reads nothing but the role and `@@read_only`; writes nothing.
+fn is_writer(args: &CheckArgs) -> Result<Result<String, String>, ConfigError> {
+    let settings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
+    let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
+    if role.role != crate::model::role::Role::Writer {
+        return Ok(Err(format!(
+            "role {} ({})",
+            role.role.as_str(),
+            role.source
+        )));
+    }
+    let deadline = Deadline::new(settings.timeout);
+    let spec = settings.connection.clone();
+    let asked = Worker::start(move || {
+        let mut conn = spec.connect(&deadline).map_err(|e| e.to_string())?;
+        crate::io::dialect::detect(&mut conn).map_err(|e| e.to_string())
+    });
+    Ok(match asked.wait(deadline.remaining()) {
+        None => Err(format!("no answer within --timeout {:?}", settings.timeout)),
+        Some(Err(e)) => Err(e),
+        Some(Ok(d)) if d.read_only == Some(false) => Ok(format!("role writer ({})", role.source)),
+        Some(Ok(_)) => Err("role writer, but read_only=ON".to_string()),
     })
 }
 

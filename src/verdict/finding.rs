@@ -211,10 +211,10 @@ impl Status {
 const PRECEDENCE: [Reason; 7] = [
     Reason::Config,
     Reason::Down,
-    Reason::SplitBrain,
     Reason::Diverged,
     Reason::Replication,
     Reason::Lag,
+    Reason::SplitBrain,
     Reason::ReadOnly,
 ];
 

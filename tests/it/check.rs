@@ -237,9 +237,14 @@ fn diverged_gtid_io_error_1236_current_pos() {
             Some(4) => alone.expect(4, "FAIL standby diverged"),
             _ => alone.fail("expected exit 2 (replication) or 4 (diverged)"),
         };
-        check(s, &["--role", "writer", "--peer", &peer])
-            .expect(0, "WARN writer")
-            .stdout_mentions(&["diverg"]);
+        // Both servers are writable: with --peer that is also a split brain, in which the
+        // higher server_id yields (neither was unfenced by notify-master).
+        let as_writer = check(s, &["--role", "writer", "--peer", &peer]);
+        match s.server_id {
+            2 => as_writer.expect(6, "FAIL writer split-brain"),
+            _ => as_writer.expect(0, "WARN writer"),
+        }
+        .stdout_mentions(&["diverg", "split brain"]);
         check(s, &["--role", "writer"]).expect(0, "WARN writer");
     }
 }
@@ -270,9 +275,14 @@ fn diverged_gtid_sql_error_1950_slave_pos() {
             Some(4) => alone.expect(4, "FAIL standby diverged"),
             _ => alone.fail("expected exit 2 (replication) or 4 (diverged)"),
         };
-        check(s, &["--role", "writer", "--peer", &peer])
-            .expect(0, "WARN writer")
-            .stdout_mentions(&["diverg"]);
+        // Both servers are writable: with --peer that is also a split brain, in which the
+        // higher server_id yields (neither was unfenced by notify-master).
+        let as_writer = check(s, &["--role", "writer", "--peer", &peer]);
+        match s.server_id {
+            2 => as_writer.expect(6, "FAIL writer split-brain"),
+            _ => as_writer.expect(0, "WARN writer"),
+        }
+        .stdout_mentions(&["diverg", "split brain"]);
         check(s, &["--role", "writer"]).expect(0, "WARN writer");
     }
 }
@@ -377,6 +387,9 @@ fn least_privilege_monitor_user_is_enough() {
     let fb = p.b.option_file("monitor", Some("m0n-pw"));
     check_with(&p.a, &fa, &[], &["--role", "writer"]).expect(0, "OK writer");
     check_with(&p.b, &fb, &[], &["--role", "standby"]).expect(0, "OK standby");
+    // With --peer the guard is on: the standby must be fenced (a writable standby of a
+    // writable peer is a split brain), and the account reads the guard's row.
+    p.b.sql("SET GLOBAL read_only=ON");
     let peer = peer_of(&p.a);
     check_with(&p.b, &fb, &[], &["--role", "standby", "--peer", &peer]).expect(0, "OK standby");
 }
@@ -423,10 +436,15 @@ fn peer_option_healthy_then_peer_killed() {
     let mut p = Pair::dual_master();
     with_table(&p);
     let peer = peer_of(&p.b);
+    // Both writable: a split brain, in which A, the lower server_id, stays (neither was
+    // unfenced by notify-master) and yields as a standby would.
+    check(&p.a, &["--role", "writer", "--peer", &peer]).expect(0, "WARN writer");
+    p.a.sql("SET GLOBAL read_only=ON");
     check(&p.a, &["--role", "standby", "--peer", &peer]).expect(0, "OK standby");
-    check(&p.a, &["--role", "writer", "--peer", &peer]).expect(0, "OK writer");
+    p.a.sql("SET GLOBAL read_only=OFF");
     // The probe also says whether the peer is fenced and who it is (same round trip).
     p.b.sql("SET GLOBAL read_only=ON");
+    check(&p.a, &["--role", "writer", "--peer", &peer]).expect(0, "OK writer");
     let json = check(
         &p.a,
         &["--role", "writer", "--peer", &peer, "--format", "json"],
@@ -631,4 +649,70 @@ fn one_query_after_the_handshake() {
             .contains("SHOW ALL SLAVES STATUS"),
         "{rows:?}"
     );
+}
+
+/// `--is-writer` (for a second keepalived vrrp_script with a positive weight, README "Split
+/// brain"): passes only on a node whose role is writer and whose server takes writes.
+#[test]
+fn is_writer_passes_only_on_a_writable_writer() {
+    let mut s = Server::start(1);
+    check(&s, &["--is-writer", "--role", "writer"]).expect(0, "OK writer: role writer");
+    s.sql("SET GLOBAL read_only=ON");
+    check(&s, &["--is-writer", "--role", "writer"])
+        .expect(1, "NOT-WRITER: role writer, but read_only=ON");
+    s.sql("SET GLOBAL read_only=OFF");
+    check(&s, &["--is-writer", "--role", "standby"]).expect(1, "NOT-WRITER: role standby");
+    // No role file and no VIP: a standby, whatever the server says.
+    check(&s, &["--is-writer"]).expect(1, "NOT-WRITER: role standby");
+    // It judges nothing else: no --peer.
+    check(&s, &["--is-writer", "--peer", "127.0.0.1:9"]).expect_code(64);
+    s.kill();
+    check(&s, &["--is-writer", "--role", "writer"]).expect(1, "NOT-WRITER: ");
+}
+
+/// The split-brain guard in the check (docs/contract.md "Split brain"): notify-master's
+/// refusal keeps the node out while the peer is writable and is forgotten once the peer is
+/// fenced; a missing guard table is a configuration error with --peer and nothing without.
+#[test]
+fn guard_refusal_and_missing_guard_table() {
+    let p = Pair::dual_master();
+    p.a.sql("SET GLOBAL read_only=ON"); // A: the fenced standby; B: the writer
+    let peer = peer_of(&p.b);
+    let state = tempfile::Builder::new()
+        .prefix("kam-it-state-")
+        .tempdir()
+        .expect("state dir");
+    let marker = state.path().join("split-brain.refused");
+    std::fs::write(&marker, "peer 127.0.0.1 writable\n").unwrap();
+    let root = p.a.option_file("root", None);
+    let standby = ["--role", "standby", "--peer", &peer];
+    check_in(&p.a, &root, state.path(), &[], &standby)
+        .expect(6, "FAIL standby split-brain")
+        .stdout_mentions(&["refused the writer role", "writable"]);
+    assert!(
+        marker.exists(),
+        "the refusal holds while the peer is writable"
+    );
+    p.b.sql("SET GLOBAL read_only=ON");
+    check_in(&p.a, &root, state.path(), &[], &standby).expect(0, "OK standby");
+    assert!(
+        !marker.exists(),
+        "the refusal is forgotten once the peer is fenced"
+    );
+
+    p.b.sql("SET sql_log_bin=0; DROP TABLE keepalived_mysql.guard");
+    check(&p.a, &standby)
+        .expect(78, "FAIL standby config")
+        .stdout_mentions(&["1146", "split-brain.sql"]);
+    p.a.sql("SET sql_log_bin=0; DROP DATABASE keepalived_mysql");
+    // Without --peer the guard is off: nothing of it is read.
+    check(&p.a, &["--role", "standby"]).expect(0, "OK standby");
+    // B's own guard table is missing too (the first drop): its check names its own server.
+    check(&p.b, &["--role", "standby", "--peer", &peer_of(&p.a)])
+        .expect(78, "FAIL standby config")
+        .stdout_mentions(&[
+            &format!("query on {} failed", peer),
+            "1146",
+            "split-brain.sql",
+        ]);
 }

@@ -92,6 +92,7 @@ fn peer_refusing_the_probe_is_up_so_broken_replication_fails() {
         "SET sql_log_bin=0; \
          CREATE USER 'bmon'@'127.0.0.1' IDENTIFIED BY 'b-pw'; \
          GRANT SLAVE MONITOR ON *.* TO 'bmon'@'127.0.0.1'; \
+         GRANT SELECT ON keepalived_mysql.guard TO 'bmon'@'127.0.0.1'; \
          SET sql_log_bin=1",
     );
     p.a.sql("SET sql_log_bin=0; ALTER USER 'repl'@'127.0.0.1' IDENTIFIED BY 'other'");
@@ -164,6 +165,8 @@ fn stalled_replication_connection_is_lag() {
     });
     p.a.sql("INSERT INTO t.k VALUES (1, 'before')");
     p.wait_synced();
+    // B is the fenced standby (with --peer, a writable one would be a split brain).
+    p.b.sql("SET GLOBAL read_only=ON");
 
     let state = tempfile::Builder::new()
         .prefix("kam-it-state-")
