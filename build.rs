@@ -311,7 +311,8 @@ fn see_also(name: &str) -> Roff {
         (
             format!("{DOC}/examples/"),
             "keepalived.conf for both nodes, the option file, grants.sql with the least \
-             privileges, and the dual-master my.cnf fragment.",
+             privileges, split-brain.sql (the split-brain guard's table, run on each node), \
+             and the dual-master my.cnf fragment.",
         ),
     ] {
         roff.control("TP", []).text([italic(path)]);
