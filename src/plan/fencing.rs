@@ -1,6 +1,7 @@
 //! notify-backup's decisions (docs/contract.md "notify-backup", and "Notify hooks run
-//! concurrently", rule 5), pure: whether a fence that did not happen is retried in the
-//! background, and when the background retry stops.
+//! concurrently", rule 5), pure: which client sessions are ended after `read_only=ON`
+//! ([`sessions_to_end`]), whether a fence that did not happen is retried in the background,
+//! and when the background retry stops.
 //!
 //! keepalived runs notify-backup once per transition: a server that could not be reached
 //! must still be fenced when it comes back, so that attempt is retried. A server that refuses
@@ -64,6 +65,42 @@ pub fn next(last: Attempt, expired: bool) -> Next {
         (Attempt::CannotReach, true) => Next::GiveUp,
         (Attempt::Done | Attempt::MustBeFixed, _) => Next::Stop,
     }
+}
+
+/// One row of `SELECT ID, USER, COMMAND FROM information_schema.PROCESSLIST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    pub id: u64,
+    pub user: String,
+    pub command: String,
+}
+
+/// Whether `t` is the server's own: a replication thread (`system user`, `Slave_IO`,
+/// `Slave_SQL`, `Slave_worker`, ...), a peer replicating from this server (`Binlog Dump`,
+/// `Binlog Dump GTID`: it only reads the binary log), or a daemon (the event scheduler,
+/// InnoDB's purge threads: `Daemon`).
+fn is_server_thread(t: &Thread) -> bool {
+    t.user == "system user"
+        || t.user == "event_scheduler"
+        || t.command == "Daemon"
+        || t.command.starts_with("Slave_")
+        || t.command.starts_with("Binlog Dump")
+}
+
+/// The client sessions that could still commit after `read_only=ON`, which notify-backup
+/// ends (`KILL CONNECTION`): `read_only` refuses a statement only when it starts, so a
+/// statement already running (waiting on a lock, say), or a transaction already open, may
+/// still commit. Those are the sessions running a statement (`COMMAND` other than `Sleep`)
+/// or holding an open InnoDB transaction (`open_trx`: `INNODB_TRX.trx_mysql_thread_id`).
+/// Never the server's own threads ([`is_server_thread`]) nor `own_id` (`CONNECTION_ID()`).
+/// Idle sessions without a transaction stay: read_only refuses their next write.
+pub fn sessions_to_end(threads: &[Thread], open_trx: &[u64], own_id: u64) -> Vec<u64> {
+    threads
+        .iter()
+        .filter(|t| t.id != own_id && !is_server_thread(t))
+        .filter(|t| t.command != "Sleep" || open_trx.contains(&t.id))
+        .map(|t| t.id)
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,5 +176,51 @@ mod tests {
             assert_eq!(next(last, expired), expected, "{last:?} expired {expired}");
         }
         assert_eq!(NEXT.len(), 6);
+    }
+
+    /// The rows MariaDB 10.11 returns for `SELECT ID, USER, COMMAND FROM
+    /// information_schema.PROCESSLIST` on a node of the pair (seen on a real server), the
+    /// INNODB_TRX thread ids, notify-backup's own id: which ones are ended, and why.
+    #[test]
+    fn which_sessions_are_ended() {
+        let own = 40;
+        // (ID, USER, COMMAND, open InnoDB transaction, ended)
+        let rows: &[(u64, &str, &str, bool, bool)] = &[
+            // Replication from the peer: the IO and SQL threads (and parallel workers).
+            (5, "system user", "Slave_IO", false, false),
+            (6, "system user", "Slave_SQL", true, false),
+            (7, "system user", "Slave_worker", false, false),
+            // The peer replicating from us.
+            (8, "repl", "Binlog Dump", false, false),
+            (9, "repl", "Binlog Dump GTID", false, false),
+            (2, "event_scheduler", "Daemon", false, false),
+            (3, "system user", "Daemon", false, false),
+            // An application pool's idle connection: read_only refuses its next write.
+            (20, "app", "Sleep", false, false),
+            // A connection between statements of an open transaction: COMMIT would commit.
+            (21, "app", "Sleep", true, true),
+            // An autocommit INSERT waiting on a row lock: it passed the read_only check.
+            (22, "app", "Query", true, true),
+            (23, "app", "Query", false, true),
+            // A connection being killed already, a prepared statement running.
+            (24, "app", "Killed", false, true),
+            (25, "app", "Execute", false, true),
+            // A monitoring session running SHOW: harmless, but it runs a statement.
+            (26, "keepalived_check", "Query", false, true),
+            // notify-backup itself.
+            (own, "failover", "Query", false, false),
+        ];
+        let threads: Vec<Thread> = rows
+            .iter()
+            .map(|&(id, user, command, _, _)| Thread {
+                id,
+                user: user.into(),
+                command: command.into(),
+            })
+            .collect();
+        let open: Vec<u64> = rows.iter().filter(|r| r.3).map(|r| r.0).collect();
+        let expected: Vec<u64> = rows.iter().filter(|r| r.4).map(|r| r.0).collect();
+        assert_eq!(sessions_to_end(&threads, &open, own), expected);
+        assert_eq!(sessions_to_end(&[], &open, own), Vec::<u64>::new());
     }
 }
