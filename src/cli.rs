@@ -305,6 +305,15 @@ pub struct NotifyBackupArgs {
     /// Do not retry in the background
     #[arg(long, conflicts_with = "retry_for")]
     pub no_retry: bool,
+    /// After read_only=ON, leave alone the client sessions that could still commit.
+    #[arg(
+        long,
+        help = "After read_only=ON, do not end the client sessions that could still commit \
+                (running a statement, or holding an open transaction); by default they are \
+                ended with KILL CONNECTION (replication threads, the event scheduler and idle \
+                sessions never are)"
+    )]
+    pub keep_sessions: bool,
     /// Internal: this process is the background retry of transition SEQ
     #[arg(long, value_name = "SEQ", hide = true)]
     pub retry_seq: Option<u64>,

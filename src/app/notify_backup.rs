@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::app::notify::{
-    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, set_read_only,
-    superseded,
+    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, end_sessions,
+    sessions_to_end, set_read_only, superseded,
 };
 use crate::cli::{Format, NotifyBackupArgs};
 use crate::deadline::Deadline;
@@ -43,6 +43,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         None,
+        Some(args.keep_sessions),
         std::env::var("MYSQL_PWD").ok(),
     )?;
     seen.state_dir = Some(settings.state_dir.clone());
@@ -143,12 +144,56 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
         }
     ));
     if ctx.dry_run {
-        return Ok(Outcome::DryRun(
-            "would record standby and SET GLOBAL read_only=ON".into(),
-        ));
+        let sessions = if ctx.settings.keep_sessions {
+            "; client sessions kept (--keep-sessions)".to_string()
+        } else {
+            let ids = sessions_to_end(&mut conn)?;
+            format!(
+                " and end {} client session(s) that could still commit{}",
+                ids.len(),
+                list(&ids)
+            )
+        };
+        return Ok(Outcome::DryRun(format!(
+            "would record standby and SET GLOBAL read_only=ON{sessions}"
+        )));
     }
     set_read_only(ctx, &mut conn, dialect, true)?;
-    Ok(Outcome::Fenced("fenced: read_only=ON".into()))
+    if ctx.settings.keep_sessions {
+        return Ok(Outcome::Fenced(
+            "fenced: read_only=ON; client sessions kept (--keep-sessions)".into(),
+        ));
+    }
+    // read_only refuses a statement when it starts: one already running (waiting on a
+    // lock), or a transaction already open, could still commit. End those sessions.
+    let ids = sessions_to_end(&mut conn)?;
+    ctx.step(&format!(
+        "{} client session(s) could still commit{}",
+        ids.len(),
+        list(&ids)
+    ));
+    let ended = end_sessions(&mut conn, &ids)?;
+    if ended > 0 {
+        ctx.log(
+            crate::report::Severity::Warning,
+            &format!(
+                "ended {ended} client session(s) that could still commit{}",
+                list(&ids)
+            ),
+        );
+    }
+    Ok(Outcome::Fenced(format!(
+        "fenced: read_only=ON; ended {ended} client session(s) that could still commit"
+    )))
+}
+
+/// ` (ids 12, 15)`, or nothing when there are none.
+fn list(ids: &[u64]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    format!(" (ids {})", ids.join(", "))
 }
 
 /// Start this binary again, detached (own session, no stdio), as the retry of transition

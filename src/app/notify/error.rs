@@ -78,6 +78,16 @@ pub enum NotifyError {
         statement: String,
         error: mysql::Error,
     },
+    /// notify-backup: `read_only` is ON, but the client sessions that could still commit
+    /// cannot be listed: the account lacks `PROCESS` (exit 78). A fence that leaves in-flight
+    /// writes is not the fence configured; `--keep-sessions` is the way to want that.
+    #[error(
+        "read_only=ON, but the client sessions that could still commit cannot be listed: {}: \
+         GRANT PROCESS to this account (README, least privileges of the notify helpers), or \
+         pass --keep-sessions",
+        error_text(error)
+    )]
+    SessionsUnseen { error: mysql::Error },
     /// `read_only` read back after setting it is still the old value `now_on`: another
     /// session changed it (exit 1).
     #[error("read_only is still {} after setting it", if *now_on { "ON" } else { "OFF" })]
@@ -159,7 +169,8 @@ impl NotifyError {
             | NotifyError::RoleFile(_)
             | NotifyError::WriteRole { .. }
             | NotifyError::Refused { .. }
-            | NotifyError::Privilege { .. } => Exit::Config,
+            | NotifyError::Privilege { .. }
+            | NotifyError::SessionsUnseen { .. } => Exit::Config,
             NotifyError::Saturated { .. }
             | NotifyError::Connect { .. }
             | NotifyError::Query { .. }

@@ -7,6 +7,7 @@ use super::{Context, NotifyError};
 use crate::io::dialect::{self, notify as sql};
 use crate::io::mysql::query_sets;
 use crate::model::observation::{Dialect, Failure, ObserveError, Refusal, ReplicaStatus};
+use crate::plan::fencing::{self, Thread};
 
 /// What a failed connection means for a notify helper, by the one classification of
 /// [`crate::model::observation::Failure`]: the server refusing this account is
@@ -83,4 +84,59 @@ pub(crate) fn set_read_only(
         return Err(NotifyError::ReadOnlyUnchanged { now_on });
     }
     Ok(())
+}
+
+/// The first column of every row of `q`'s first result set, as numbers.
+fn ids(sets: &crate::io::mysql::ResultSets) -> Vec<u64> {
+    sets.first()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row.first()?.1.as_deref()?.parse().ok())
+        .collect()
+}
+
+/// The client sessions that could still commit ([`fencing::sessions_to_end`]). Listing the
+/// open transactions needs `PROCESS`: without it, [`NotifyError::SessionsUnseen`].
+pub(crate) fn sessions_to_end(conn: &mut Conn) -> Result<Vec<u64>, NotifyError> {
+    let open_trx = match query_sets(conn, sql::OPEN_TRX) {
+        (sets, None) => ids(&sets),
+        (_, Some(e)) if Failure::of(&e).refusal() == Some(Refusal::Account) => {
+            return Err(NotifyError::SessionsUnseen { error: e });
+        }
+        (_, Some(e)) => return Err(query_error(sql::OPEN_TRX, e)),
+    };
+    let own = ids(&exec(conn, sql::OWN_ID)?).first().copied().unwrap_or(0);
+    let sets = exec(conn, sql::THREADS)?;
+    let threads: Vec<Thread> = sets
+        .first()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| {
+            let field = |name: &str| {
+                row.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .and_then(|(_, v)| v.clone())
+            };
+            Some(Thread {
+                id: field("ID")?.parse().ok()?,
+                user: field("USER").unwrap_or_default(),
+                command: field("COMMAND").unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(fencing::sessions_to_end(&threads, &open_trx, own))
+}
+
+/// `KILL CONNECTION` each of `ids`; one already gone (error 1094) counts as ended. How many
+/// were ended.
+pub(crate) fn end_sessions(conn: &mut Conn, ids: &[u64]) -> Result<usize, NotifyError> {
+    for &id in ids {
+        let q = sql::kill(id);
+        match query_sets(conn, &q) {
+            (_, None) => {}
+            (_, Some(mysql::Error::MySqlError(e))) if e.code == sql::ER_NO_SUCH_THREAD => {}
+            (_, Some(e)) => return Err(query_error(&q, e)),
+        }
+    }
+    Ok(ids.len())
 }

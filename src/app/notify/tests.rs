@@ -184,6 +184,13 @@ fn failures_of_the_server() -> Vec<Row> {
             Exit::Down,
             "query failed: ERROR 1064 (42000): no",
         ),
+        (
+            NotifyError::SessionsUnseen { error: query(1227) },
+            Exit::Config,
+            "read_only=ON, but the client sessions that could still commit cannot be \
+             listed: ERROR 1227 (42000): no: GRANT PROCESS to this account (README, least \
+             privileges of the notify helpers), or pass --keep-sessions",
+        ),
     ]
 }
 

@@ -17,6 +17,25 @@ pub fn set_read_only(dialect: Dialect, on: bool) -> &'static str {
     }
 }
 
+/// Every thread (MariaDB and MySQL): with `PROCESS`, other accounts' threads too; without
+/// it, only this account's, silently. Rows for [`crate::plan::fencing::Thread`].
+pub const THREADS: &str = "SELECT ID, USER, COMMAND FROM information_schema.PROCESSLIST";
+
+/// The threads with an open InnoDB transaction; needs `PROCESS` (error 1227 without it),
+/// so it is sent first: it tells whether the account sees the other threads.
+pub const OPEN_TRX: &str = "SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX";
+
+/// This connection's id, never ended.
+pub const OWN_ID: &str = "SELECT CONNECTION_ID()";
+
+/// End session `id` (its statement and its connection; an open transaction rolls back).
+pub fn kill(id: u64) -> String {
+    format!("KILL CONNECTION {id}")
+}
+
+/// `KILL` of a thread that is already gone.
+pub const ER_NO_SUCH_THREAD: u16 = 1094;
+
 /// Wait at most `secs` for `pos` (a validated GTID list) to be applied.
 pub fn wait_for(dialect: Dialect, pos: &str, secs: f64) -> String {
     match dialect {
