@@ -94,13 +94,19 @@ fn is_server_thread(t: &Thread) -> bool {
 /// or holding an open InnoDB transaction (`open_trx`: `INNODB_TRX.trx_mysql_thread_id`).
 /// Never the server's own threads ([`is_server_thread`]) nor `own_id` (`CONNECTION_ID()`).
 /// Idle sessions without a transaction stay: read_only refuses their next write.
+///
+/// The sessions running a statement come first: ending first an idle session whose
+/// transaction holds the lock a statement waits for would let that statement commit before
+/// its own `KILL`.
 pub fn sessions_to_end(threads: &[Thread], open_trx: &[u64], own_id: u64) -> Vec<u64> {
-    threads
-        .iter()
-        .filter(|t| t.id != own_id && !is_server_thread(t))
-        .filter(|t| t.command != "Sleep" || open_trx.contains(&t.id))
-        .map(|t| t.id)
-        .collect()
+    let clients = || {
+        threads
+            .iter()
+            .filter(|t| t.id != own_id && !is_server_thread(t))
+    };
+    let running = clients().filter(|t| t.command != "Sleep");
+    let idle_in_trx = clients().filter(|t| t.command == "Sleep" && open_trx.contains(&t.id));
+    running.chain(idle_in_trx).map(|t| t.id).collect()
 }
 
 #[cfg(test)]
@@ -219,8 +225,12 @@ mod tests {
             })
             .collect();
         let open: Vec<u64> = rows.iter().filter(|r| r.3).map(|r| r.0).collect();
-        let expected: Vec<u64> = rows.iter().filter(|r| r.4).map(|r| r.0).collect();
+        // Running statements first (in PROCESSLIST order), then idle open transactions.
+        let expected = [22, 23, 24, 25, 26, 21];
         assert_eq!(sessions_to_end(&threads, &open, own), expected);
+        let ended: Vec<u64> = rows.iter().filter(|r| r.4).map(|r| r.0).collect();
+        assert_eq!(ended.len(), expected.len());
+        assert!(ended.iter().all(|id| expected.contains(id)));
         assert_eq!(sessions_to_end(&[], &open, own), Vec::<u64>::new());
     }
 }

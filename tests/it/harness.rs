@@ -127,7 +127,7 @@ pub fn create_failover_user(s: &Server, name: &str, password: &str) {
     let (n, p) = (quote(name), quote(password));
     s.sql(&format!(
         "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
-         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO {n}@'127.0.0.1'"
+         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS ON *.* TO {n}@'127.0.0.1'"
     ));
 }
 

@@ -734,7 +734,12 @@ fn least_privileges_are_enough_for_both_helpers() {
     privileges.sort_unstable();
     assert_eq!(
         privileges,
-        ["CONNECTION ADMIN", "READ_ONLY ADMIN", "SLAVE MONITOR"],
+        [
+            "CONNECTION ADMIN",
+            "PROCESS",
+            "READ_ONLY ADMIN",
+            "SLAVE MONITOR"
+        ],
         "{grants:?}"
     );
     assert_eq!(grants.len(), 1, "{grants:?}");
