@@ -92,17 +92,25 @@ fn is_server_thread(t: &Thread) -> bool {
 /// statement already running (waiting on a lock, say), or a transaction already open, may
 /// still commit. Those are the sessions running a statement (`COMMAND` other than `Sleep`)
 /// or holding an open InnoDB transaction (`open_trx`: `INNODB_TRX.trx_mysql_thread_id`).
-/// Never the server's own threads ([`is_server_thread`]) nor `own_id` (`CONNECTION_ID()`).
+/// Never the server's own threads ([`is_server_thread`]), nor `own_id` (`CONNECTION_ID()`),
+/// nor another session of `own_user`, the helpers' account: notify-master waiting in
+/// `MASTER_GTID_WAIT` runs a statement, yet it unfences only after it finds, under the lock,
+/// that no newer transition was recorded (it reports `superseded`).
 /// Idle sessions without a transaction stay: read_only refuses their next write.
 ///
 /// The sessions running a statement come first: ending first an idle session whose
 /// transaction holds the lock a statement waits for would let that statement commit before
 /// its own `KILL`.
-pub fn sessions_to_end(threads: &[Thread], open_trx: &[u64], own_id: u64) -> Vec<u64> {
+pub fn sessions_to_end(
+    threads: &[Thread],
+    open_trx: &[u64],
+    own_id: u64,
+    own_user: &str,
+) -> Vec<u64> {
     let clients = || {
         threads
             .iter()
-            .filter(|t| t.id != own_id && !is_server_thread(t))
+            .filter(|t| t.id != own_id && t.user != own_user && !is_server_thread(t))
     };
     let running = clients().filter(|t| t.command != "Sleep");
     let idle_in_trx = clients().filter(|t| t.command == "Sleep" && open_trx.contains(&t.id));
@@ -213,8 +221,9 @@ mod tests {
             (25, "app", "Execute", false, true),
             // A monitoring session running SHOW: harmless, but it runs a statement.
             (26, "keepalived_check", "Query", false, true),
-            // notify-backup itself.
+            // notify-backup itself, and notify-master waiting for catch-up (same account).
             (own, "failover", "Query", false, false),
+            (41, "failover", "Query", false, false),
         ];
         let threads: Vec<Thread> = rows
             .iter()
@@ -227,10 +236,13 @@ mod tests {
         let open: Vec<u64> = rows.iter().filter(|r| r.3).map(|r| r.0).collect();
         // Running statements first (in PROCESSLIST order), then idle open transactions.
         let expected = [22, 23, 24, 25, 26, 21];
-        assert_eq!(sessions_to_end(&threads, &open, own), expected);
+        assert_eq!(sessions_to_end(&threads, &open, own, "failover"), expected);
         let ended: Vec<u64> = rows.iter().filter(|r| r.4).map(|r| r.0).collect();
         assert_eq!(ended.len(), expected.len());
         assert!(ended.iter().all(|id| expected.contains(id)));
-        assert_eq!(sessions_to_end(&[], &open, own), Vec::<u64>::new());
+        assert_eq!(
+            sessions_to_end(&[], &open, own, "failover"),
+            Vec::<u64>::new()
+        );
     }
 }

@@ -973,7 +973,10 @@ fn json_output_of_fencing_promotion_and_failure() {
                 "seq",
                 json!(role_seq(&node).expect("a seq in the role file")),
             ),
-            ("message", json!("fenced: read_only=ON")),
+            (
+                "message",
+                json!("fenced: read_only=ON; ended 0 client session(s) that could still commit"),
+            ),
             ("exit_code", json!(0)),
             ("reason", json!("ok")),
             ("keepalived_args", json!(event)),

@@ -105,7 +105,14 @@ pub(crate) fn sessions_to_end(conn: &mut Conn) -> Result<Vec<u64>, NotifyError> 
         }
         (_, Some(e)) => return Err(query_error(sql::OPEN_TRX, e)),
     };
-    let own = ids(&exec(conn, sql::OWN_ID)?).first().copied().unwrap_or(0);
+    let own = exec(conn, sql::OWN_ID)?;
+    let own_row = own.first().and_then(|set| set.first());
+    let own_id = own_row
+        .and_then(|row| row.first()?.1.as_deref()?.parse().ok())
+        .unwrap_or(0);
+    let own_user = own_row
+        .and_then(|row| row.get(1)?.1.clone())
+        .unwrap_or_default();
     let sets = exec(conn, sql::THREADS)?;
     let threads: Vec<Thread> = sets
         .first()
@@ -124,7 +131,9 @@ pub(crate) fn sessions_to_end(conn: &mut Conn) -> Result<Vec<u64>, NotifyError> 
             })
         })
         .collect();
-    Ok(fencing::sessions_to_end(&threads, &open_trx, own))
+    Ok(fencing::sessions_to_end(
+        &threads, &open_trx, own_id, &own_user,
+    ))
 }
 
 /// `KILL CONNECTION` each of `ids`; one already gone (error 1094) counts as ended. How many

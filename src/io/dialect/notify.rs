@@ -25,8 +25,8 @@ pub const THREADS: &str = "SELECT ID, USER, COMMAND FROM information_schema.PROC
 /// so it is sent first: it tells whether the account sees the other threads.
 pub const OPEN_TRX: &str = "SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX";
 
-/// This connection's id, never ended.
-pub const OWN_ID: &str = "SELECT CONNECTION_ID()";
+/// This connection's id and account's user name (as PROCESSLIST.USER shows it): never ended.
+pub const OWN_ID: &str = "SELECT CONNECTION_ID(), SUBSTRING_INDEX(USER(), '@', 1)";
 
 /// End session `id` (its statement and its connection; an open transaction rolls back).
 pub fn kill(id: u64) -> String {
