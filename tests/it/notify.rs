@@ -21,6 +21,8 @@ use crate::common::run::{Run, bin_path, our_bin};
 use crate::common::{WAIT, wait_until};
 use crate::harness::{Pair, create_failover_user, create_monitor_user};
 
+mod sessions;
+
 /// Kills a foreground run that has not exited by then; the test then fails (exit code `None`).
 const GUARD: Duration = Duration::from_secs(10);
 /// Same for a background notify-master (whose catch-up may last up to 30 s by contract).
@@ -1069,129 +1071,4 @@ fn json_output_of_fencing_promotion_and_failure() {
     {
         failed.fail("message should say that the server could not be fenced");
     }
-}
-
-/// Issue 11: after `read_only=ON`, notify-backup ends the client sessions that could still
-/// commit: here one idle with an open write transaction (`Sleep`, in INNODB_TRX). An idle
-/// session without a transaction, replication both ways and the peer's Binlog Dump survive;
-/// `--keep-sessions` ends nothing. Without `PROCESS`, exit 78 naming the grant, read_only
-/// still ON.
-///
-/// Seen on MariaDB 10.11.19 while writing this test: `SET GLOBAL read_only=ON` waits ("Waiting
-/// for backup lock") while a DML statement runs, e.g. an autocommit INSERT waiting on a row
-/// lock, so that case never reaches "fenced" (the fence times out and is retried); and the
-/// COMMIT of a transaction left open gets 1290 under read_only. Both are asserted here, so a
-/// server that behaves otherwise fails this test.
-#[test]
-fn fencing_ends_the_sessions_that_could_still_commit() {
-    use mysql::prelude::Queryable;
-    let p = Pair::dual_master();
-    p.b.sql(
-        "CREATE DATABASE appdb; CREATE TABLE appdb.t (id INT PRIMARY KEY) ENGINE=InnoDB; \
-         CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; \
-         GRANT INSERT, SELECT ON appdb.* TO 'app'@'127.0.0.1'; \
-         CREATE USER 'noproc'@'127.0.0.1' IDENTIFIED BY 'np-pw'; \
-         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO 'noproc'@'127.0.0.1'",
-    );
-    create_failover_user(&p.b, "failover", "f-pw");
-    p.wait_synced();
-    let long = Duration::from_secs(30);
-    let b = Node::as_user(&p.b, "failover", Some("f-pw"));
-    let rows = |id: u32| count(&p.b, &format!("appdb.t WHERE id = {id}"));
-
-    for (id, keep) in [(1u32, false), (2, true)] {
-        p.b.sql("SET GLOBAL read_only=OFF");
-        // An application pool's idle connection: left alone.
-        let mut idle = mysql::Conn::new(p.b.opts("app", "app-pw", long)).expect("idle app");
-        idle.query_drop("SELECT 1").expect("idle app");
-        // An application session with an open write transaction, between statements.
-        let mut open = mysql::Conn::new(p.b.opts("app", "app-pw", long)).expect("app");
-        open.query_drop(format!("BEGIN; INSERT INTO appdb.t VALUES ({id})"))
-            .expect("open a write transaction");
-        if !keep {
-            b.run("notify-backup", &["--dry-run"])
-                .expect(0, "DRY-RUN: ")
-                .stdout_mentions(&["end 1 client session(s)"]);
-        }
-        let args: &[&str] = if keep { &["--keep-sessions"] } else { &[] };
-        let r = b.run("notify-backup", args);
-        r.expect(0, "OK standby: fenced: read_only=ON");
-        if keep {
-            r.stdout_mentions(&["client sessions kept (--keep-sessions)"]);
-        } else {
-            r.stdout_mentions(&["ended 1 client session(s) that could still commit"]);
-        }
-        b.expect_read_only(true);
-        let committed = open.query_drop("COMMIT");
-        if keep {
-            match committed {
-                Err(e) if e.to_string().contains("1290") => {}
-                other => panic!("COMMIT under read_only: expected 1290, got {other:?}"),
-            }
-            open.query_drop("ROLLBACK")
-                .expect("the session was left alone");
-        } else if committed.is_ok() {
-            panic!(
-                "the open transaction's session was not ended\n{}",
-                b.describe()
-            );
-        }
-        assert_eq!(rows(id), 0, "{}", b.describe());
-        idle.query_drop("SELECT 1")
-            .expect("an idle session without a transaction is left alone");
-        assert!(
-            crate::harness::replication_running(&p.b) && crate::harness::replication_running(&p.a),
-            "replication must survive fencing\n{}",
-            p.describe()
-        );
-    }
-
-    // A running INSERT (waiting on a row lock) holds the backup lock that SET GLOBAL
-    // read_only=ON waits for: the fence is not confirmed while it runs.
-    p.b.sql("SET GLOBAL read_only=OFF");
-    let mut holder = mysql::Conn::new(p.b.opts("app", "app-pw", long)).expect("app");
-    holder
-        .query_drop("BEGIN; INSERT INTO appdb.t VALUES (3)")
-        .expect("lock the row");
-    let waiting = {
-        let opts = p.b.opts("app", "app-pw", long);
-        std::thread::spawn(move || {
-            let mut conn = mysql::Conn::new(opts).map_err(|e| e.to_string())?;
-            conn.query_drop("INSERT INTO appdb.t VALUES (3)")
-                .map_err(|e| e.to_string())
-        })
-    };
-    wait_until("the INSERT waits for the row lock", || {
-        let n = count(
-            &p.b,
-            "information_schema.PROCESSLIST WHERE USER = 'app' AND COMMAND = 'Query' \
-             AND INFO LIKE 'INSERT%'",
-        );
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(format!("{n} waiting"))
-        }
-    });
-    b.run("notify-backup", &["--no-retry"])
-        .expect(1, "FAIL down: no answer from");
-    holder.query_drop("ROLLBACK").expect("rollback");
-    waiting
-        .join()
-        .expect("thread")
-        .expect("the INSERT commits before read_only=ON takes effect");
-    p.b.wait_for("the pending SET GLOBAL read_only=ON ends", |s| {
-        s.var("read_only").as_deref() == Some("1")
-    });
-
-    // Without PROCESS: read_only is ON, but the fence is not the one configured: 78.
-    p.b.sql("SET GLOBAL read_only=OFF");
-    let weak = Node::as_user(&p.b, "noproc", Some("np-pw"));
-    weak.run("notify-backup", &[])
-        .expect(78, "FAIL config: read_only=ON, but")
-        .stdout_mentions(&["GRANT PROCESS", "--keep-sessions"]);
-    weak.expect_read_only(true);
-    p.b.sql("SET GLOBAL read_only=OFF");
-    weak.run("notify-backup", &["--keep-sessions"])
-        .expect(0, "OK standby: fenced: read_only=ON");
 }
