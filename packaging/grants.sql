@@ -25,10 +25,15 @@ CREATE USER 'keepalived_check'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-check';
 
 -- notify-master and notify-backup: SET GLOBAL read_only needs READ_ONLY ADMIN (MariaDB 10.11:
 -- SUPER no longer implies it); SHOW ALL SLAVES STATUS needs SLAVE MONITOR; MASTER_GTID_WAIT
--- needs nothing more; CONNECTION ADMIN: fencing must work on a server at max_connections.
+-- needs nothing more; CONNECTION ADMIN: fencing must work on a server at max_connections, and
+-- notify-backup's KILL CONNECTION of other accounts' sessions needs it (1095 without it; PROCESS
+-- does not do). PROCESS: notify-backup ends the client sessions that could still commit (a
+-- write already past the read_only check, an open write transaction), and seeing other
+-- accounts' threads in PROCESSLIST and reading INNODB_TRX needs PROCESS (without either grant
+-- notify-backup exits 78, unless --keep-sessions). Verified on MariaDB 10.11.19.
 CREATE USER 'keepalived_failover'@'localhost' IDENTIFIED BY 'CHANGE-ME-failover';
-GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO 'keepalived_failover'@'localhost';
--- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, CONNECTION_ADMIN ON *.* TO 'keepalived_failover'@'localhost';
+GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS ON *.* TO 'keepalived_failover'@'localhost';
+-- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, CONNECTION_ADMIN, PROCESS ON *.* TO 'keepalived_failover'@'localhost';
 --            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN;
 --             WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
 

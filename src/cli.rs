@@ -311,6 +311,16 @@ pub struct NotifyBackupArgs {
     /// Do not retry in the background
     #[arg(long, conflicts_with = "retry_for")]
     pub no_retry: bool,
+    /// Do not end the client sessions that could still commit.
+    #[arg(
+        long,
+        help = "Do not end the client sessions that could still commit (a write running or \
+                waiting on a lock, an open write transaction); by default, when SET GLOBAL \
+                read_only=ON waits for them and again once it is set, they are ended with KILL \
+                CONNECTION (replication threads, the event scheduler, idle sessions and the \
+                helpers' own account never are)"
+    )]
+    pub keep_sessions: bool,
     /// Internal: this process is the background retry of transition SEQ
     #[arg(long, value_name = "SEQ", hide = true)]
     pub retry_seq: Option<u64>,

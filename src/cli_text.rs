@@ -130,15 +130,16 @@ Exit codes:
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
 Exit codes:
-  0   fenced (role standby recorded, read_only=ON); or superseded by a newer transition; or
-      dry run
+  0   fenced (role standby recorded, read_only=ON, client sessions that could still commit
+      ended unless --keep-sessions); or superseded by a newer transition; or dry run
   1   not fenced now: the server cannot be reached or hangs, a query failed, read_only did
-      not change, or the state dir's lock stayed busy; a background retry starts (none
-      with --no-retry or --dry-run)
+      not change, SET read_only did not get its lock in time, or the state dir's lock
+      stayed busy; a background retry starts (none with --no-retry or --dry-run)
   64  usage error (also a state other than BACKUP, FAULT, STOP, DELETED)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
-      (no background retry)";
+      (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
+      no background retry)";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\

@@ -430,7 +430,7 @@ fn surfaces() -> Vec<Surface> {
         },
         Surface {
             bin: "notify-backup",
-            flags: all(&["--retry-for", "--no-retry", "--dry-run"]),
+            flags: all(&["--retry-for", "--no-retry", "--keep-sessions", "--dry-run"]),
             defaults: [
                 connection_defaults(),
                 vec![(

@@ -27,7 +27,10 @@ use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 mod server;
 
 pub(crate) use crate::io::dialect::notify as sql;
-pub(crate) use server::{connect_error, dialect_of, exec, replicas, set_read_only};
+pub(crate) use server::{
+    connect_error, dialect_of, end_sessions, exec, read_back, replicas, sessions_to_end,
+    set_read_only, try_read_only_on,
+};
 
 mod error;
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::app::notify::{
-    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, set_read_only,
-    superseded,
+    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, end_sessions,
+    read_back, sessions_to_end, superseded, try_read_only_on,
 };
 use crate::cli::{Format, NotifyBackupArgs};
 use crate::deadline::Deadline;
@@ -43,6 +43,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         None,
+        Some(args.keep_sessions),
         std::env::var("MYSQL_PWD").ok(),
     )?;
     seen.state_dir = Some(settings.state_dir.clone());
@@ -143,12 +144,103 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
         }
     ));
     if ctx.dry_run {
-        return Ok(Outcome::DryRun(
-            "would record standby and SET GLOBAL read_only=ON".into(),
+        let sessions = if ctx.settings.keep_sessions {
+            "; client sessions kept (--keep-sessions)".to_string()
+        } else {
+            let ids = sessions_to_end(&mut conn, ctx.read_only.get() == Some(true))?;
+            format!(
+                " and end {} client session(s) that could still commit{}",
+                ids.len(),
+                list(&ids)
+            )
+        };
+        return Ok(Outcome::DryRun(format!(
+            "would record standby and SET GLOBAL read_only=ON{sessions}"
+        )));
+    }
+    let keep = ctx.settings.keep_sessions;
+    // SET GLOBAL read_only=ON waits for the write statements already running (MariaDB 10.11:
+    // for the backup lock each of them holds), and one waiting on a row lock held by an idle
+    // transaction would commit before the SET is done. So the SET waits a bounded time
+    // (fencing::set_wait): short writes finish by themselves; what still blocks it then is
+    // ended, and the SET tried again, all within --timeout.
+    let mut ended: Vec<u64> = Vec::new();
+    loop {
+        let Some(wait) = fencing::set_wait(deadline.remaining()) else {
+            return Err(NotifyError::FenceBlocked {
+                timeout: ctx.settings.timeout,
+                ended: ended.len(),
+                keep_sessions: keep,
+            });
+        };
+        if try_read_only_on(&mut conn, dialect, wait)? {
+            break;
+        }
+        ctx.step(&format!(
+            "SET GLOBAL read_only=ON did not get its lock within {}",
+            humantime::format_duration(wait)
+        ));
+        if !keep {
+            let ids = sessions_to_end(&mut conn, false)?;
+            end(ctx, &mut conn, &ids, &mut ended)?;
+        }
+    }
+    read_back(ctx, &mut conn, true)?;
+    if keep {
+        return Ok(Outcome::Fenced(
+            "fenced: read_only=ON; client sessions kept (--keep-sessions)".into(),
         ));
     }
-    set_read_only(ctx, &mut conn, dialect, true)?;
-    Ok(Outcome::Fenced("fenced: read_only=ON".into()))
+    // read_only refuses a statement when it starts: one that passed the check before, or a
+    // transaction already open, could still commit where read_only does not refuse COMMIT
+    // (MySQL, an account with READ_ONLY ADMIN). End those sessions too.
+    let ids = sessions_to_end(&mut conn, true)?;
+    end(ctx, &mut conn, &ids, &mut ended)?;
+    if !ended.is_empty() {
+        ctx.log(
+            crate::report::Severity::Warning,
+            &format!(
+                "ended {} client session(s) that could still commit{}",
+                ended.len(),
+                list(&ended)
+            ),
+        );
+    }
+    Ok(Outcome::Fenced(format!(
+        "fenced: read_only=ON; ended {} client session(s) that could still commit",
+        ended.len()
+    )))
+}
+
+/// End the sessions `ids` ([`end_sessions`]), noting each in `ended` once (a session ended
+/// before the SET may still be listed, being killed, after it).
+fn end(
+    ctx: &Context,
+    conn: &mut mysql::Conn,
+    ids: &[u64],
+    ended: &mut Vec<u64>,
+) -> Result<(), NotifyError> {
+    ctx.step(&format!(
+        "{} client session(s) could still commit{}",
+        ids.len(),
+        list(ids)
+    ));
+    end_sessions(conn, ids)?;
+    for id in ids {
+        if !ended.contains(id) {
+            ended.push(*id);
+        }
+    }
+    Ok(())
+}
+
+/// ` (ids 12, 15)`, or nothing when there are none.
+fn list(ids: &[u64]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    format!(" (ids {})", ids.join(", "))
 }
 
 /// Start this binary again, detached (own session, no stdio), as the retry of transition

@@ -46,6 +46,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         Some(args),
+        None,
         std::env::var("MYSQL_PWD").ok(),
     )?;
     seen.state_dir = Some(settings.state_dir.clone());

@@ -416,9 +416,11 @@ pub struct NotifySettings {
     pub catchup_timeout: Duration,
     pub on_catchup_timeout: OnCatchupTimeout,
     pub keep_read_only: bool,
+    /// notify-backup `--keep-sessions`: after `read_only=ON`, end no client session.
+    pub keep_sessions: bool,
 }
 
-const NOTIFY_KEYS: &[&str] = &["timeout", "state-dir"];
+const NOTIFY_BACKUP_KEYS: &[&str] = &["timeout", "state-dir", "keep-sessions"];
 const NOTIFY_MASTER_KEYS: &[&str] = &[
     "timeout",
     "state-dir",
@@ -427,12 +429,14 @@ const NOTIFY_MASTER_KEYS: &[&str] = &[
     "keep-read-only",
 ];
 
-/// Resolve a notify helper's settings (`master` is given for notify-master).
+/// Resolve a notify helper's settings (`master` is given for notify-master; `keep_sessions`,
+/// notify-backup's `--keep-sessions`, for notify-backup).
 pub fn notify_settings(
     binary: &str,
     connection: &ConnectionArgs,
     server: &ServerArgs,
     master: Option<&NotifyMasterArgs>,
+    keep_sessions: Option<bool>,
     mysql_pwd: Option<String>,
 ) -> Result<NotifySettings, ConfigError> {
     let opts = OptionValues::load(connection.defaults_file.as_deref(), binary)?;
@@ -441,7 +445,7 @@ pub fn notify_settings(
         if master.is_some() {
             NOTIFY_MASTER_KEYS
         } else {
-            NOTIFY_KEYS
+            NOTIFY_BACKUP_KEYS
         },
     )?;
     let catchup_timeout = opts.pick(
@@ -464,6 +468,10 @@ pub fn notify_settings(
         on_catchup_timeout,
         keep_read_only: master.is_some_and(|m| m.keep_read_only)
             || (master.is_some() && opts.flag("keep-read-only")?),
+        keep_sessions: match keep_sessions {
+            Some(flag) => flag || opts.flag("keep-sessions")?,
+            None => false,
+        },
     })
 }
 

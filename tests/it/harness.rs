@@ -122,14 +122,15 @@ impl Pair {
 }
 
 /// Creates `name@127.0.0.1` identified by `password` with exactly `READ_ONLY ADMIN`,
-/// `SLAVE MONITOR` and `CONNECTION ADMIN`: the least privileges the notify helpers need on
-/// MariaDB 10.11, as packaging/grants.sql documents them (`CONNECTION ADMIN` lets them fence a
-/// server at `max_connections`). Binlogged, so it replicates on a [`Pair`].
+/// `SLAVE MONITOR`, `CONNECTION ADMIN` and `PROCESS`: the least privileges the notify helpers
+/// need on MariaDB 10.11, as packaging/grants.sql documents them (`CONNECTION ADMIN` lets them
+/// fence a server at `max_connections` and `KILL` other accounts' sessions; `PROCESS` lets
+/// notify-backup see those sessions). Binlogged, so it replicates on a [`Pair`].
 pub fn create_failover_user(s: &Server, name: &str, password: &str) {
     let (n, p) = (quote(name), quote(password));
     s.sql(&format!(
         "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
-         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN ON *.* TO {n}@'127.0.0.1'"
+         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS ON *.* TO {n}@'127.0.0.1'"
     ));
 }
 

@@ -21,6 +21,8 @@ use crate::common::run::{Run, bin_path, our_bin};
 use crate::common::{WAIT, wait_until};
 use crate::harness::{Pair, create_failover_user, create_monitor_user};
 
+mod sessions;
+
 /// Kills a foreground run that has not exited by then; the test then fails (exit code `None`).
 const GUARD: Duration = Duration::from_secs(10);
 /// Same for a background notify-master (whose catch-up may last up to 30 s by contract).
@@ -734,7 +736,12 @@ fn least_privileges_are_enough_for_both_helpers() {
     privileges.sort_unstable();
     assert_eq!(
         privileges,
-        ["CONNECTION ADMIN", "READ_ONLY ADMIN", "SLAVE MONITOR"],
+        [
+            "CONNECTION ADMIN",
+            "PROCESS",
+            "READ_ONLY ADMIN",
+            "SLAVE MONITOR"
+        ],
         "{grants:?}"
     );
     assert_eq!(grants.len(), 1, "{grants:?}");
@@ -968,7 +975,10 @@ fn json_output_of_fencing_promotion_and_failure() {
                 "seq",
                 json!(role_seq(&node).expect("a seq in the role file")),
             ),
-            ("message", json!("fenced: read_only=ON")),
+            (
+                "message",
+                json!("fenced: read_only=ON; ended 0 client session(s) that could still commit"),
+            ),
             ("exit_code", json!(0)),
             ("reason", json!("ok")),
             ("keepalived_args", json!(event)),

@@ -99,7 +99,7 @@ pub fn operator_flow_against_mariadb() {
         ("'keepalived_check'@'192.0.2.11'", "USAGE"),
         (
             "'keepalived_failover'@'localhost'",
-            "CONNECTION ADMIN, READ_ONLY ADMIN, SLAVE MONITOR",
+            "PROCESS, CONNECTION ADMIN, READ_ONLY ADMIN, SLAVE MONITOR",
         ),
         ("'repl'@'192.0.2.12'", "REPLICATION SLAVE"),
     ] {

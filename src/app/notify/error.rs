@@ -78,6 +78,46 @@ pub enum NotifyError {
         statement: String,
         error: mysql::Error,
     },
+    /// notify-backup: the client sessions that could still commit cannot be listed: the
+    /// account lacks `PROCESS` (exit 78). `read_only_on`: whether `read_only=ON` was set
+    /// already (it was not when a statement held the lock the SET needs). A fence that
+    /// leaves in-flight writes is not the fence configured; `--keep-sessions` is the way to
+    /// want that.
+    #[error(
+        "{}, but the client sessions that could still commit cannot be listed: {}: GRANT \
+         PROCESS to this account (README, least privileges of the notify helpers), or pass \
+         --keep-sessions",
+        if *read_only_on { "read_only=ON" } else { "read_only not set (a statement holds the lock it needs)" },
+        error_text(error)
+    )]
+    SessionsUnseen {
+        read_only_on: bool,
+        error: mysql::Error,
+    },
+    /// notify-backup: session `id`, which could still commit, cannot be ended: the account
+    /// lacks `CONNECTION ADMIN`, which `KILL` of another account's session needs (exit 78).
+    #[error(
+        "session {id}, which could still commit, cannot be ended: {}: GRANT CONNECTION ADMIN \
+         to this account (README, least privileges of the notify helpers), or pass \
+         --keep-sessions",
+        error_text(error)
+    )]
+    CannotEndSession { id: u64, error: mysql::Error },
+    /// notify-backup: `SET GLOBAL read_only=ON` did not get its lock within `--timeout`
+    /// (`timeout`), after `ended` client sessions that could still commit were ended
+    /// (`keep_sessions`: none were, `--keep-sessions`). What still holds it cannot be seen in
+    /// the processlist (exit 1: notify-backup retries).
+    #[error(
+        "SET GLOBAL read_only=ON did not get its lock within --timeout {}: fencing not \
+         confirmed ({})",
+        humantime::format_duration(*timeout),
+        held_by(*ended, *keep_sessions)
+    )]
+    FenceBlocked {
+        timeout: Duration,
+        ended: usize,
+        keep_sessions: bool,
+    },
     /// `read_only` read back after setting it is still the old value `now_on`: another
     /// session changed it (exit 1).
     #[error("read_only is still {} after setting it", if *now_on { "ON" } else { "OFF" })]
@@ -159,7 +199,9 @@ impl NotifyError {
             | NotifyError::RoleFile(_)
             | NotifyError::WriteRole { .. }
             | NotifyError::Refused { .. }
-            | NotifyError::Privilege { .. } => Exit::Config,
+            | NotifyError::Privilege { .. }
+            | NotifyError::SessionsUnseen { .. }
+            | NotifyError::CannotEndSession { .. } => Exit::Config,
             NotifyError::Saturated { .. }
             | NotifyError::Connect { .. }
             | NotifyError::Query { .. }
@@ -168,11 +210,26 @@ impl NotifyError {
             | NotifyError::WaitUnexpected { .. }
             | NotifyError::Hung { .. }
             | NotifyError::FenceUnconfirmed { .. }
+            | NotifyError::FenceBlocked { .. }
             | NotifyError::GaveUp { .. } => Exit::Down,
             NotifyError::RetryStarted { error, .. }
             | NotifyError::RetryNotStarted { error, .. } => error.exit(),
             NotifyError::CatchupTimedOut { .. } => Exit::Lag,
         }
+    }
+}
+
+/// What holds the lock of a [`NotifyError::FenceBlocked`] fence.
+fn held_by(ended: usize, keep_sessions: bool) -> String {
+    if keep_sessions {
+        "a running write statement, LOCK TABLES, FLUSH TABLES WITH READ LOCK, BACKUP STAGE or \
+         DDL holds it; client sessions kept: --keep-sessions"
+            .to_string()
+    } else {
+        format!(
+            "ended {ended} client session(s) that could still commit; LOCK TABLES, FLUSH \
+             TABLES WITH READ LOCK, BACKUP STAGE or DDL in another session holds it"
+        )
     }
 }
 

@@ -184,6 +184,37 @@ fn failures_of_the_server() -> Vec<Row> {
             Exit::Down,
             "query failed: ERROR 1064 (42000): no",
         ),
+        (
+            NotifyError::SessionsUnseen {
+                read_only_on: true,
+                error: query(1227),
+            },
+            Exit::Config,
+            "read_only=ON, but the client sessions that could still commit cannot be \
+             listed: ERROR 1227 (42000): no: GRANT PROCESS to this account (README, least \
+             privileges of the notify helpers), or pass --keep-sessions",
+        ),
+        (
+            NotifyError::SessionsUnseen {
+                read_only_on: false,
+                error: query(1227),
+            },
+            Exit::Config,
+            "read_only not set (a statement holds the lock it needs), but the client sessions \
+             that could still commit cannot be listed: ERROR 1227 (42000): no: GRANT PROCESS \
+             to this account (README, least privileges of the notify helpers), or pass \
+             --keep-sessions",
+        ),
+        (
+            NotifyError::CannotEndSession {
+                id: 35,
+                error: query(1095),
+            },
+            Exit::Config,
+            "session 35, which could still commit, cannot be ended: ERROR 1095 (42000): no: \
+             GRANT CONNECTION ADMIN to this account (README, least privileges of the notify \
+             helpers), or pass --keep-sessions",
+        ),
     ]
 }
 
@@ -200,6 +231,28 @@ fn failures_of_the_run() -> Vec<Row> {
             NotifyError::ReadOnlyUnchanged { now_on: false },
             Exit::Down,
             "read_only is still OFF after setting it",
+        ),
+        (
+            NotifyError::FenceBlocked {
+                timeout: Duration::from_millis(800),
+                ended: 2,
+                keep_sessions: false,
+            },
+            Exit::Down,
+            "SET GLOBAL read_only=ON did not get its lock within --timeout 800ms: fencing not \
+             confirmed (ended 2 client session(s) that could still commit; LOCK TABLES, FLUSH \
+             TABLES WITH READ LOCK, BACKUP STAGE or DDL in another session holds it)",
+        ),
+        (
+            NotifyError::FenceBlocked {
+                timeout: Duration::from_secs(2),
+                ended: 0,
+                keep_sessions: true,
+            },
+            Exit::Down,
+            "SET GLOBAL read_only=ON did not get its lock within --timeout 2s: fencing not \
+             confirmed (a running write statement, LOCK TABLES, FLUSH TABLES WITH READ LOCK, \
+             BACKUP STAGE or DDL holds it; client sessions kept: --keep-sessions)",
         ),
         (
             NotifyError::BadPosition(NotGtid {

@@ -100,3 +100,66 @@ fn unreadable_ssl_ca_is_a_config_error() {
         );
     }
 }
+
+/// `--keep-sessions` or `keep-sessions` in `[notify-backup]`; notify-master refuses the key
+/// in its own group, and never keeps sessions (it ends none).
+#[test]
+fn keep_sessions_from_the_flag_or_the_option_file() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let resolve = |body: &str, flag: bool| {
+        let cnf = dir.path().join("my.cnf");
+        std::fs::write(&cnf, body).unwrap();
+        let mut argv = vec![
+            "notify-backup".as_ref(),
+            "--defaults-file".as_ref(),
+            cnf.as_os_str(),
+        ];
+        if flag {
+            argv.push("--keep-sessions".as_ref());
+        }
+        let args = crate::cli::NotifyBackupArgs::parse_from(argv);
+        notify_settings(
+            "notify-backup",
+            &args.connection,
+            &args.server,
+            None,
+            Some(args.keep_sessions),
+            None,
+        )
+        .map(|s| s.keep_sessions)
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(resolve("[client]\nuser=f\n", false), Ok(false));
+    assert_eq!(resolve("[client]\nuser=f\n", true), Ok(true));
+    assert_eq!(resolve("[notify-backup]\nkeep-sessions\n", false), Ok(true));
+    assert_eq!(
+        resolve("[notify-backup]\nkeep-sessions=0\n", false),
+        Ok(false)
+    );
+    assert_eq!(
+        resolve("[notify-backup]\nskip-keep-sessions\n", false),
+        Ok(false)
+    );
+    assert!(
+        resolve("[notify-backup]\nkeep-sessions=maybe\n", false)
+            .is_err_and(|e| e.contains("keep-sessions")),
+    );
+
+    let cnf = dir.path().join("master.cnf");
+    std::fs::write(&cnf, "[notify-master]\nkeep-sessions\n").unwrap();
+    let args = crate::cli::NotifyMasterArgs::parse_from([
+        "notify-master".as_ref(),
+        "--defaults-file".as_ref(),
+        cnf.as_os_str(),
+    ]);
+    let refused = notify_settings(
+        "notify-master",
+        &args.connection,
+        &args.server,
+        Some(&args),
+        None,
+        None,
+    );
+    assert!(refused.is_err_and(|e| e.to_string().contains("keep-sessions")));
+}

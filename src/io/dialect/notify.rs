@@ -1,6 +1,8 @@
 //! The statements notify-master and notify-backup send, and how their answers read
 //! (detection and replication status are the check's, in the parent module).
 
+use std::time::Duration;
+
 use crate::model::observation::Dialect;
 
 /// `read_only`, read back after setting it.
@@ -16,6 +18,70 @@ pub fn set_read_only(dialect: Dialect, on: bool) -> &'static str {
         (Dialect::MySql, false) => "SET GLOBAL super_read_only=OFF, GLOBAL read_only=OFF",
     }
 }
+
+/// Every thread (MariaDB and MySQL): with `PROCESS`, other accounts' threads too; without
+/// it, only this account's, silently. Rows for [`crate::plan::fencing::Thread`].
+pub const THREADS: &str = "SELECT ID, USER, COMMAND, STATE FROM information_schema.PROCESSLIST";
+
+/// The threads with an InnoDB transaction that is not read-only (an autocommit SELECT is a
+/// read-only one); needs `PROCESS` (error 1227 without it), so it is sent first: it tells
+/// whether the account sees the other threads.
+pub const WRITERS: &str =
+    "SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_is_read_only = 0";
+
+/// This connection's id and account's user name (as PROCESSLIST.USER shows it): never ended.
+pub const OWN_ID: &str = "SELECT CONNECTION_ID(), SUBSTRING_INDEX(USER(), '@', 1)";
+
+/// Bound how long this session's next statement may wait for a lock to `wait`
+/// ([`crate::plan::fencing::set_wait`]). MariaDB: `max_statement_time` (seconds, fractions
+/// allowed) interrupts the wait with [`ER_STATEMENT_TIMEOUT`]; `lock_wait_timeout` (whole
+/// seconds; 0 fails at once with [`ER_LOCK_WAIT_TIMEOUT`], seen on 10.11) is set to 1 as well,
+/// so that no wait outlives a second even if the first did not apply. MySQL has no
+/// `max_statement_time` for SET, and its `lock_wait_timeout` is at least 1: there, each try
+/// waits up to a second (notify-backup's `--timeout` still ends the run).
+pub fn bound_lock_wait(dialect: Dialect, wait: Duration) -> String {
+    match dialect {
+        Dialect::MariaDb => format!(
+            "SET SESSION lock_wait_timeout=1, max_statement_time={:.3}",
+            wait.as_secs_f64()
+        ),
+        Dialect::MySql => "SET SESSION lock_wait_timeout=1".to_string(),
+    }
+}
+
+/// Lift [`bound_lock_wait`]'s statement time limit again (MariaDB): the session's next
+/// statements (listing, KILL) are not waits for a lock.
+pub fn unbound_statements(dialect: Dialect) -> Option<&'static str> {
+    match dialect {
+        Dialect::MariaDb => Some("SET SESSION max_statement_time=0"),
+        Dialect::MySql => None,
+    }
+}
+
+/// A statement's wait for a lock passed `lock_wait_timeout` (MariaDB and MySQL).
+pub const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+/// MariaDB: the statement ran past `max_statement_time`.
+pub const ER_STATEMENT_TIMEOUT: u16 = 1969;
+
+/// End session `id`: its statement and its connection; an open transaction rolls back and
+/// its locks are released. Another account's session needs `CONNECTION ADMIN` (or SUPER),
+/// else [`ER_KILL_DENIED`] (seen on MariaDB 10.11; `PROCESS` does not do).
+///
+/// `KILL CONNECTION`, not `KILL QUERY`: `KILL QUERY` ends the statement only, so an
+/// explicit transaction stays open with its writes and row locks (another writer keeps
+/// waiting, and where read_only does not refuse COMMIT, it commits), an idle session in a
+/// transaction has no statement to end, and the client keeps writing to this node. Ending
+/// the connection rolls the transaction back and sends the client to reconnect, through the
+/// VIP, to the new writer.
+pub fn kill(id: u64) -> String {
+    format!("KILL CONNECTION {id}")
+}
+
+/// `KILL` of a thread that is already gone.
+pub const ER_NO_SUCH_THREAD: u16 = 1094;
+/// `KILL` of another account's thread without `CONNECTION ADMIN` ("You are not owner of
+/// thread").
+pub const ER_KILL_DENIED: u16 = 1095;
 
 /// Wait at most `secs` for `pos` (a validated GTID list) to be applied.
 pub fn wait_for(dialect: Dialect, pos: &str, secs: f64) -> String {
