@@ -113,6 +113,20 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
     // Each node's check probes the other node (--peer): a dead peer is then told from a
     // broken replication path, and a stalled replication connection is seen.
     for (text, other) in [(&a, "192.0.2.12"), (&b, "192.0.2.11")] {
+        // The notify helpers know the other node too: the split-brain guard.
+        for hook in text
+            .iter()
+            .filter(|l| l.trim_start().starts_with("notify_"))
+        {
+            assert!(
+                hook.contains(&format!(" --peer {other}\"")),
+                "notify hooks should name the other node ({other}) as --peer: {hook}"
+            );
+        }
+        assert!(
+            text.iter().any(|l| l.contains("check-mysql --is-writer")),
+            "a vrrp_script running check-mysql --is-writer"
+        );
         let script = text
             .iter()
             .find(|l| l.trim_start().starts_with("script \""))
@@ -135,6 +149,9 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
             "notify_deleted",
             "unicast_peer",
             "track_script",
+            // The split-brain guard: the writer wins the election after a heal.
+            "vrrp_script chk_writer",
+            "weight 20",
         ] {
             assert!(
                 text.iter().any(|l| l.trim_start().starts_with(needed)),
