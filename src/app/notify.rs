@@ -27,7 +27,7 @@ use crate::report::{self, NotifyReport, Severity, SyslogTarget};
 mod server;
 
 pub(crate) use crate::io::dialect::notify as sql;
-pub(crate) use server::{connect_error, dialect_of, exec, replicas, set_read_only};
+pub(crate) use server::{connect_error, dialect_of, exec, query_error, replicas, set_read_only};
 
 mod error;
 
