@@ -122,9 +122,16 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
     };
     let decision = promotion::decide(Facts { wait }, &policy);
     // 5. Unfence, or not.
+    // What the wait was for, for the messages: the peer's position too.
+    let mut shown = positions.clone();
+    if let Some(g) = &guarded
+        && let Some(t) = &g.target
+    {
+        shown.push(format!("{t} written by peer {}", g.peer));
+    }
     let done = Done {
         waited,
-        positions: &positions,
+        positions: &shown,
         peer: guarded.as_ref().map(|g| g.peer.as_str()),
     };
     carry_out(ctx, &mut conn, dialect, decision, &done)
