@@ -43,11 +43,12 @@ const BINARIES: [&str; 4] = [
 ];
 const LIBEXEC: &str = "/usr/libexec/keepalived-mysql";
 const DOC: &str = "/usr/share/doc/keepalived-mysql";
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     "keepalived-node-a.conf",
     "keepalived-node-b.conf",
     "mysql-helpers.cnf",
     "grants.sql",
+    "split-brain.sql",
     "dual-master.cnf",
 ];
 const SCRIPT_USER: &str = "keepalived_script";
