@@ -1,5 +1,8 @@
 -- Least privileges of the keepalived-mysql helpers and of replication, MariaDB 10.11.
 --
+-- Run packaging/split-brain.sql FIRST, as root on EACH node: the GRANTs on keepalived_mysql.guard
+-- below fail (error 1146) where that table does not exist yet.
+--
 -- Run it ONCE, on one node, as an administrator, while replication runs in both directions:
 -- these statements are written to the binary log and replicate to the other node. (Run on both
 -- nodes, each CREATE USER would replicate to a node that already has that user, and the SQL
@@ -17,25 +20,43 @@
 CREATE USER 'keepalived_check'@'localhost' IDENTIFIED BY 'CHANGE-ME-check';
 GRANT SLAVE MONITOR, CONNECTION ADMIN ON *.* TO 'keepalived_check'@'localhost';
 -- With --peer, the check logs in on the other node over TCP (to read @@gtid_binlog_state, which
--- needs no privilege): one account per node address, with no privilege at all.
+-- needs no privilege): one account per node address. With --peer it also reads the split-brain
+-- guard's row (split-brain.sql), locally and on the peer: SELECT on that table only.
 CREATE USER 'keepalived_check'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-check';
 CREATE USER 'keepalived_check'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-check';
+GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_check'@'localhost';
+GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_check'@'192.0.2.11';
+GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_check'@'192.0.2.12';
 -- MySQL 8.0: GRANT REPLICATION CLIENT, CONNECTION_ADMIN ON *.* TO 'keepalived_check'@'localhost';
 --            (SHOW REPLICA STATUS; MySQL has no SLAVE MONITOR)
 
 -- notify-master and notify-backup: SET GLOBAL read_only needs READ_ONLY ADMIN (MariaDB 10.11:
 -- SUPER no longer implies it); SHOW ALL SLAVES STATUS needs SLAVE MONITOR; MASTER_GTID_WAIT
--- needs nothing more; CONNECTION ADMIN: fencing must work on a server at max_connections, and
--- notify-backup's KILL CONNECTION of other accounts' sessions needs it (1095 without it; PROCESS
--- does not do). PROCESS: notify-backup ends the client sessions that could still commit (a
--- write already past the read_only check, an open write transaction), and seeing other
--- accounts' threads in PROCESSLIST and reading INNODB_TRX needs PROCESS (without either grant
--- notify-backup exits 78, unless --keep-sessions). Verified on MariaDB 10.11.19.
+-- and GET_LOCK need nothing more; CONNECTION ADMIN: fencing must work on a server at
+-- max_connections, and notify-backup's KILL CONNECTION of other accounts' sessions needs it
+-- (1095 without it; PROCESS does not do). PROCESS: notify-backup ends the client sessions that
+-- could still commit (a write already past the read_only check, an open write transaction), and
+-- seeing other accounts' threads in PROCESSLIST and reading INNODB_TRX needs PROCESS (without
+-- either grant notify-backup exits 78, unless --keep-sessions). The split-brain guard
+-- (split-brain.sql): SELECT and UPDATE on its table; BINLOG ADMIN, because the guard's row is
+-- written with SET SESSION sql_log_bin=0 (MariaDB 10.5.2+, error 1227 without it); REPLICATION
+-- SLAVE ADMIN, because notify-master --peer restarts an IO thread that receives nothing while
+-- the peer is ahead (STOP/START SLAVE 'name' IO_THREAD; error 1227 without it). Verified on
+-- MariaDB 10.11.19.
 CREATE USER 'keepalived_failover'@'localhost' IDENTIFIED BY 'CHANGE-ME-failover';
-GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS ON *.* TO 'keepalived_failover'@'localhost';
--- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, CONNECTION_ADMIN, PROCESS ON *.* TO 'keepalived_failover'@'localhost';
---            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN;
---             WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
+GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS, BINLOG ADMIN,
+  REPLICATION SLAVE ADMIN ON *.* TO 'keepalived_failover'@'localhost';
+GRANT SELECT, UPDATE ON keepalived_mysql.guard TO 'keepalived_failover'@'localhost';
+-- With --peer, notify-master logs in on the other node over TCP: it reads the peer's
+-- read_only, server_id, gtid_binlog_state and guard row, and takes the claim (GET_LOCK) there.
+-- One account per node address, with SELECT on the guard's table only.
+CREATE USER 'keepalived_failover'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-failover';
+CREATE USER 'keepalived_failover'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-failover';
+GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_failover'@'192.0.2.11';
+GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_failover'@'192.0.2.12';
+-- MySQL 8.0: GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, CONNECTION_ADMIN, PROCESS, REPLICATION_SLAVE_ADMIN ON *.* TO 'keepalived_failover'@'localhost';
+--            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN, which also
+--             covers SET SESSION sql_log_bin; WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
 
 -- Replication: each node's IO thread logs in on the other one. REPLICATION SLAVE only (it reads
 -- the binary log; it cannot read or change data).

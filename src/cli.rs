@@ -268,6 +268,9 @@ pub struct NotifyMasterArgs {
     /// Record the writer role but leave read_only as it is
     #[arg(long)]
     pub keep_read_only: bool,
+    /// The other master, `HOST[:PORT]`: the split-brain guard
+    #[arg(long, value_name = "HOST[:PORT]", help = NOTIFY_MASTER_PEER_HELP)]
+    pub peer: Option<String>,
     /// Say what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -321,6 +324,9 @@ pub struct NotifyBackupArgs {
                 helpers' own account never are)"
     )]
     pub keep_sessions: bool,
+    /// The other master, `HOST[:PORT]`: the split-brain guard is on
+    #[arg(long, value_name = "HOST[:PORT]", help = NOTIFY_BACKUP_PEER_HELP)]
+    pub peer: Option<String>,
     /// Internal: this process is the background retry of transition SEQ
     #[arg(long, value_name = "SEQ", hide = true)]
     pub retry_seq: Option<u64>,

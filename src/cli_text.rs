@@ -119,13 +119,19 @@ pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
 Exit codes:
   0   writer (role recorded, read_only=OFF); or superseded by a newer transition; or dry run
   1   not promoted: the server cannot be reached or hangs, a query failed, read_only did not
-      change, the state dir's lock stayed busy, or the whole run passed its limit
+      change, the state dir's lock stayed busy, or the whole run passed its limit; also,
+      with a peer: it answered with an error, so it is not provably fenced
   3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
       node stays read-only and promotion-failed is recorded
+  6   split-brain (with --peer): the peer is writable, or another promotion holds the
+      claim; the node stays read-only, promotion-failed and the refusal marker are recorded
+      (check-mysql then exits 6 while the peer is writable)
   64  usage error (also a keepalived state other than MASTER)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
-      (the message names the fix)";
+      (the message names the fix); with --peer: the peer refuses the account, or the
+      split-brain guard's table or grant is missing (names packaging/split-brain.sql or
+      packaging/grants.sql)";
 
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
@@ -139,7 +145,8 @@ Exit codes:
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
-      no background retry)";
+      no background retry); with a peer, after fencing: the split-brain guard's table or
+      grant is missing (without a peer that is only a syslog warning)";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
@@ -150,6 +157,22 @@ Exit codes:
   64  usage error
   78  configuration error: the pid file cannot be read, holds no PID, or names a process
       that is not keepalived (it is never signalled)";
+
+/// notify-master's `--peer` (docs/contract.md "Split brain", issue 11 §1).
+pub const NOTIFY_MASTER_PEER_HELP: &str = "The other master, HOST[:PORT], reached over TCP with \
+    the same account and TLS settings: the split-brain guard. Before unfencing, notify-master \
+    claims GET_LOCK('keepalived_mysql.promote') on both servers (lower server_id first), \
+    refuses while the peer is writable (exit 6) or answers with an error, catches up to what \
+    the peer has written, and re-reads its read_only right before read_only=OFF. A peer that \
+    gives no answer at all is taken as down (two-node limit: logged as a warning). Also the \
+    peer key in [notify-master]";
+
+/// notify-backup's `--peer`.
+pub const NOTIFY_BACKUP_PEER_HELP: &str = "The other master, HOST[:PORT]: says that the \
+    split-brain guard is on, so that a missing keepalived_mysql.guard table or grant (when \
+    clearing this node's writer_since after fencing) is a configuration error (exit 78, \
+    after fencing) rather than a warning. notify-backup does not connect to it. Also the peer \
+    key in [notify-backup]";
 
 /// How every `--timeout` help starts: the syntax.
 const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";

@@ -28,8 +28,8 @@ mod server;
 
 pub(crate) use crate::io::dialect::notify as sql;
 pub(crate) use server::{
-    connect_error, dialect_of, end_sessions, exec, read_back, replicas, sessions_to_end,
-    set_read_only, try_read_only_on,
+    connect_error, dialect_of, end_sessions, exec, query_error, read_back, replicas,
+    sessions_to_end, set_read_only, try_read_only_on,
 };
 
 mod error;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::app::notify::{
-    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, end_sessions,
-    read_back, sessions_to_end, superseded, try_read_only_on,
+    Context, NotifyError, Outcome, Reporter, Seen, connect_error, dialect_of, end_sessions, exec,
+    read_back, sessions_to_end, sql, superseded, try_read_only_on,
 };
 use crate::cli::{Format, NotifyBackupArgs};
 use crate::deadline::Deadline;
@@ -17,7 +17,7 @@ use crate::io::state;
 use crate::model::event::BACKUP;
 use crate::model::role::Role;
 use crate::plan::fencing::{self, AfterAttempt, Attempt, Next, RetryPolicy};
-use crate::report::SyslogTarget;
+use crate::report::{Severity, SyslogTarget};
 
 /// How long notify-backup keeps trying to fence a server it cannot reach.
 pub use crate::cli::DEFAULT_RETRY_FOR;
@@ -42,6 +42,7 @@ pub(crate) fn run(
         BACKUP,
         &args.connection,
         &args.server,
+        args.peer.as_deref(),
         None,
         Some(args.keep_sessions),
         std::env::var("MYSQL_PWD").ok(),
@@ -186,6 +187,7 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
         }
     }
     read_back(ctx, &mut conn, true)?;
+    clear_writer_since(ctx, &mut conn)?;
     if keep {
         return Ok(Outcome::Fenced(
             "fenced: read_only=ON; client sessions kept (--keep-sessions)".into(),
@@ -241,6 +243,34 @@ fn list(ids: &[u64]) -> String {
     }
     let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
     format!(" (ids {})", ids.join(", "))
+}
+
+/// After fencing: clear this node's `writer_since` in its split-brain guard row
+/// (`sql_log_bin=0`), so that the peer's check and notify-master read it as fenced
+/// (docs/contract.md "Split brain"). Not fatal: the node is fenced, and a fenced node is no
+/// writer to the check whatever its row says. A failure is a syslog warning, except a
+/// missing guard table or grant when a peer is configured (the guard is on, so it is a
+/// configuration error: exit 78 after fencing, naming packaging/split-brain.sql or
+/// grants.sql). Without a peer the guard is off and the table is optional.
+fn clear_writer_since(ctx: &Context, conn: &mut mysql::Conn) -> Result<(), NotifyError> {
+    match exec(conn, sql::CLEAR_WRITER_SINCE) {
+        Ok(_) => {
+            ctx.step("cleared writer_since in keepalived_mysql.guard");
+            Ok(())
+        }
+        Err(e @ (NotifyError::GuardTable { .. } | NotifyError::Privilege { .. }))
+            if ctx.settings.peer.is_some() =>
+        {
+            Err(NotifyError::FencedGuardUncleared { error: Box::new(e) })
+        }
+        Err(e) => {
+            ctx.log(
+                Severity::Warning,
+                &format!("fenced, but the split-brain guard's row was not cleared: {e}"),
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Start this binary again, detached (own session, no stdio), as the retry of transition

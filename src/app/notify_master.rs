@@ -1,6 +1,8 @@
 //! `notify-master`: catch up on what was received, then take writes (docs/contract.md
 //! "notify-master"). The steps are IO; what happens after the wait is
-//! `plan::promotion::decide`.
+//! `plan::promotion::decide`. With `--peer`, the split-brain guard ([`guard`],
+//! `plan::guard`) claims the promotion on both servers, refuses while the peer is writable,
+//! and catches up to what the peer has written too.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -21,6 +23,8 @@ use crate::model::role::{Role, RoleRecord};
 use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
 use crate::report::{Severity, SyslogTarget};
 
+mod guard;
+
 /// Entry point of `notify-master`.
 pub fn main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
@@ -32,7 +36,11 @@ pub fn main() -> ExitCode {
 
 /// How long a promotion may take in all ([`promotion::promotion_limit`]).
 fn promotion_limit(settings: &NotifySettings) -> Duration {
-    promotion::promotion_limit(settings.timeout, settings.catchup_timeout)
+    promotion::promotion_limit(
+        settings.timeout,
+        settings.catchup_timeout,
+        settings.peer.is_some(),
+    )
 }
 
 /// Resolve the settings, then promote within [`promotion_limit`].
@@ -45,6 +53,7 @@ pub(crate) fn run(
         MASTER,
         &args.connection,
         &args.server,
+        args.peer.as_deref(),
         Some(args),
         None,
         std::env::var("MYSQL_PWD").ok(),
@@ -80,12 +89,31 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
     // 2. Connect, read what was received.
     let (mut conn, dialect, positions) =
         connect_for_catch_up(ctx).map_err(|e| fail_promotion(ctx, e))?;
-    // 3. Catch up, bounded by --catchup-timeout.
     let catchup = Deadline::new(ctx.settings.catchup_timeout);
     let started = Instant::now();
-    let wait = catch_up(ctx, &mut conn, dialect, &positions, &catchup)
+    // With --peer: connect to it, claim, probe it under the claim (may refuse here).
+    let mut guarded = match &ctx.settings.peer {
+        None => None,
+        Some(spec) => match guard::start(ctx, &mut conn, spec, &catchup) {
+            Ok(g) => Some(g),
+            Err(stop) => return stop.map_err(|e| fail_unless_recorded(ctx, e)),
+        },
+    };
+    // 3. Catch up, bounded by --catchup-timeout: what was received, then what the peer has
+    // written.
+    let mut wait = catch_up(ctx, &mut conn, dialect, &positions, &catchup)
         .map_err(|e| fail_promotion(ctx, e))?;
+    if let (Wait::CaughtUp, Some(g)) = (&wait, &guarded) {
+        wait = g
+            .catch_up(ctx, &mut conn, dialect, &catchup)
+            .map_err(|e| fail_promotion(ctx, e))?;
+    }
     let waited = Duration::from_millis(started.elapsed().as_millis() as u64);
+    // The peer's read_only once more, right before unfencing, still under the claim (a
+    // refusal takes the state dir's lock itself).
+    if let (Some(g), Wait::CaughtUp | Wait::TimedOut) = (guarded.as_mut(), &wait) {
+        g.reprobe(ctx)?;
+    }
     // 4. Under the lock again, only if no newer transition arrived meanwhile: decide.
     let (_lock, wait) = recheck(ctx, wait)?;
     let policy = Policy {
@@ -95,9 +123,17 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
     };
     let decision = promotion::decide(Facts { wait }, &policy);
     // 5. Unfence, or not.
+    // What the wait was for, for the messages: the peer's position too.
+    let mut shown = positions.clone();
+    if let Some(g) = &guarded
+        && let Some(t) = &g.target
+    {
+        shown.push(format!("{t} written by peer {}", g.peer));
+    }
     let done = Done {
         waited,
-        positions: &positions,
+        positions: &shown,
+        peer: guarded.as_ref().map(|g| g.peer.as_str()),
     };
     carry_out(ctx, &mut conn, dialect, decision, &done)
 }
@@ -110,6 +146,14 @@ fn begin(ctx: &Context) -> Result<Option<RoleRecord>, NotifyError> {
     let until =
         promotion::promoting_until(crate::io::state::unix_now(), promotion_limit(&ctx.settings));
     ctx.record_until(Role::Promoting, Some(until))
+}
+
+/// A guard refusal has recorded itself; any other failure is recorded as failed here.
+fn fail_unless_recorded(ctx: &Context, e: NotifyError) -> NotifyError {
+    match e {
+        NotifyError::GuardRefused { .. } => e,
+        e => fail_promotion(ctx, e),
+    }
 }
 
 /// A promotion that fails after it was recorded is recorded as failed (best effort).
@@ -207,6 +251,8 @@ fn recheck(ctx: &Context, wait: Wait) -> Result<(Option<state::StateLock>, Wait)
 struct Done<'a> {
     waited: Duration,
     positions: &'a [String],
+    /// The peer, with `--peer`: the guard's row and the refusal marker are kept up to date.
+    peer: Option<&'a str>,
 }
 
 impl Done<'_> {
@@ -225,6 +271,33 @@ impl Done<'_> {
                 self.not_caught_up(ctx)
             ),
         );
+    }
+}
+
+/// After unfencing with `--peer`: record since when this node is writable in its guard
+/// row (`sql_log_bin=0`: the row is per server) and delete the refusal marker. The node is
+/// writable already, so a failure here does not undo that: it is logged as an error and
+/// said in the line (`""`: done). Without the row, check-mysql's yield rule counts this
+/// node as the later writer (docs/contract.md "Split brain"): the safe side.
+fn writer_since(ctx: &Context, conn: &mut Conn) -> String {
+    if let Err(e) = state::set_refusal(&ctx.settings.state_dir, None) {
+        ctx.log(
+            Severity::Err,
+            &format!(
+                "cannot delete the refusal marker {}: {e}",
+                state::REFUSAL_FILE
+            ),
+        );
+    }
+    match notify::exec(conn, sql::SET_WRITER_SINCE) {
+        Ok(_) => String::new(),
+        Err(e) => {
+            ctx.log(
+                Severity::Err,
+                &format!("promoted, but the split-brain guard's row was not updated: {e}"),
+            );
+            format!("; guard row NOT updated: {e}")
+        }
     }
 }
 
@@ -282,9 +355,14 @@ fn carry_out(
                 let _ = ctx.record(Role::PromotionFailed);
                 return Err(e);
             }
+            let guard_row = if done.peer.is_some() {
+                writer_since(ctx, conn)
+            } else {
+                String::new()
+            };
             ctx.record(record)?;
             Ok(Outcome::Writer(format!(
-                "promoted{} after {waited} of catch-up{}",
+                "promoted{} after {waited} of catch-up{}{guard_row}",
                 if set_writable {
                     ": read_only=OFF"
                 } else {

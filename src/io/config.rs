@@ -322,6 +322,32 @@ pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     }
 }
 
+/// The peer (`--peer` over the option file's `peer`), `HOST[:PORT]`: reached over TCP with
+/// the same account and TLS settings as the local server (check-mysql, notify-master,
+/// notify-backup). A bad value is exit 78 naming where it came from.
+fn peer_spec(
+    flag: Option<&str>,
+    opts: &OptionValues,
+    connection: &ConnectionSpec,
+) -> Result<Option<ConnectionSpec>, ConfigError> {
+    let Some(t) = flag.map(str::to_string).or_else(|| opts.text("peer")) else {
+        return Ok(None);
+    };
+    let (host, port) = parse_host_port(&t).map_err(|m| match flag {
+        Some(_) => ConfigError::BadPeer {
+            value: t.clone(),
+            message: m,
+        },
+        None => opts.bad("peer", m),
+    })?;
+    Ok(Some(ConnectionSpec {
+        host: Some(host),
+        port: port.unwrap_or(DEFAULT_PORT),
+        socket: None,
+        ..connection.clone()
+    }))
+}
+
 /// Everything `check-mysql` needs, resolved.
 #[derive(Debug, Clone)]
 pub struct CheckSettings {
@@ -367,25 +393,7 @@ pub fn check_settings(
     let opts = OptionValues::load(args.connection.defaults_file.as_deref(), binary)?;
     opts.refuse_unknown(binary, CHECK_KEYS)?;
     let connection = connection_spec(&args.connection, &opts, mysql_pwd)?;
-    let peer_text = args.peer.clone().or_else(|| opts.text("peer"));
-    let peer = match peer_text {
-        None => None,
-        Some(t) => {
-            let (host, port) = parse_host_port(&t).map_err(|m| match args.peer {
-                Some(_) => ConfigError::BadPeer {
-                    value: t.clone(),
-                    message: m,
-                },
-                None => opts.bad("peer", m),
-            })?;
-            Some(ConnectionSpec {
-                host: Some(host),
-                port: port.unwrap_or(DEFAULT_PORT),
-                socket: None,
-                ..connection.clone()
-            })
-        }
-    };
+    let peer = peer_spec(args.peer.as_deref(), &opts, &connection)?;
     let vip = match args.vip {
         Some(v) => Some(v),
         None => opts.parsed("vip", |v| {
@@ -411,6 +419,10 @@ pub fn check_settings(
 #[derive(Debug, Clone)]
 pub struct NotifySettings {
     pub connection: ConnectionSpec,
+    /// The other master (`--peer`, `peer`): with it, notify-master's split-brain guard is on
+    /// (docs/contract.md "Split brain"), and notify-backup treats a missing guard table as a
+    /// configuration error rather than a warning.
+    pub peer: Option<ConnectionSpec>,
     pub timeout: Duration,
     pub state_dir: PathBuf,
     pub catchup_timeout: Duration,
@@ -420,21 +432,23 @@ pub struct NotifySettings {
     pub keep_sessions: bool,
 }
 
-const NOTIFY_BACKUP_KEYS: &[&str] = &["timeout", "state-dir", "keep-sessions"];
+const NOTIFY_BACKUP_KEYS: &[&str] = &["timeout", "state-dir", "peer", "keep-sessions"];
 const NOTIFY_MASTER_KEYS: &[&str] = &[
     "timeout",
     "state-dir",
+    "peer",
     "catchup-timeout",
     "on-catchup-timeout",
     "keep-read-only",
 ];
 
-/// Resolve a notify helper's settings (`master` is given for notify-master; `keep_sessions`,
-/// notify-backup's `--keep-sessions`, for notify-backup).
+/// Resolve a notify helper's settings (`peer` is `--peer`; `master` is given for
+/// notify-master; `keep_sessions`, notify-backup's `--keep-sessions`, for notify-backup).
 pub fn notify_settings(
     binary: &str,
     connection: &ConnectionArgs,
     server: &ServerArgs,
+    peer: Option<&str>,
     master: Option<&NotifyMasterArgs>,
     keep_sessions: Option<bool>,
     mysql_pwd: Option<String>,
@@ -460,8 +474,10 @@ pub fn notify_settings(
         parse_choice,
         OnCatchupTimeout::default(),
     )?;
+    let connection = connection_spec(connection, &opts, mysql_pwd)?;
     Ok(NotifySettings {
-        connection: connection_spec(connection, &opts, mysql_pwd)?,
+        peer: peer_spec(peer, &opts, &connection)?,
+        connection,
         timeout: opts.timeout(server, DEFAULT_TIMEOUT)?,
         state_dir: opts.state_dir(server),
         catchup_timeout,

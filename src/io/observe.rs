@@ -52,8 +52,9 @@ pub fn observe_peer(spec: &ConnectionSpec, deadline: &Deadline) -> PeerObservati
     }
 }
 
-/// The peer's GTID history over an open connection.
-fn peer_history(conn: &mut impl Session, address: String) -> PeerObservation {
+/// The peer probe over an open connection (notify-master keeps that connection: it holds
+/// the claim).
+pub(crate) fn peer_history(conn: &mut impl Session, address: String) -> PeerObservation {
     match dialect::ask(conn, &dialect::PEER) {
         Ok(Answer {
             dialect,

@@ -101,9 +101,11 @@ pub fn decide(facts: Facts, policy: &Policy) -> Decision {
 }
 
 /// How long a promotion may take in all: lock, connect, wait, lock again, unfence, each
-/// bounded by `timeout`; the wait by `catchup_timeout`. The total is their sum.
-pub fn promotion_limit(timeout: Duration, catchup_timeout: Duration) -> Duration {
-    timeout * 4 + catchup_timeout
+/// bounded by `timeout`; the wait by `catchup_timeout`. The total is their sum. With the
+/// split-brain guard (`guarded`: `--peer`), two more steps: connecting to the peer, and the
+/// probes and the guard's row; the claim waits within `catchup_timeout`.
+pub fn promotion_limit(timeout: Duration, catchup_timeout: Duration, guarded: bool) -> Duration {
+    timeout * if guarded { 6 } else { 4 } + catchup_timeout
 }
 
 /// The Unix time recorded with `promoting`: past it, a promotion still recorded counts as
@@ -326,8 +328,10 @@ mod tests {
 
     #[test]
     fn the_limit_bounds_every_step() {
-        let limit = promotion_limit(Duration::from_millis(800), Duration::from_secs(30));
+        let limit = promotion_limit(Duration::from_millis(800), Duration::from_secs(30), false);
         assert_eq!(limit, Duration::from_millis(33_200));
+        let guarded = promotion_limit(Duration::from_millis(800), Duration::from_secs(30), true);
+        assert_eq!(guarded, Duration::from_millis(34_800));
         assert_eq!(promoting_until(1_000, limit), 1_035);
     }
 

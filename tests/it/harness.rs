@@ -121,16 +121,33 @@ impl Pair {
     }
 }
 
+/// The global privileges of [`create_failover_user`], sorted as the test compares them.
+pub const FAILOVER_PRIVILEGES: [&str; 6] = [
+    "BINLOG ADMIN",
+    "CONNECTION ADMIN",
+    "PROCESS",
+    "READ_ONLY ADMIN",
+    "REPLICATION SLAVE ADMIN",
+    "SLAVE MONITOR",
+];
+
 /// Creates `name@127.0.0.1` identified by `password` with exactly `READ_ONLY ADMIN`,
-/// `SLAVE MONITOR`, `CONNECTION ADMIN` and `PROCESS`: the least privileges the notify helpers
-/// need on MariaDB 10.11, as packaging/grants.sql documents them (`CONNECTION ADMIN` lets them
-/// fence a server at `max_connections` and `KILL` other accounts' sessions; `PROCESS` lets
-/// notify-backup see those sessions). Binlogged, so it replicates on a [`Pair`].
+/// `SLAVE MONITOR`, `CONNECTION ADMIN`, `PROCESS`, `BINLOG ADMIN`, `REPLICATION SLAVE ADMIN`
+/// and `SELECT, UPDATE` on the split-brain guard's table: the least privileges the notify
+/// helpers need on MariaDB 10.11, as packaging/grants.sql documents them (`CONNECTION ADMIN`
+/// lets them fence a server at `max_connections` and `KILL` other accounts' sessions;
+/// `PROCESS` lets notify-backup see those sessions; `BINLOG ADMIN`: the guard's row is written
+/// with `sql_log_bin=0`; `REPLICATION SLAVE ADMIN`: notify-master restarts a silent IO
+/// thread). On 127.0.0.1 it is also the account notify-master --peer uses on the other
+/// server. Binlogged, so it replicates on a [`Pair`]; the guard's table exists on every
+/// [`Server::start`].
 pub fn create_failover_user(s: &Server, name: &str, password: &str) {
     let (n, p) = (quote(name), quote(password));
     s.sql(&format!(
         "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
-         GRANT READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, PROCESS ON *.* TO {n}@'127.0.0.1'"
+         GRANT {} ON *.* TO {n}@'127.0.0.1'; \
+         GRANT SELECT, UPDATE ON keepalived_mysql.guard TO {n}@'127.0.0.1'",
+        FAILOVER_PRIVILEGES.join(", ")
     ));
 }
 
@@ -140,6 +157,10 @@ pub fn create_failover_user(s: &Server, name: &str, password: &str) {
 pub struct Proxy {
     pub port: u16,
     paused: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Connections numbered below this are stalled ([`Proxy::stall_open`]).
+    stalled_below: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// How many connections were accepted.
+    accepted: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Proxy {
@@ -151,9 +172,13 @@ impl Proxy {
         let port = listener.local_addr().expect("proxy address").port();
         let paused = Arc::new(AtomicBool::new(false));
         let p = paused.clone();
+        let stalled_below = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (stalled, count) = (stalled_below.clone(), accepted.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
+                let id = count.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
@@ -165,6 +190,7 @@ impl Proxy {
                         continue;
                     };
                     let p = p.clone();
+                    let stalled = stalled.clone();
                     std::thread::spawn(move || {
                         let mut buf = [0u8; 16384];
                         loop {
@@ -172,7 +198,7 @@ impl Proxy {
                                 Ok(0) | Err(_) => break,
                                 Ok(n) => n,
                             };
-                            while p.load(Ordering::SeqCst) {
+                            while p.load(Ordering::SeqCst) || id < stalled.load(Ordering::SeqCst) {
                                 std::thread::sleep(Duration::from_millis(10));
                             }
                             if to.write_all(&buf[..n]).is_err() {
@@ -184,7 +210,19 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, paused }
+        Proxy {
+            port,
+            paused,
+            stalled_below,
+            accepted,
+        }
+    }
+
+    /// Stall every connection open now for good (data is held, they stay open: a half-open
+    /// connection), while new connections are forwarded: what a reconnect gets past.
+    pub fn stall_open(&self) {
+        let n = self.accepted.load(Ordering::SeqCst);
+        self.stalled_below.store(n, Ordering::SeqCst);
     }
 
     /// Stop forwarding (data is held, connections stay open).
@@ -201,6 +239,7 @@ impl Proxy {
 impl Drop for Proxy {
     /// Let held threads drain and end when the servers close their connections.
     fn drop(&mut self) {
+        self.stalled_below.store(0, Ordering::SeqCst);
         self.resume();
     }
 }

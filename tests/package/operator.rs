@@ -77,42 +77,65 @@ pub fn operator_flow_against_mariadb() {
          gtid_domain_id, slave_skip_errors, server_id of a server started with dual-master.cnf"
     );
 
-    // grants.sql as an operator runs it.
-    let grants = fs::File::open(format!("{DOC}/examples/grants.sql")).unwrap();
-    let out = Command::new(mariadb_program("mariadb"))
-        .arg(format!("--socket={}", server.socket().display()))
-        .arg("-uroot")
-        .stdin(grants)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mariadb < grants.sql\n{}",
-        output_text(&out)
-    );
-    for (account, privileges) in [
+    // split-brain.sql, then grants.sql (whose guard grants need the table), as an operator
+    // runs them.
+    for file in ["split-brain.sql", "grants.sql"] {
+        let sql = fs::File::open(format!("{DOC}/examples/{file}")).unwrap();
+        let out = Command::new(mariadb_program("mariadb"))
+            .arg(format!("--socket={}", server.socket().display()))
+            .arg("-uroot")
+            .stdin(sql)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mariadb < {file}\n{}",
+            output_text(&out)
+        );
+    }
+    // Account, global privileges, then the grant on the guard's table (if any).
+    let guard_select = "GRANT SELECT ON `keepalived_mysql`.`guard` TO ";
+    let guard_update = "GRANT SELECT, UPDATE ON `keepalived_mysql`.`guard` TO ";
+    for (account, privileges, guard) in [
         // MariaDB lists privileges in its own order, not the GRANT's.
         (
             "'keepalived_check'@'localhost'",
             "CONNECTION ADMIN, SLAVE MONITOR",
+            Some(guard_select),
         ),
-        ("'keepalived_check'@'192.0.2.11'", "USAGE"),
+        (
+            "'keepalived_check'@'192.0.2.11'",
+            "USAGE",
+            Some(guard_select),
+        ),
         (
             "'keepalived_failover'@'localhost'",
-            "PROCESS, CONNECTION ADMIN, READ_ONLY ADMIN, SLAVE MONITOR",
+            "PROCESS, CONNECTION ADMIN, READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, BINLOG ADMIN, \
+             SLAVE MONITOR",
+            Some(guard_update),
         ),
-        ("'repl'@'192.0.2.12'", "REPLICATION SLAVE"),
+        (
+            "'keepalived_failover'@'192.0.2.12'",
+            "USAGE",
+            Some(guard_select),
+        ),
+        ("'repl'@'192.0.2.12'", "REPLICATION SLAVE", None),
     ] {
         let rows = server.sql(&format!("SHOW GRANTS FOR {account}"));
         let shown: Vec<String> = rows
             .iter()
             .map(|r| r.iter().flatten().cloned().collect::<Vec<_>>().join("\t"))
             .collect();
+        let global_ok = shown.first().is_some_and(|g| {
+            g.lines().count() == 1 && g.starts_with(&format!("GRANT {privileges} ON *.* TO "))
+        });
+        let guard_ok = match guard {
+            None => shown.len() == 1,
+            Some(g) => shown.len() == 2 && shown[1].starts_with(g),
+        };
         assert!(
-            shown.len() == 1
-                && shown[0].lines().count() == 1
-                && shown[0].starts_with(&format!("GRANT {privileges} ON *.* TO ")),
-            "{account} must have exactly {privileges}: {shown:?}"
+            global_ok && guard_ok,
+            "{account} must have exactly {privileges} and {guard:?}: {shown:?}"
         );
     }
 

@@ -7,6 +7,7 @@ use crate::io::confpath::PathCause;
 use crate::io::mysql::error_text;
 use crate::io::state::{RoleFileError, StateError};
 use crate::model::observation::ObserveError;
+use crate::plan::guard::Refuse;
 use crate::plan::promotion::NotGtid;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -153,6 +154,32 @@ pub enum NotifyError {
         limit: Duration,
         positions: Vec<String>,
     },
+    /// A guard statement on this server (the guard's row) failed because
+    /// `keepalived_mysql.guard` is missing (1146, 1049) or this account may not use it (1142,
+    /// 1143): exit 78, naming the file that fixes it.
+    #[error(
+        "{statement}: {}: run packaging/split-brain.sql on this server (table) and \
+         packaging/grants.sql (grants on keepalived_mysql.guard)",
+        error_text(error)
+    )]
+    GuardTable {
+        statement: String,
+        error: mysql::Error,
+    },
+    /// notify-backup with `--peer`: the node is fenced, but its guard row could not be
+    /// cleared because the guard's table or grant is missing (`error`, a
+    /// [`NotifyError::GuardTable`] or [`NotifyError::Privilege`]): exit 78, no retry.
+    #[error("fenced: read_only=ON, but the split-brain guard's row was not cleared: {error}")]
+    FencedGuardUncleared { error: Box<NotifyError> },
+    /// notify-master with `--peer`: the guard refused to unfence (`plan::guard::Refuse`); the
+    /// node stays read-only and `promotion-failed` is recorded. `peer` is its address,
+    /// `error` what it answered (for the refusals that are about an error).
+    #[error("{}", refusal_text(*refuse, peer, error.as_deref()))]
+    GuardRefused {
+        refuse: Refuse,
+        peer: String,
+        error: Option<String>,
+    },
     /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
     /// fencing is not confirmed (exit 1: notify-backup retries).
     #[error(
@@ -213,8 +240,15 @@ impl NotifyError {
             | NotifyError::FenceBlocked { .. }
             | NotifyError::GaveUp { .. } => Exit::Down,
             NotifyError::RetryStarted { error, .. }
-            | NotifyError::RetryNotStarted { error, .. } => error.exit(),
+            | NotifyError::RetryNotStarted { error, .. }
+            | NotifyError::FencedGuardUncleared { error } => error.exit(),
             NotifyError::CatchupTimedOut { .. } => Exit::Lag,
+            NotifyError::GuardTable { .. } => Exit::Config,
+            NotifyError::GuardRefused { refuse, .. } => match refuse {
+                Refuse::PeerWritable | Refuse::ClaimBusy => Exit::SplitBrain,
+                Refuse::PeerUnknown => Exit::Down,
+                Refuse::GuardMissing | Refuse::AccountRefused => Exit::Config,
+            },
         }
     }
 }
@@ -230,6 +264,35 @@ fn held_by(ended: usize, keep_sessions: bool) -> String {
             "ended {ended} client session(s) that could still commit; LOCK TABLES, FLUSH \
              TABLES WITH READ LOCK, BACKUP STAGE or DDL in another session holds it"
         )
+    }
+}
+
+/// The message of [`NotifyError::GuardRefused`]: one line that says why the node stays
+/// read-only and what fixes it.
+fn refusal_text(refuse: Refuse, peer: &str, error: Option<&str>) -> String {
+    let error = error.unwrap_or("no error text");
+    match refuse {
+        Refuse::PeerWritable => format!(
+            "peer {peer} is writable: split brain avoided; node stays read-only, refusal \
+             recorded (check-mysql fails this node while the peer is writable)"
+        ),
+        Refuse::ClaimBusy => format!(
+            "another promotion holds the claim GET_LOCK('{}') on this node or peer {peer}: \
+             split brain avoided; node stays read-only, refusal recorded",
+            crate::io::dialect::notify::CLAIM_NAME
+        ),
+        Refuse::PeerUnknown => format!(
+            "peer {peer} answered with an error, so it is not provably fenced: node stays \
+             read-only: {error}"
+        ),
+        Refuse::GuardMissing => format!(
+            "peer {peer}: {error}: the split-brain guard's table or grant is missing there: \
+             run packaging/split-brain.sql on {peer} and packaging/grants.sql"
+        ),
+        Refuse::AccountRefused => format!(
+            "peer {peer} refuses this account: {error}: create the account for this node's \
+             address there (packaging/grants.sql, the peer-address accounts)"
+        ),
     }
 }
 

@@ -26,9 +26,13 @@ pub(crate) fn connect_error(what: &'static str, e: ObserveError) -> NotifyError 
 /// A failed query, classified as [`connect_error`] does: a refused account or a missing
 /// privilege is [`NotifyError::Privilege`] (a configuration error), anything else
 /// [`NotifyError::Query`].
-fn query_error(statement: &str, e: mysql::Error) -> NotifyError {
+pub(crate) fn query_error(statement: &str, e: mysql::Error) -> NotifyError {
     let statement = statement.to_string();
     match Failure::of(&e).refusal() {
+        Some(Refusal::Guard) => NotifyError::GuardTable {
+            statement,
+            error: e,
+        },
         Some(Refusal::Account) => NotifyError::Privilege {
             statement,
             error: e,

@@ -124,6 +124,7 @@ fn keep_sessions_from_the_flag_or_the_option_file() {
             &args.connection,
             &args.server,
             None,
+            None,
             Some(args.keep_sessions),
             None,
         )
@@ -157,9 +158,88 @@ fn keep_sessions_from_the_flag_or_the_option_file() {
         "notify-master",
         &args.connection,
         &args.server,
+        None,
         Some(&args),
         None,
         None,
     );
     assert!(refused.is_err_and(|e| e.to_string().contains("keep-sessions")));
+}
+
+/// `--peer` and the `peer` key of [notify-master] and [notify-backup]: parsed as
+/// check-mysql's, TCP with the helper's own account; the command line wins; a bad value is
+/// exit 78 naming where it came from.
+#[test]
+fn notify_helpers_take_a_peer() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = dir.path().join("my.cnf");
+    std::fs::write(
+        &cnf,
+        "[client]\nuser=failover\nsocket=/run/x.sock\n\
+         [notify-master]\npeer=db2:3307\n[notify-backup]\npeer=[::1]\n",
+    )
+    .unwrap();
+    let file = cnf.to_str().unwrap();
+    let master = |extra: &[&str]| {
+        let mut argv = vec!["notify-master", "--defaults-file", file];
+        argv.extend_from_slice(extra);
+        let args = crate::cli::NotifyMasterArgs::parse_from(argv);
+        notify_settings(
+            "notify-master",
+            &args.connection,
+            &args.server,
+            args.peer.as_deref(),
+            Some(&args),
+            None,
+            None,
+        )
+    };
+    let peer = master(&[])
+        .unwrap()
+        .peer
+        .expect("peer from [notify-master]");
+    assert_eq!(
+        (peer.host.as_deref(), peer.port, peer.socket.as_deref()),
+        (Some("db2"), 3307, None)
+    );
+    assert_eq!(peer.user.as_deref(), Some("failover"));
+    let flag = master(&["--peer", "db3"]).unwrap().peer.unwrap();
+    assert_eq!(
+        (flag.host.as_deref(), flag.port),
+        (Some("db3"), DEFAULT_PORT)
+    );
+    let bad = master(&["--peer", "db:0"]).unwrap_err();
+    assert!(bad.to_string().starts_with("--peer:"), "{bad}");
+
+    let args = crate::cli::NotifyBackupArgs::parse_from(["notify-backup", "--defaults-file", file]);
+    let backup = notify_settings(
+        "notify-backup",
+        &args.connection,
+        &args.server,
+        args.peer.as_deref(),
+        None,
+        Some(false),
+        None,
+    )
+    .unwrap();
+    let peer = backup.peer.expect("peer from [notify-backup]");
+    assert_eq!(
+        (peer.host.as_deref(), peer.port),
+        (Some("::1"), DEFAULT_PORT)
+    );
+
+    std::fs::write(&cnf, "[notify-backup]\npeer=a:b:c\n").unwrap();
+    let err = notify_settings(
+        "notify-backup",
+        &args.connection,
+        &args.server,
+        None,
+        None,
+        Some(false),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("peer") && err.contains("a:b:c"), "{err}");
 }

@@ -83,6 +83,61 @@ pub const ER_NO_SUCH_THREAD: u16 = 1094;
 /// thread").
 pub const ER_KILL_DENIED: u16 = 1095;
 
+/// This server's `server_id` (the claim's order, `plan::guard::claim_order`).
+pub const SERVER_ID: &str = "SELECT @@GLOBAL.server_id";
+
+/// The split-brain guard's claim (docs/contract.md "Split brain"): a named lock, held by the
+/// connection until it closes. No privilege is needed.
+pub const CLAIM_NAME: &str = "keepalived_mysql.promote";
+
+/// Take the claim, waiting at most `secs` (MariaDB and MySQL accept fractions of a second):
+/// 1 taken, 0 another session holds it, NULL an error.
+pub fn claim(secs: f64) -> String {
+    format!("SELECT GET_LOCK('{CLAIM_NAME}', {secs:.3})")
+}
+
+/// What everything this node has applied is, to compare with the peer's
+/// `gtid_binlog_state` (`plan::guard::caught_up_with`): MariaDB `gtid_current_pos` (what
+/// `MASTER_GTID_WAIT` does not look at: it compares with `gtid_slave_pos`, which never shows
+/// this node's own writes coming back from the peer), MySQL `gtid_executed`.
+pub fn own_position(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MariaDb => "SELECT @@GLOBAL.gtid_current_pos",
+        Dialect::MySql => "SELECT @@GLOBAL.gtid_executed",
+    }
+}
+
+/// Record that this server became writable now, on its own clock, without writing the
+/// binary log (the guard's row is per server, packaging/split-brain.sql). `SET SESSION
+/// sql_log_bin` needs BINLOG ADMIN on MariaDB 10.5.2+ (verified on 10.11: error 1227
+/// without it), SUPER or SYSTEM_VARIABLES_ADMIN on MySQL; the UPDATE needs UPDATE on
+/// `keepalived_mysql.guard`.
+pub const SET_WRITER_SINCE: &str = "SET SESSION sql_log_bin=0; \
+    UPDATE keepalived_mysql.guard SET writer_since = NOW(6) WHERE id = 1; \
+    SET SESSION sql_log_bin=1";
+
+/// Record that this server is fenced (notify-backup), as [`SET_WRITER_SINCE`] does.
+pub const CLEAR_WRITER_SINCE: &str = "SET SESSION sql_log_bin=0; \
+    UPDATE keepalived_mysql.guard SET writer_since = NULL WHERE id = 1; \
+    SET SESSION sql_log_bin=1";
+
+/// Restart the IO thread of replication connection `name` (a name the server reported, so
+/// quoted here): a connection that receives nothing while the peer is ahead reconnects now
+/// instead of after `slave_net_timeout`. MariaDB 10.5.2+ needs REPLICATION SLAVE ADMIN
+/// (verified on 10.11: error 1227 without it); MySQL REPLICATION_SLAVE_ADMIN.
+pub fn restart_io(dialect: Dialect, name: &str) -> String {
+    let quoted = name.replace('\\', "\\\\").replace('\'', "''");
+    match dialect {
+        Dialect::MariaDb => {
+            format!("STOP SLAVE '{quoted}' IO_THREAD; START SLAVE '{quoted}' IO_THREAD")
+        }
+        Dialect::MySql => format!(
+            "STOP REPLICA IO_THREAD FOR CHANNEL '{quoted}'; \
+             START REPLICA IO_THREAD FOR CHANNEL '{quoted}'"
+        ),
+    }
+}
+
 /// Wait at most `secs` for `pos` (a validated GTID list) to be applied.
 pub fn wait_for(dialect: Dialect, pos: &str, secs: f64) -> String {
     match dialect {
@@ -113,6 +168,22 @@ pub fn waited(dialect: Dialect, answer: Option<&str>) -> Waited {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guard_statements() {
+        assert_eq!(
+            claim(0.25),
+            "SELECT GET_LOCK('keepalived_mysql.promote', 0.250)"
+        );
+        assert_eq!(
+            restart_io(Dialect::MariaDb, "b'x"),
+            "STOP SLAVE 'b''x' IO_THREAD; START SLAVE 'b''x' IO_THREAD"
+        );
+        assert!(restart_io(Dialect::MySql, "").contains("FOR CHANNEL ''"));
+        for q in [SET_WRITER_SINCE, CLEAR_WRITER_SINCE] {
+            assert!(q.starts_with("SET SESSION sql_log_bin=0;"), "{q}");
+        }
+    }
 
     #[test]
     fn wait_answers_of_both_dialects() {
