@@ -398,6 +398,7 @@ fn surfaces() -> Vec<Surface> {
                 "--allow-no-replica",
                 "--allow-read-only",
                 "--explain",
+                "--is-writer",
             ]),
             defaults: [
                 connection_defaults(),
@@ -411,6 +412,7 @@ fn surfaces() -> Vec<Surface> {
         Surface {
             bin: "notify-master",
             flags: all(&[
+                "--peer",
                 "--catchup-timeout",
                 "--on-catchup-timeout",
                 "--keep-read-only",
@@ -430,7 +432,13 @@ fn surfaces() -> Vec<Surface> {
         },
         Surface {
             bin: "notify-backup",
-            flags: all(&["--retry-for", "--no-retry", "--keep-sessions", "--dry-run"]),
+            flags: all(&[
+                "--peer",
+                "--retry-for",
+                "--no-retry",
+                "--keep-sessions",
+                "--dry-run",
+            ]),
             defaults: [
                 connection_defaults(),
                 vec![(
@@ -610,8 +618,8 @@ fn man_section<'a>(man: &'a str, heading: &str) -> &'a str {
 #[test]
 fn each_binary_lists_exactly_its_exit_codes() {
     for (name, codes) in [
-        ("check-mysql", &[0, 1, 2, 3, 4, 5, 64, 78][..]),
-        ("notify-master", &[0, 1, 3, 64, 78][..]),
+        ("check-mysql", &[0, 1, 2, 3, 4, 5, 6, 64, 78][..]),
+        ("notify-master", &[0, 1, 3, 6, 64, 78][..]),
         ("notify-backup", &[0, 1, 64, 78][..]),
         ("notify-down", &[0, 1, 64, 78][..]),
     ] {
