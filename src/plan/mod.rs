@@ -2,4 +2,5 @@
 //! The helpers' IO (src/app) gathers the inputs and carries the decisions out.
 
 pub mod fencing;
+pub mod lease;
 pub mod promotion;
