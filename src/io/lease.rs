@@ -4,7 +4,7 @@
 //!
 //! **A round** ([`round`]):
 //! 1. In parallel, connect to every voter and run [`dialect::lease::PREPARE`] (binlog off and
-//!    UTC for the session; the voter's `@@server_id`), each bounded by the deadline
+//!    UTC for the session; the voter's `@@server_id`), within half of the deadline
 //!    ([`Worker`]). A voter that does not answer in time is a lost vote.
 //! 2. Sequentially, in ascending server_id (the witness has its own), send each voter the
 //!    one conditional UPDATE and its read-back ([`dialect::lease::claim`]). `t_sent` is read
@@ -179,8 +179,12 @@ fn failed_vote(e: &mysql::Error) -> Vote {
     }
 }
 
-/// Connect and prepare every voter at once; each within the deadline.
+/// Connect and prepare every voter at once. The phase waits at most half of what is left of
+/// the deadline, so that a hung voter (one whose kernel completes the TCP handshake but that
+/// never sends the greeting) leaves the claims their half; a voter not ready by then is a
+/// lost vote.
 fn prepare_all(voters: &[ConnectionSpec], deadline: &Deadline) -> Vec<Reached> {
+    let phase = Deadline::new(deadline.remaining() / 2);
     let workers: Vec<_> = voters
         .iter()
         .map(|spec| {
@@ -193,11 +197,16 @@ fn prepare_all(voters: &[ConnectionSpec], deadline: &Deadline) -> Vec<Reached> {
         .iter()
         .zip(workers)
         .map(|(spec, w)| {
-            w.wait(deadline.remaining()).unwrap_or_else(|| {
+            w.wait(phase.remaining()).unwrap_or_else(|| {
                 Reached::Lost(Ballot {
                     address: spec.target(),
                     vote: Vote::NoAnswer {
-                        cause: "no answer within the deadline".into(),
+                        cause: format!(
+                            "not connected within half the deadline ({})",
+                            humantime::format_duration(Duration::from_millis(
+                                phase.budget().as_millis() as u64
+                            ))
+                        ),
                     },
                     discarded: None,
                 })
