@@ -99,6 +99,9 @@ pub enum LeaseError {
     },
     #[error("the claimant's server_id is 0: 0 marks a free lease row; set server_id")]
     NoServerId,
+    /// Witness mode has exactly three voters: the two nodes and the witness.
+    #[error("the lease needs exactly 3 voters (the two nodes and the witness), not {count}")]
+    VoterCount { count: usize },
 }
 
 impl LeaseError {
@@ -261,8 +264,8 @@ fn try_prepare(spec: &ConnectionSpec, deadline: &Deadline) -> Result<Prepared, B
 /// the writer's check) round on all voters, within `deadline`. `watch` keeps the voters'
 /// clock readings between rounds (one per process; a fresh one compares nothing).
 ///
-/// `Err` only when the round cannot be counted at all: the claimant's server_id is 0, or two
-/// voters are the same server. A voter's own configuration error is in
+/// `Err` only when the round cannot be counted at all: the claimant's server_id is 0, there
+/// are not exactly 3 voters, or two voters are the same server. A voter's own configuration error is in
 /// [`Round::config_error`].
 pub fn round(
     lease: &Lease,
@@ -272,6 +275,11 @@ pub fn round(
 ) -> Result<Round, LeaseError> {
     if lease.me == 0 {
         return Err(LeaseError::NoServerId);
+    }
+    if lease.voters.len() != 3 {
+        return Err(LeaseError::VoterCount {
+            count: lease.voters.len(),
+        });
     }
     let mut lost = Vec::new();
     let mut reached = Vec::new();

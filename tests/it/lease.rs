@@ -95,6 +95,13 @@ impl Voters {
     }
 }
 
+/// The guard row's holder on `s`, read as root.
+fn holder_of(s: &Server) -> String {
+    s.sql("SELECT holder FROM keepalived_mysql.guard WHERE id = 1")[0][0]
+        .clone()
+        .unwrap_or_default()
+}
+
 fn deadline() -> Deadline {
     Deadline::new(Duration::from_secs(2))
 }
@@ -116,6 +123,32 @@ fn a_second_claimant_wins_only_after_a_release_or_the_ttl() {
     let v = Voters::start();
     let one = v.lease(1, Duration::from_secs(60));
     let two = v.lease(2, Duration::from_secs(60));
+
+    // Configuration errors that make a round meaningless (78, before any claim).
+    let twice = Lease {
+        voters: vec![spec(&v.a), spec(&v.w), spec(&v.a)],
+        ..one.clone()
+    };
+    let nobody = Lease {
+        me: 0,
+        ..one.clone()
+    };
+    let two_voters = Lease {
+        voters: vec![spec(&v.a), spec(&v.b)],
+        ..one.clone()
+    };
+    for (bad, what) in [
+        (twice, "server_id 1"),
+        (nobody, "server_id is 0"),
+        (two_voters, "exactly 3"),
+    ] {
+        let e = lease::round(&bad, Mode::Claim, &deadline(), &mut ClockWatch::new()).unwrap_err();
+        assert!(e.to_string().contains(what), "{e}");
+        assert_eq!(e.exit().code(), 78);
+    }
+    for s in v.all() {
+        assert_eq!(holder_of(s), "0", "no row was claimed\n{}", v.rows());
+    }
 
     let r = run(&one, Mode::Claim);
     assert!(r.held(), "{:#?}\n{}", r.tally, v.rows());
@@ -500,17 +533,29 @@ fn lease_round_cost() {
     let one = v.lease(1, Duration::from_secs(6));
     assert!(run(&one, Mode::Claim).held());
     let mut watch = ClockWatch::new();
-    let mut times: Vec<Duration> = (0..200)
+    // (whole round, connect + prepare phase until t_sent, claims from t_sent)
+    let mut times: Vec<(Duration, Duration, Duration)> = (0..200)
         .map(|_| {
             let d = deadline();
+            let start = Mono::now();
             let r = lease::round(&one, Mode::Renew, &d, &mut watch).unwrap();
+            let end = Mono::now();
             assert!(r.held(), "{:#?}", r.tally);
-            d.elapsed()
+            let t_sent = r.t_sent.unwrap();
+            (end.since(start), t_sent.since(start), end.since(t_sent))
         })
         .collect();
-    times.sort();
+    let median = |v: &mut Vec<(Duration, Duration, Duration)>,
+                  f: fn(&(Duration, Duration, Duration)) -> Duration| {
+        let mut x: Vec<Duration> = v.iter().map(f).collect();
+        x.sort();
+        (x[100], x[180])
+    };
+    let whole = median(&mut times, |t| t.0);
+    let prepare = median(&mut times, |t| t.1);
+    let claims = median(&mut times, |t| t.2);
     println!(
-        "lease renewal round, 3 local voters, 200 rounds: median {:?}, p90 {:?}, min {:?}, max {:?}",
-        times[100], times[180], times[0], times[199]
+        "lease renewal round, 3 local voters, 200 rounds (median, p90): whole {whole:?}, \
+         connect+prepare (parallel) {prepare:?}, 3 sequential claims {claims:?}"
     );
 }
