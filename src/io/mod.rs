@@ -4,6 +4,7 @@ pub mod config;
 pub(crate) mod confpath;
 pub(crate) mod dialect;
 pub mod keepalived;
+pub mod lease;
 pub(crate) mod mysql;
 pub(crate) mod observe;
 pub mod optfile;

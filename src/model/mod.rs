@@ -3,5 +3,6 @@
 
 pub mod event;
 pub mod gtid;
+pub mod lease;
 pub mod observation;
 pub mod role;

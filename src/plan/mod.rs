@@ -3,4 +3,5 @@
 
 pub mod fencing;
 pub mod guard;
+pub mod lease;
 pub mod promotion;

@@ -14,4 +14,5 @@ mod config_paths;
 mod field;
 mod harness;
 mod keepalived;
+mod lease;
 mod notify;

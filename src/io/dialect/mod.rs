@@ -12,6 +12,7 @@
 //! which answers `SHOW REPLICA STATUS` with ER_PARSE_ERROR ([`replica_status`]). MySQL 8.4
 //! no longer knows `SHOW SLAVE STATUS`, so it is only ever the fallback.
 
+pub mod lease;
 pub mod notify;
 
 use crate::io::mysql::{ResultSets, Row, Session, server_code};

@@ -1,0 +1,484 @@
+//! The witness lease's IO (issue 11 §2): one claim or renewal round on the three voters,
+//! and the release. The rules are [`crate::plan::lease`]'s, the statements
+//! [`crate::io::dialect::lease`]'s.
+//!
+//! **A round** ([`round`]):
+//! 1. In parallel, connect to every voter and run [`dialect::lease::PREPARE`] (binlog off and
+//!    UTC for the session; the voter's `@@server_id`), within half of the deadline
+//!    ([`Worker`]). A voter that does not answer in time is a lost vote.
+//! 2. Sequentially, in ascending server_id (the witness has its own), send each voter the
+//!    one conditional UPDATE and its read-back ([`dialect::lease::claim`]). `t_sent` is read
+//!    from the local monotonic clock just before the first of these statements is sent. Each
+//!    voter may take its share of what is left of the deadline (what is left / voters left),
+//!    so that one hung voter cannot use up the others' time; one that overruns is a lost vote
+//!    (counting a vote that was in fact granted as lost is always safe).
+//!    Why sequential and in one shared order: see [`plan::lease::after_vote`] — a claim stops
+//!    at the first voter another claimant holds, so the first contested voter decides and two
+//!    claimants cannot each keep a minority that blocks both until the TTL.
+//! 3. The tally ([`plan::lease::tally`]): a majority of the voters configured. Each answering
+//!    voter's clock is compared with ours ([`ClockWatch`]); one that jumped forward does not
+//!    count for one TTL.
+//! 4. A failed claim gives back the votes it won ([`plan::lease::release_won_votes`]); a
+//!    failed renewal never does (fence first, then [`release`]).
+//!
+//! Ready for the binaries: [`Lease`], [`round`], [`release`], [`Round`], and the re-exported
+//! pure pieces ([`Timing`] for the start-up check, [`ClockWatch`]).
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use mysql::Conn;
+
+use crate::deadline::Worker;
+use crate::io::dialect;
+use crate::io::mysql::Session;
+use crate::model::observation::Failure;
+use crate::plan;
+use crate::plan::lease::{Ballot, Next, Reading};
+
+pub use crate::deadline::Deadline;
+pub use crate::exit::Exit;
+pub use crate::io::mysql::ConnectionSpec;
+pub use crate::model::lease::{
+    Answered, GuardRow, Mono, Tally, Vote, VoterError, VoterErrorKind, VoterReport,
+};
+pub use crate::plan::lease::{
+    ClockWatch, DEFAULT_MARGIN, DEFAULT_TTL, Jump, Mode, Timing, TimingError, majority,
+};
+
+static ORIGIN: OnceLock<Instant> = OnceLock::new();
+
+impl Mono {
+    /// The local monotonic clock now (`std::time::Instant`, CLOCK_MONOTONIC on Linux), as
+    /// the time since a fixed instant of this process. Readings of different processes are
+    /// not comparable: a binary that keeps readings across runs (the check) needs a
+    /// system-wide clock instead (CLOCK_BOOTTIME, which also counts suspended time).
+    pub fn now() -> Mono {
+        let origin = *ORIGIN.get_or_init(Instant::now);
+        Mono(origin.elapsed())
+    }
+}
+
+/// The lease as one claimant sees it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The claimant: its own server's `@@server_id` (never 0: 0 marks a free row).
+    pub me: u32,
+    /// How long each granted row stays ours on the voter's clock ([`DEFAULT_TTL`]).
+    pub ttl: Duration,
+    /// [`Timing::margin`]; also the clock-jump threshold ([`ClockWatch`]).
+    pub margin: Duration,
+    /// The voters (A, B, W: three distinct servers), in any order: rounds order them by
+    /// server_id.
+    pub voters: Vec<ConnectionSpec>,
+}
+
+/// Why a round could not be run, or what a voter's answer says about the configuration.
+/// Every variant is a configuration error: [`LeaseError::exit`] is 78.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeaseError {
+    /// A voter refused the lease statements for a reason the operator fixes with `file`.
+    #[error("lease voter {address}: ERROR {code}: {message} (fix: {file})")]
+    Config {
+        address: String,
+        code: u16,
+        message: String,
+        /// `packaging/split-brain.sql` (no guard table or row) or `packaging/grants.sql`
+        /// (a missing privilege or account).
+        file: &'static str,
+    },
+    /// Two voter addresses reach the same server: the majority would be counted twice.
+    #[error(
+        "lease voters {first} and {second} are the same server (server_id {server_id}): \
+         witness mode needs three distinct servers with distinct server_id"
+    )]
+    SameVoter {
+        first: String,
+        second: String,
+        server_id: u32,
+    },
+    #[error("the claimant's server_id is 0: 0 marks a free lease row; set server_id")]
+    NoServerId,
+    /// Witness mode has exactly three voters: the two nodes and the witness.
+    #[error("the lease needs exactly 3 voters (the two nodes and the witness), not {count}")]
+    VoterCount { count: usize },
+}
+
+impl LeaseError {
+    /// The exit code: always [`Exit::Config`] (78).
+    pub fn exit(&self) -> Exit {
+        Exit::Config
+    }
+}
+
+/// One round's outcome.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub mode: Mode,
+    /// Just before the first claim statement was sent; `None` when no voter was reached.
+    pub t_sent: Option<Mono>,
+    /// The votes, per voter in claim order, with the majority decision.
+    pub tally: Tally,
+    /// The voters whose votes this round gave back (a failed claim).
+    pub released: Vec<String>,
+    /// The first voter answer that is a configuration error (see [`Round::config_error`]).
+    config: Option<LeaseError>,
+}
+
+impl Round {
+    /// Whether this round won a majority (and, for a claim, met no configuration error).
+    pub fn held(&self) -> bool {
+        self.tally.held
+    }
+
+    /// The local instant by which the writer must have stopped writing, if it holds the
+    /// lease: `t_sent + ttl − margin` ([`Timing::write_until`]).
+    pub fn write_until(&self, timing: &Timing) -> Option<Mono> {
+        self.t_sent
+            .filter(|_| self.held())
+            .map(|t| timing.write_until(t))
+    }
+
+    /// A voter's answer that is the operator's to fix (exit 78, naming the file): no guard
+    /// table, a missing privilege, a refused account. The round still counted the other
+    /// voters; a claim with such an answer is not held.
+    pub fn config_error(&self) -> Option<&LeaseError> {
+        self.config.as_ref()
+    }
+}
+
+/// A voter after [`dialect::lease::PREPARE`]: ready for the claim, or already a lost vote.
+enum Reached {
+    Ready(Prepared),
+    Lost(Ballot),
+}
+
+/// A voter's connection after [`dialect::lease::PREPARE`].
+struct Prepared {
+    address: String,
+    server_id: u32,
+    conn: Conn,
+}
+
+fn voter_error(f: &Failure) -> Option<VoterError> {
+    match f {
+        Failure::Answered { code, message, .. } => Some(VoterError {
+            code: *code,
+            message: message.clone(),
+            kind: dialect::lease::kind_of(*code),
+        }),
+        Failure::NoAnswer { .. } => None,
+    }
+}
+
+/// The vote of a voter whose attempt failed with `e`.
+fn failed_vote(e: &mysql::Error) -> Vote {
+    let f = Failure::of(e);
+    match voter_error(&f) {
+        Some(v) => Vote::Failed(v),
+        None => Vote::NoAnswer {
+            cause: f.to_string(),
+        },
+    }
+}
+
+/// Connect and prepare every voter at once. The phase waits at most half of what is left of
+/// the deadline, so that a hung voter (one whose kernel completes the TCP handshake but that
+/// never sends the greeting) leaves the claims their half; a voter not ready by then is a
+/// lost vote.
+fn prepare_all(voters: &[ConnectionSpec], deadline: &Deadline) -> Vec<Reached> {
+    let phase = Deadline::new(deadline.remaining() / 2);
+    let workers: Vec<_> = voters
+        .iter()
+        .map(|spec| {
+            let spec = spec.clone();
+            let d = *deadline;
+            Worker::start(move || prepare(&spec, &d))
+        })
+        .collect();
+    voters
+        .iter()
+        .zip(workers)
+        .map(|(spec, w)| {
+            w.wait(phase.remaining()).unwrap_or_else(|| {
+                Reached::Lost(Ballot {
+                    address: spec.target(),
+                    vote: Vote::NoAnswer {
+                        cause: format!(
+                            "not connected within half the deadline ({})",
+                            humantime::format_duration(Duration::from_millis(
+                                phase.budget().as_millis() as u64
+                            ))
+                        ),
+                    },
+                    discarded: None,
+                })
+            })
+        })
+        .collect()
+}
+
+fn prepare(spec: &ConnectionSpec, deadline: &Deadline) -> Reached {
+    match try_prepare(spec, deadline) {
+        Ok(p) => Reached::Ready(p),
+        Err(b) => Reached::Lost(*b),
+    }
+}
+
+fn try_prepare(spec: &ConnectionSpec, deadline: &Deadline) -> Result<Prepared, Box<Ballot>> {
+    let address = spec.target();
+    let lost = |vote| {
+        Box::new(Ballot {
+            address: address.clone(),
+            vote,
+            discarded: None,
+        })
+    };
+    let mut conn = spec.connect(deadline).map_err(|e| {
+        lost(match voter_error(&e.failure) {
+            Some(v) => Vote::Failed(v),
+            None => Vote::NoAnswer {
+                cause: e.failure.to_string(),
+            },
+        })
+    })?;
+    let (sets, error) = conn.query_sets(dialect::lease::PREPARE);
+    if let Some(e) = error {
+        return Err(lost(failed_vote(&e)));
+    }
+    let server_id = dialect::lease::server_id(&sets).ok_or_else(|| {
+        lost(Vote::Failed(VoterError {
+            code: 0,
+            message: "no @@server_id in the answer".into(),
+            kind: VoterErrorKind::Other,
+        }))
+    })?;
+    Ok(Prepared {
+        address,
+        server_id,
+        conn,
+    })
+}
+
+/// One claim (`Mode::Claim`: a fenced node before it unfences) or renewal (`Mode::Renew`:
+/// the writer's check) round on all voters, within `deadline`. `watch` keeps the voters'
+/// clock readings between rounds (one per process; a fresh one compares nothing).
+///
+/// `Err` only when the round cannot be counted at all: the claimant's server_id is 0, there
+/// are not exactly 3 voters, or two voters are the same server. A voter's own configuration error is in
+/// [`Round::config_error`].
+pub fn round(
+    lease: &Lease,
+    mode: Mode,
+    deadline: &Deadline,
+    watch: &mut ClockWatch,
+) -> Result<Round, LeaseError> {
+    if lease.me == 0 {
+        return Err(LeaseError::NoServerId);
+    }
+    if lease.voters.len() != 3 {
+        return Err(LeaseError::VoterCount {
+            count: lease.voters.len(),
+        });
+    }
+    let mut lost = Vec::new();
+    let mut reached = Vec::new();
+    for p in prepare_all(&lease.voters, deadline) {
+        match p {
+            Reached::Ready(p) => reached.push(p),
+            Reached::Lost(b) => lost.push(b),
+        }
+    }
+    reached.sort_by_key(|p| p.server_id);
+    if let Some(w) = reached
+        .windows(2)
+        .find(|w| w[0].server_id == w[1].server_id)
+    {
+        return Err(LeaseError::SameVoter {
+            first: w[0].address.clone(),
+            second: w[1].address.clone(),
+            server_id: w[0].server_id,
+        });
+    }
+
+    let claim = dialect::lease::claim(lease.me, lease.ttl.as_micros() as u64);
+    let mut t_sent = None;
+    let mut stopped = false;
+    let mut ballots = Vec::new();
+    // Connections of voters that granted, kept for giving the vote back.
+    let mut granted = Vec::new();
+    let count = reached.len();
+    for (i, p) in reached.into_iter().enumerate() {
+        let Prepared {
+            address,
+            server_id,
+            mut conn,
+        } = p;
+        if stopped {
+            ballots.push(Ballot {
+                address,
+                vote: Vote::NotAsked,
+                discarded: None,
+            });
+            continue;
+        }
+        let share = deadline.remaining() / (count - i) as u32;
+        let sent = Mono::now();
+        t_sent.get_or_insert(sent);
+        let q = claim.clone();
+        let answer = Worker::start(move || {
+            let r = conn.query_sets(&q);
+            (conn, r)
+        })
+        .wait(share);
+        let received = Mono::now();
+        let (vote, conn) = match answer {
+            None => (
+                Vote::NoAnswer {
+                    cause: format!(
+                        "no answer within its share of the deadline ({})",
+                        humantime::format_duration(Duration::from_millis(share.as_millis() as u64))
+                    ),
+                },
+                None,
+            ),
+            Some((conn, (_, Some(e)))) => (failed_vote(&e), Some(conn)),
+            Some((conn, (sets, None))) => match dialect::lease::guard_row(&sets) {
+                Err(e) => (Vote::Failed(e), Some(conn)),
+                Ok(row) => {
+                    let a = Answered {
+                        row,
+                        sent,
+                        received,
+                    };
+                    if row.holder == lease.me && row.expires_us > row.now_us {
+                        (Vote::Granted(a), Some(conn))
+                    } else {
+                        (Vote::Held(a), Some(conn))
+                    }
+                }
+            },
+        };
+        let discarded = match &vote {
+            Vote::Granted(a) | Vote::Held(a) => watch.observe(
+                server_id,
+                Reading {
+                    voter_now_us: a.row.now_us,
+                    sent,
+                    received,
+                },
+                lease.margin,
+                lease.ttl,
+            ),
+            _ => None,
+        };
+        stopped = plan::lease::after_vote(mode, &vote) == Next::Stop;
+        if let (Vote::Granted(_), Some(conn)) = (&vote, conn) {
+            granted.push((address.clone(), conn));
+        }
+        ballots.push(Ballot {
+            address,
+            vote,
+            discarded,
+        });
+    }
+    ballots.extend(lost);
+
+    let config = ballots.iter().find_map(|b| match &b.vote {
+        Vote::Failed(e) => e.kind.file().map(|file| LeaseError::Config {
+            address: b.address.clone(),
+            code: e.code,
+            message: e.message.clone(),
+            file,
+        }),
+        _ => None,
+    });
+    let mut tally = plan::lease::tally(lease.me, &ballots);
+    if mode == Mode::Claim && config.is_some() {
+        tally.held = false;
+    }
+    let mut released = Vec::new();
+    if plan::lease::release_won_votes(mode, tally.held) {
+        let q = dialect::lease::release(lease.me);
+        for (address, mut conn) in granted {
+            let q = q.clone();
+            let done = Worker::start(move || conn.query_sets(&q)).wait(deadline.remaining());
+            if matches!(done, Some((_, None))) {
+                released.push(address);
+            }
+        }
+    }
+    Ok(Round {
+        mode,
+        t_sent,
+        tally,
+        released,
+        config,
+    })
+}
+
+/// What [`release`] did on one voter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// The row was ours; it is free now.
+    Released,
+    /// The row was not ours (free, or another claimant's): nothing changed.
+    NotOurs,
+    /// The voter did not answer in time: the row (if ours) expires by its TTL.
+    NoAnswer { cause: String },
+    /// The voter refused (see [`VoterErrorKind::file`]).
+    Failed(VoterError),
+}
+
+/// Give back every row `lease.me` holds: on all voters at once (order does not matter for
+/// giving back), each within `deadline`. Only after fencing (notify-backup): a writer that
+/// releases while still writable would let the other claimant win a majority at once.
+/// Returns one outcome per voter, in `lease.voters`' order.
+pub fn release(lease: &Lease, deadline: &Deadline) -> Vec<(String, Released)> {
+    let q = dialect::lease::release(lease.me);
+    let workers: Vec<_> = lease
+        .voters
+        .iter()
+        .map(|spec| {
+            let (spec, q, d) = (spec.clone(), q.clone(), *deadline);
+            Worker::start(move || release_one(&spec, &q, &d))
+        })
+        .collect();
+    lease
+        .voters
+        .iter()
+        .zip(workers)
+        .map(|(spec, w)| {
+            let outcome = w
+                .wait(deadline.remaining())
+                .unwrap_or_else(|| Released::NoAnswer {
+                    cause: "no answer within the deadline".into(),
+                });
+            (spec.target(), outcome)
+        })
+        .collect()
+}
+
+fn release_one(spec: &ConnectionSpec, q: &str, deadline: &Deadline) -> Released {
+    let refused = |f: &Failure| match voter_error(f) {
+        Some(v) => Released::Failed(v),
+        None => Released::NoAnswer {
+            cause: f.to_string(),
+        },
+    };
+    let mut conn = match spec.connect(deadline) {
+        Ok(c) => c,
+        Err(e) => return refused(&e.failure),
+    };
+    let (_, error) = conn.query_sets(dialect::lease::PREPARE);
+    if let Some(e) = error {
+        return refused(&Failure::of(&e));
+    }
+    match conn.query_sets(q) {
+        (_, Some(e)) => refused(&Failure::of(&e)),
+        (sets, None) => match dialect::lease::released(&sets) {
+            Some(n) if n > 0 => Released::Released,
+            _ => Released::NotOurs,
+        },
+    }
+}
