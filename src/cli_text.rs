@@ -29,6 +29,12 @@ pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `--retry-for` of notify-backup: how long the background retry keeps trying to
 /// fence a server it cannot reach.
 pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+/// Default `--lease-ttl` (witness mode): `plan::lease::DEFAULT_TTL` (a unit test keeps them
+/// equal), whose docstring says why 6 s.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(6);
+/// Default `--check-interval` (witness mode): keepalived's `vrrp_script` `interval` in
+/// packaging's example configs (packaging/keepalived-node-a.conf), 2 s.
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 /// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
 /// sends its last adverts and runs its notify_stop scripts first).
 pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -232,5 +238,34 @@ fn notify_backup_state_dir_help() -> String {
     format!(
         "State dir: the role file (standby; check-mysql reads it) and the lock that the \
          notify helpers take in turn [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// `--witness` (docs/contract.md "Witness mode", issue 11 §2).
+pub const WITNESS_HELP: &str = "The witness, HOST[:PORT], reached over TCP with the same \
+    account and TLS settings: witness mode. A node may be writable only while it holds a \
+    lease on a majority of three voters (this server, --peer, the witness): check-mysql renews \
+    it on a writable node and fences the node itself (exit 6) when it is not held; \
+    notify-master claims it before unfencing (exit 6 without a majority); notify-backup \
+    releases it after fencing. Needs --peer (exit 78 without). Also the witness key";
+
+/// `--lease-ttl`.
+fn lease_ttl_help() -> String {
+    format!(
+        "Witness mode: how long a voter's lease row stays granted, on that voter's clock. It \
+         must exceed --check-interval + check-mysql's timeout + notify-backup's timeout + \
+         the 1s margin (checked at start: exit 78 naming the values); the same value on the \
+         three helpers. Also the lease-ttl key [default: {}]",
+        show_duration(DEFAULT_LEASE_TTL)
+    )
+}
+
+/// `--check-interval`.
+fn check_interval_help() -> String {
+    format!(
+        "Witness mode: keepalived's vrrp_script interval of check-mysql (the helpers cannot \
+         see it; whole seconds, a fraction counts as the next second), for the lease timing \
+         check. Also the check-interval key [default: {}]",
+        show_duration(DEFAULT_CHECK_INTERVAL)
     )
 }

@@ -43,6 +43,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         args.peer.as_deref(),
+        &args.witness,
         None,
         Some(args.keep_sessions),
         std::env::var("MYSQL_PWD").ok(),

@@ -54,6 +54,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         args.peer.as_deref(),
+        &args.witness,
         Some(args),
         None,
         std::env::var("MYSQL_PWD").ok(),
