@@ -241,7 +241,8 @@ mod tests {
         let mut config = view("renew", true, Some(1));
         config.config_error =
             Some("lease voter w:3306: ERROR 1146 (fix: packaging/split-brain.sql)".into());
-        let rows: Vec<(LeaseView, Vec<(Situation, Reason)>, &str)> = vec![
+        type Row = (LeaseView, Vec<(Situation, Reason)>, &'static str);
+        let rows: Vec<Row> = vec![
             (view("renew", true, Some(1)), vec![], ""),
             (
                 view("renew", false, None),
