@@ -113,12 +113,16 @@ Exit codes:
   4   a standby's GTID history diverged from the peer's
   5   the writer is read-only, or its promotion failed
   6   split-brain: this node must not be the writer: notify-master refused the writer role
-      while the peer is writable, or both nodes are writable and this one yields
+      while the peer is writable, or both nodes are writable and this one yields; in
+      witness mode: this writable node lost the lease (no majority: it set read_only=ON
+      itself), or it was refused and another node holds the lease
       (with --is-writer: 0 this node is the writer, 1 it is not)
   64  usage error
   78  configuration error: option file unreadable, unsafe or with a bad value; role file
       unusable; the server refuses the check's account (the message names the fix); the
-      split-brain guard's table or grant is missing on either node (with a peer)";
+      split-brain guard's table or grant is missing on either node (with a peer) or on a
+      lease voter (witness mode); a witness without a peer; a lease timing that breaks its
+      invariant (names the values)";
 
 /// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
 pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
@@ -130,14 +134,16 @@ Exit codes:
   3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
       node stays read-only and promotion-failed is recorded
   6   split-brain (with --peer): the peer is writable, or another promotion holds the
-      claim; the node stays read-only, promotion-failed and the refusal marker are recorded
-      (check-mysql then exits 6 while the peer is writable)
+      claim, or (witness mode) no majority of the lease; the node stays read-only,
+      promotion-failed and the refusal marker are recorded (check-mysql then exits 6 while
+      the peer is writable, or another node holds the lease)
   64  usage error (also a keepalived state other than MASTER)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (the message names the fix); with --peer: the peer refuses the account, or the
       split-brain guard's table or grant is missing (names packaging/split-brain.sql or
-      packaging/grants.sql)";
+      packaging/grants.sql), also on a lease voter (witness mode); a witness without a
+      peer; a lease timing that breaks its invariant (names the values)";
 
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
@@ -152,7 +158,10 @@ Exit codes:
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
       no background retry); with a peer, after fencing: the split-brain guard's table or
-      grant is missing (without a peer that is only a syslog warning)";
+      grant is missing (without a peer that is only a syslog warning); a witness without
+      a peer; a lease timing that breaks its invariant (names the values). In witness
+      mode the lease is released after fencing; a voter that does not answer is only a
+      warning";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\

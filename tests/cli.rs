@@ -378,6 +378,15 @@ fn surfaces() -> Vec<Surface> {
             ("--format", "text".to_string()),
         ]
     };
+    let witness_defaults = || {
+        vec![
+            ("--lease-ttl", show_duration(config::DEFAULT_LEASE_TTL)),
+            (
+                "--check-interval",
+                show_duration(config::DEFAULT_CHECK_INTERVAL),
+            ),
+        ]
+    };
     let all = |own: &[&'static str]| -> Vec<&'static str> {
         connection
             .iter()
@@ -399,6 +408,9 @@ fn surfaces() -> Vec<Surface> {
                 "--allow-read-only",
                 "--explain",
                 "--is-writer",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -406,6 +418,7 @@ fn surfaces() -> Vec<Surface> {
                     ("--max-lag", show_duration(config::DEFAULT_MAX_LAG)),
                     ("--role", "auto".to_string()),
                 ],
+                witness_defaults(),
             ]
             .concat(),
         },
@@ -417,6 +430,9 @@ fn surfaces() -> Vec<Surface> {
                 "--on-catchup-timeout",
                 "--keep-read-only",
                 "--dry-run",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -427,6 +443,7 @@ fn surfaces() -> Vec<Surface> {
                     ),
                     ("--on-catchup-timeout", "fail".to_string()),
                 ],
+                witness_defaults(),
             ]
             .concat(),
         },
@@ -438,6 +455,9 @@ fn surfaces() -> Vec<Surface> {
                 "--no-retry",
                 "--keep-sessions",
                 "--dry-run",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -445,6 +465,7 @@ fn surfaces() -> Vec<Surface> {
                     "--retry-for",
                     show_duration(notify_backup::DEFAULT_RETRY_FOR),
                 )],
+                witness_defaults(),
             ]
             .concat(),
         },
