@@ -35,13 +35,19 @@ pub fn main() -> ExitCode {
     reporter.finish(&seen, result)
 }
 
-/// How long a promotion may take in all ([`promotion::promotion_limit`]).
+/// How long a promotion may take in all ([`promotion::promotion_limit`]); in witness mode
+/// 3 × `--timeout` more: the last claim round may start just before the catch-up budget
+/// ends, the renewal before unfencing and the give-back of a failed claim each take a round.
 fn promotion_limit(settings: &NotifySettings) -> Duration {
-    promotion::promotion_limit(
+    let limit = promotion::promotion_limit(
         settings.timeout,
         settings.catchup_timeout,
         settings.peer.is_some(),
-    )
+    );
+    match settings.witness {
+        Some(_) => limit + 3 * settings.timeout,
+        None => limit,
+    }
 }
 
 /// Resolve the settings, then promote within [`promotion_limit`].
