@@ -186,8 +186,8 @@ pub const NOTIFY_MASTER_PEER_HELP: &str = "The other master, HOST[:PORT], reache
 pub const NOTIFY_BACKUP_PEER_HELP: &str = "The other master, HOST[:PORT]: says that the \
     split-brain guard is on, so that a missing keepalived_mysql.guard table or grant (when \
     clearing this node's writer_since after fencing) is a configuration error (exit 78, \
-    after fencing) rather than a warning. notify-backup does not connect to it. Also the peer \
-    key in [notify-backup]";
+    after fencing) rather than a warning. notify-backup connects to it only in witness mode \
+    (--witness: to release the lease there). Also the peer key in [notify-backup]";
 
 /// How every `--timeout` help starts: the syntax.
 const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";
