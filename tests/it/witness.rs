@@ -397,3 +397,24 @@ fn notify_backup_releases_after_fencing_and_when_killed_not_when_hung() {
         );
     }
 }
+
+/// A voter where the check's account lacks a lease grant, or the guard's table, is a
+/// configuration error (78) that names the file, even while the other two grant a majority.
+#[test]
+fn a_voter_without_the_lease_grant_or_table_is_a_config_error() {
+    let (p, w) = trio();
+    let a = node(&p.a, p.b.port, w.port);
+    w.sql(&format!(
+        "REVOKE UPDATE ON keepalived_mysql.guard FROM '{CHECK_USER}'@'127.0.0.1'"
+    ));
+    a.run("check-mysql", &["--role", "writer"])
+        .expect(78, "FAIL writer config:")
+        .output_mentions(&["witness lease", "packaging/grants.sql"]);
+    w.sql(&format!(
+        "GRANT UPDATE ON keepalived_mysql.guard TO '{CHECK_USER}'@'127.0.0.1'; \
+         DROP TABLE keepalived_mysql.guard"
+    ));
+    a.run("check-mysql", &["--role", "writer"])
+        .expect(78, "FAIL writer config:")
+        .output_mentions(&["packaging/split-brain.sql"]);
+}
