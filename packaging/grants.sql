@@ -58,6 +58,39 @@ GRANT SELECT ON keepalived_mysql.guard TO 'keepalived_failover'@'192.0.2.12';
 --            (SET GLOBAL read_only and super_read_only need SYSTEM_VARIABLES_ADMIN, which also
 --             covers SET SESSION sql_log_bin; WAIT_FOR_EXECUTED_GTID_SET needs nothing more)
 
+-- Witness mode (--witness W; docs/contract.md "Witness mode"). Only then: uncomment. Every
+-- helper writes the lease row (keepalived_mysql.guard) on three voters, this node, the peer
+-- and the witness, with a conditional UPDATE under SET SESSION sql_log_bin=0, also on fenced
+-- (read_only=ON) voters; check-mysql sets read_only=ON itself when it loses the lease. So, on
+-- A and B (replicated from here), every check and failover account, local and peer-address,
+-- needs SELECT, UPDATE on the table, BINLOG ADMIN (sql_log_bin; error 1227 without it) and
+-- READ_ONLY ADMIN (the row on a read-only voter, error 1290 without it; SET GLOBAL read_only).
+-- The table grants keep those accounts to this one row. Verified on MariaDB 10.11.19.
+--   GRANT BINLOG ADMIN, READ_ONLY ADMIN ON *.* TO 'keepalived_check'@'localhost',
+--     'keepalived_check'@'192.0.2.11', 'keepalived_check'@'192.0.2.12';
+--   GRANT SELECT, UPDATE ON keepalived_mysql.guard TO 'keepalived_check'@'localhost',
+--     'keepalived_check'@'192.0.2.11', 'keepalived_check'@'192.0.2.12';
+--   GRANT BINLOG ADMIN, READ_ONLY ADMIN ON *.* TO 'keepalived_failover'@'192.0.2.11',
+--     'keepalived_failover'@'192.0.2.12';
+--   GRANT SELECT, UPDATE ON keepalived_mysql.guard TO 'keepalived_failover'@'192.0.2.11',
+--     'keepalived_failover'@'192.0.2.12';
+--
+-- The witness W (a third MariaDB 10.5.2+, any small one; not replicating with A or B): run
+-- packaging/split-brain.sql there as root, then these, as root on W (replace the addresses
+-- with A's and B's as W sees them, and the passwords with those of the nodes' option file):
+--   CREATE USER 'keepalived_check'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-check';
+--   CREATE USER 'keepalived_check'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-check';
+--   CREATE USER 'keepalived_failover'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-failover';
+--   CREATE USER 'keepalived_failover'@'192.0.2.12' IDENTIFIED BY 'CHANGE-ME-failover';
+--   GRANT BINLOG ADMIN, READ_ONLY ADMIN ON *.* TO 'keepalived_check'@'192.0.2.11',
+--     'keepalived_check'@'192.0.2.12', 'keepalived_failover'@'192.0.2.11',
+--     'keepalived_failover'@'192.0.2.12';
+--   GRANT SELECT, UPDATE ON keepalived_mysql.guard TO 'keepalived_check'@'192.0.2.11',
+--     'keepalived_check'@'192.0.2.12', 'keepalived_failover'@'192.0.2.11',
+--     'keepalived_failover'@'192.0.2.12';
+-- (MySQL cannot be a voter that is also fenced: super_read_only refuses the row's UPDATE
+-- from every account; witness mode is MariaDB only.)
+
 -- Replication: each node's IO thread logs in on the other one. REPLICATION SLAVE only (it reads
 -- the binary log; it cannot read or change data).
 CREATE USER 'repl'@'192.0.2.11' IDENTIFIED BY 'CHANGE-ME-repl';

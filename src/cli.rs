@@ -120,6 +120,22 @@ pub struct ServerArgs {
     pub state_dir: Option<PathBuf>,
 }
 
+/// Witness mode (docs/contract.md "Split brain", "Witness mode"; issue 11 §2), shared by
+/// check-mysql, notify-master and notify-backup. Each may also come from the option file
+/// (`witness`, `lease-ttl`, `check-interval` in the binary's group); the command line wins.
+#[derive(Debug, Clone, Args, Default)]
+pub struct WitnessArgs {
+    /// The witness, `HOST[:PORT]`: the third voter of the lease (needs --peer)
+    #[arg(long, value_name = "HOST[:PORT]", help = WITNESS_HELP)]
+    pub witness: Option<String>,
+    /// How long a voter's lease row stays granted, on the voter's clock
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = lease_ttl_help())]
+    pub lease_ttl: Option<Duration>,
+    /// keepalived's vrrp_script interval of check-mysql (which the helpers cannot see)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = check_interval_help())]
+    pub check_interval: Option<Duration>,
+}
+
 /// Where a run reports, for every binary: stdout's format, and syslog.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ReportArgs {
@@ -184,8 +200,10 @@ pub struct CheckArgs {
     /// it is, 1 if not. For a second keepalived vrrp_script with a positive weight, so that
     /// after a heal the election keeps the node that was writing. One local query; no peer,
     /// no state-dir writes, no syslog
-    #[arg(long, conflicts_with_all = ["peer", "explain", "verbose"])]
+    #[arg(long, conflicts_with_all = ["peer", "witness", "explain", "verbose"])]
     pub is_writer: bool,
+    #[command(flatten)]
+    pub witness: WitnessArgs,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -275,6 +293,8 @@ pub struct NotifyMasterArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
+    pub witness: WitnessArgs,
+    #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -336,6 +356,8 @@ pub struct NotifyBackupArgs {
     /// Say what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub witness: WitnessArgs,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -414,6 +436,8 @@ mod tests {
         assert_eq!(show_duration(DEFAULT_MAX_LAG), "120s");
         assert_eq!(show_duration(DEFAULT_CATCHUP_TIMEOUT), "30s");
         assert_eq!(show_duration(DEFAULT_RETRY_FOR), "10m");
+        assert_eq!(show_duration(DEFAULT_LEASE_TTL), "6s");
+        assert_eq!(show_duration(DEFAULT_CHECK_INTERVAL), "2s");
         assert_eq!(default_name::<RoleArg>(), "auto");
         assert_eq!(default_name::<OnCatchupTimeout>(), "fail");
         assert_eq!(default_name::<SslMode>(), "disabled");

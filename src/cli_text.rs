@@ -29,6 +29,12 @@ pub const DEFAULT_CATCHUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `--retry-for` of notify-backup: how long the background retry keeps trying to
 /// fence a server it cannot reach.
 pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(600);
+/// Default `--lease-ttl` (witness mode): `plan::lease::DEFAULT_TTL` (a unit test keeps them
+/// equal), whose docstring says why 6 s.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(6);
+/// Default `--check-interval` (witness mode): keepalived's `vrrp_script` `interval` in
+/// packaging's example configs (packaging/keepalived-node-a.conf), 2 s.
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 /// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
 /// sends its last adverts and runs its notify_stop scripts first).
 pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,12 +113,16 @@ Exit codes:
   4   a standby's GTID history diverged from the peer's
   5   the writer is read-only, or its promotion failed
   6   split-brain: this node must not be the writer: notify-master refused the writer role
-      while the peer is writable, or both nodes are writable and this one yields
+      while the peer is writable, or both nodes are writable and this one yields; in
+      witness mode: this writable node lost the lease (no majority: it set read_only=ON
+      itself), or it was refused and another node holds the lease
       (with --is-writer: 0 this node is the writer, 1 it is not)
   64  usage error
   78  configuration error: option file unreadable, unsafe or with a bad value; role file
       unusable; the server refuses the check's account (the message names the fix); the
-      split-brain guard's table or grant is missing on either node (with a peer)";
+      split-brain guard's table or grant is missing on either node (with a peer) or on a
+      lease voter (witness mode); a witness without a peer; a lease timing that breaks its
+      invariant (names the values)";
 
 /// notify-master's exit codes (`src/app/notify_master.rs`, docs/contract.md "notify-master").
 pub const NOTIFY_MASTER_EXIT_CODES: &str = "\
@@ -124,14 +134,16 @@ Exit codes:
   3   catch-up not finished within --catchup-timeout, with --on-catchup-timeout fail: the
       node stays read-only and promotion-failed is recorded
   6   split-brain (with --peer): the peer is writable, or another promotion holds the
-      claim; the node stays read-only, promotion-failed and the refusal marker are recorded
-      (check-mysql then exits 6 while the peer is writable)
+      claim, or (witness mode) no majority of the lease; the node stays read-only,
+      promotion-failed and the refusal marker are recorded (check-mysql then exits 6 while
+      the peer is writable, or another node holds the lease)
   64  usage error (also a keepalived state other than MASTER)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (the message names the fix); with --peer: the peer refuses the account, or the
       split-brain guard's table or grant is missing (names packaging/split-brain.sql or
-      packaging/grants.sql)";
+      packaging/grants.sql), also on a lease voter (witness mode); a witness without a
+      peer; a lease timing that breaks its invariant (names the values)";
 
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
@@ -146,7 +158,10 @@ Exit codes:
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
       no background retry); with a peer, after fencing: the split-brain guard's table or
-      grant is missing (without a peer that is only a syslog warning)";
+      grant is missing (without a peer that is only a syslog warning); a witness without
+      a peer; a lease timing that breaks its invariant (names the values). In witness
+      mode the lease is released after fencing; a voter that does not answer is only a
+      warning";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
@@ -171,8 +186,8 @@ pub const NOTIFY_MASTER_PEER_HELP: &str = "The other master, HOST[:PORT], reache
 pub const NOTIFY_BACKUP_PEER_HELP: &str = "The other master, HOST[:PORT]: says that the \
     split-brain guard is on, so that a missing keepalived_mysql.guard table or grant (when \
     clearing this node's writer_since after fencing) is a configuration error (exit 78, \
-    after fencing) rather than a warning. notify-backup does not connect to it. Also the peer \
-    key in [notify-backup]";
+    after fencing) rather than a warning. notify-backup connects to it only in witness mode \
+    (--witness: to release the lease there). Also the peer key in [notify-backup]";
 
 /// How every `--timeout` help starts: the syntax.
 const DURATION_SYNTAX: &str = "800ms, 2s; a bare number is seconds";
@@ -232,5 +247,34 @@ fn notify_backup_state_dir_help() -> String {
     format!(
         "State dir: the role file (standby; check-mysql reads it) and the lock that the \
          notify helpers take in turn [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// `--witness` (docs/contract.md "Witness mode", issue 11 §2).
+pub const WITNESS_HELP: &str = "The witness, HOST[:PORT], reached over TCP with the same \
+    account and TLS settings: witness mode. A node may be writable only while it holds a \
+    lease on a majority of three voters (this server, --peer, the witness): check-mysql renews \
+    it on a writable node and fences the node itself (exit 6) when it is not held; \
+    notify-master claims it before unfencing (exit 6 without a majority); notify-backup \
+    releases it after fencing. Needs --peer (exit 78 without). Also the witness key";
+
+/// `--lease-ttl`.
+fn lease_ttl_help() -> String {
+    format!(
+        "Witness mode: how long a voter's lease row stays granted, on that voter's clock. It \
+         must exceed --check-interval + check-mysql's timeout + notify-backup's timeout + \
+         the 1s margin (checked at start: exit 78 naming the values); the same value on the \
+         three helpers. Also the lease-ttl key [default: {}]",
+        show_duration(DEFAULT_LEASE_TTL)
+    )
+}
+
+/// `--check-interval`.
+fn check_interval_help() -> String {
+    format!(
+        "Witness mode: keepalived's vrrp_script interval of check-mysql (the helpers cannot \
+         see it; whole seconds, a fraction counts as the next second), for the lease timing \
+         check. Also the check-interval key [default: {}]",
+        show_duration(DEFAULT_CHECK_INTERVAL)
     )
 }

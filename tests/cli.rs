@@ -378,6 +378,15 @@ fn surfaces() -> Vec<Surface> {
             ("--format", "text".to_string()),
         ]
     };
+    let witness_defaults = || {
+        vec![
+            ("--lease-ttl", show_duration(config::DEFAULT_LEASE_TTL)),
+            (
+                "--check-interval",
+                show_duration(config::DEFAULT_CHECK_INTERVAL),
+            ),
+        ]
+    };
     let all = |own: &[&'static str]| -> Vec<&'static str> {
         connection
             .iter()
@@ -399,6 +408,9 @@ fn surfaces() -> Vec<Surface> {
                 "--allow-read-only",
                 "--explain",
                 "--is-writer",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -406,6 +418,7 @@ fn surfaces() -> Vec<Surface> {
                     ("--max-lag", show_duration(config::DEFAULT_MAX_LAG)),
                     ("--role", "auto".to_string()),
                 ],
+                witness_defaults(),
             ]
             .concat(),
         },
@@ -417,6 +430,9 @@ fn surfaces() -> Vec<Surface> {
                 "--on-catchup-timeout",
                 "--keep-read-only",
                 "--dry-run",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -427,6 +443,7 @@ fn surfaces() -> Vec<Surface> {
                     ),
                     ("--on-catchup-timeout", "fail".to_string()),
                 ],
+                witness_defaults(),
             ]
             .concat(),
         },
@@ -438,6 +455,9 @@ fn surfaces() -> Vec<Surface> {
                 "--no-retry",
                 "--keep-sessions",
                 "--dry-run",
+                "--witness",
+                "--lease-ttl",
+                "--check-interval",
             ]),
             defaults: [
                 connection_defaults(),
@@ -445,6 +465,7 @@ fn surfaces() -> Vec<Surface> {
                     "--retry-for",
                     show_duration(notify_backup::DEFAULT_RETRY_FOR),
                 )],
+                witness_defaults(),
             ]
             .concat(),
         },
@@ -892,4 +913,104 @@ fn notify_down_json_output() {
             .unwrap()
             .contains("does not hold a process id")
     );
+}
+
+/// Witness mode's settings (docs/contract.md "Witness mode"): a witness without a peer, and a
+/// lease timing that breaks the invariant, are exit 78 before any server is asked, and the
+/// message names the values (also those read from the other binaries' groups).
+#[test]
+fn witness_settings_that_cannot_be_safe_exit_78() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap().to_string();
+    let base = "[client]\nhost=127.0.0.1\nport=1\nuser=u\n";
+    // (binary, option file, flags, what the message names)
+    let rows: [(&str, String, &[&str], &[&str]); 6] = [
+        (
+            "check-mysql",
+            base.to_string(),
+            &["--witness", "127.0.0.1:9"],
+            &["--witness 127.0.0.1:9 needs --peer"],
+        ),
+        (
+            "notify-master",
+            format!("{base}[notify-master]\nwitness=w:3306\n"),
+            &[],
+            &["--witness w:3306 needs --peer"],
+        ),
+        (
+            "notify-backup",
+            base.to_string(),
+            &["--witness", "w", "--peer", "b", "--lease-ttl", "3s"],
+            &[
+                "lease TTL 3s is too short",
+                "check interval 2s",
+                "check deadline (--timeout) 800ms",
+                "fencing deadline 800ms",
+                "margin 1s = 4s 600ms",
+            ],
+        ),
+        (
+            "check-mysql",
+            base.to_string(),
+            &[
+                "--witness",
+                "w",
+                "--peer",
+                "b",
+                "--lease-ttl",
+                "4s",
+                "--check-interval",
+                "1500ms",
+                "--timeout",
+                "500ms",
+            ],
+            // 1500ms counts as keepalived's next whole second.
+            &["lease TTL 4s", "check interval 2s", "(--timeout) 500ms"],
+        ),
+        (
+            // notify-backup's own timeout, read from its group by check-mysql.
+            "check-mysql",
+            format!("{base}[notify-backup]\ntimeout=3s\n"),
+            &["--witness", "w", "--peer", "b"],
+            &["lease TTL 6s", "fencing deadline 3s"],
+        ),
+        (
+            "notify-master",
+            format!("{base}[notify-master]\nlease-ttl=soon\n"),
+            &["--witness", "w", "--peer", "b"],
+            &["lease-ttl"],
+        ),
+    ];
+    for (name, text, flags, expect) in rows {
+        let f = option_file(dir.path(), &text, 0o600);
+        let mut cmd = bin(name);
+        cmd.args(["--defaults-file", f.to_str().unwrap(), "--no-syslog"])
+            .args(["--state-dir", &state])
+            .args(flags);
+        if name == "notify-master" {
+            cmd.args(["INSTANCE", "VI_1", "MASTER"]);
+        }
+        let out = cmd.assert().code(78).get_output().clone();
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        for e in expect {
+            assert!(line.contains(e), "{name} {flags:?}: {line:?} lacks {e:?}");
+        }
+    }
+    // The defaults and packaging's interval fit.
+    let f = option_file(dir.path(), base, 0o600);
+    let out = bin("check-mysql")
+        .args(["--defaults-file", f.to_str().unwrap(), "--no-syslog"])
+        .args(["--state-dir", &state])
+        .args([
+            "--witness",
+            "127.0.0.1:9",
+            "--peer",
+            "127.0.0.1:9",
+            "--timeout",
+            "300ms",
+        ])
+        .args(["--role", "standby"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(78), "{out:?}");
 }

@@ -7,8 +7,10 @@ use std::time::Duration;
 use crate::cli::{CheckArgs, Format};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
-use crate::io::config::{self, CheckSettings, ConfigError};
+use crate::io::config::{self, CheckSettings, ConfigError, WitnessSettings};
+use crate::io::lease::{ClockWatch, Mode, Round};
 use crate::io::state;
+use crate::model::lease::{GuardRow, LeaseView, VoterReport};
 use crate::model::observation::{Failure, Observation, ObserveError, PeerObservation, Stage};
 use crate::report::{self, Report, SyslogTarget};
 use crate::verdict::reception::{self, Mark, Received, Reception};
@@ -23,6 +25,8 @@ pub struct Outcome {
     pub role_source: String,
     pub observation: Option<Observation>,
     pub peer: PeerObservation,
+    /// Witness mode: what the run did with the lease.
+    pub lease: Option<LeaseView>,
     pub elapsed_ms: u128,
     pub state_dir: PathBuf,
 }
@@ -87,9 +91,10 @@ pub fn exit_code(result: &Result<Outcome, ConfigError>) -> Exit {
 pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
-    let observing = Observing::start(&settings, deadline);
+    let marker = settings.witness.is_some() && state::refusal_present(&settings.state_dir);
+    let observing = Observing::start(&settings, deadline, marker);
     let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
-    let (local, peer) = observing.wait(&settings, &deadline);
+    let (local, peer, lease) = observing.wait(&settings, &deadline);
 
     let policy = Policy {
         max_lag: settings.max_lag,
@@ -105,11 +110,21 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     } else {
         (Received::Unknown, None)
     };
-    let refused = remembered_refusal(&settings.state_dir, &peer);
+    // Witness mode: a refused node that sees another node holding a majority keeps its
+    // marker (and fails) even where it cannot see the peer.
+    let held_elsewhere = lease
+        .as_ref()
+        .is_some_and(|v| v.action == "peek" && v.holder.is_some());
+    let refused = !held_elsewhere && remembered_refusal(&settings.state_dir, &peer);
     let mut verdict = match &local {
         Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received, refused),
         Err(e) => Verdict::unobserved(role.role, e, settings.connection.user.as_deref()),
     };
+    if let Some(view) = &lease {
+        verdict
+            .findings
+            .extend(crate::verdict::split::lease_findings(view));
+    }
     if let Some(problem) = memory_problem {
         verdict.findings.push(Finding {
             level: Level::Warn,
@@ -123,6 +138,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
         role_source: role.source,
         observation: local.ok(),
         peer,
+        lease,
         elapsed_ms: deadline.elapsed().as_millis(),
         state_dir: settings.state_dir,
     })
@@ -188,10 +204,12 @@ fn remembered_refusal(state_dir: &std::path::Path, peer: &PeerObservation) -> bo
 struct Observing {
     local: Worker<Result<Observation, ObserveError>>,
     peer: Option<Worker<PeerObservation>>,
+    lease: Option<Worker<LeaseView>>,
 }
 
 impl Observing {
-    fn start(settings: &CheckSettings, deadline: Deadline) -> Observing {
+    /// `marker`: the refusal marker is present (witness mode peeks then).
+    fn start(settings: &CheckSettings, deadline: Deadline, marker: bool) -> Observing {
         let spec = settings.connection.clone();
         let guarded = settings.peer.is_some();
         let local = Worker::start(move || {
@@ -203,7 +221,17 @@ impl Observing {
             .peer
             .clone()
             .map(|spec| Worker::start(move || crate::io::observe::observe_peer(&spec, &deadline)));
-        Observing { local, peer }
+        let lease = match (&settings.witness, &settings.peer) {
+            (Some(w), Some(peer)) => {
+                let (w, local, peer) = (w.clone(), settings.connection.clone(), peer.clone());
+                let state_dir = settings.state_dir.clone();
+                Some(Worker::start(move || {
+                    lease_work(&w, &local, &peer, &state_dir, marker, &deadline)
+                }))
+            }
+            _ => None,
+        };
+        Observing { local, peer, lease }
     }
 
     /// Wait for both until the deadline; what has not answered by then is "no answer".
@@ -211,7 +239,11 @@ impl Observing {
         self,
         settings: &CheckSettings,
         deadline: &Deadline,
-    ) -> (Result<Observation, ObserveError>, PeerObservation) {
+    ) -> (
+        Result<Observation, ObserveError>,
+        PeerObservation,
+        Option<LeaseView>,
+    ) {
         let local = self.local.wait(deadline.remaining()).unwrap_or_else(|| {
             Err(ObserveError {
                 target: settings.connection.target(),
@@ -232,7 +264,191 @@ impl Observing {
                     PeerObservation::failed(address, Failure::deadline(settings.timeout))
                 }),
         };
-        (local, peer)
+        let lease = self.lease.map(|worker| {
+            worker
+                .wait(deadline.remaining().max(Duration::from_millis(1)))
+                .unwrap_or_else(|| unfinished(local.as_ref().ok(), settings.timeout))
+        });
+        (local, peer, lease)
+    }
+}
+
+/// A lease round that did not finish within `--timeout`: on a node that was seen writable
+/// (or not seen at all) the lease is not proven held, which fails it like a lost lease (it
+/// could not fence itself: notify-backup does, once keepalived acts on the failed check); a
+/// node seen fenced was not renewing.
+fn unfinished(local: Option<&Observation>, timeout: Duration) -> LeaseView {
+    let why = format!(
+        "the lease round did not finish within --timeout {}",
+        humantime::format_duration(timeout)
+    );
+    match local {
+        Some(obs) if obs.read_only => LeaseView::none(None, 3, why),
+        _ => LeaseView {
+            action: "renew",
+            fenced_itself: Some(false),
+            ..LeaseView::none(None, 3, why)
+        },
+    }
+}
+
+/// Witness mode's work of one check run (docs/contract.md "Witness mode"), within
+/// `deadline`, in parallel with the observations: read this server's server_id and
+/// read_only; a writable node renews ([`Mode::Renew`]) and, when the renewal does not win a
+/// majority, fences itself at once (bounded `SET GLOBAL read_only=ON`, read back); a fenced
+/// node with the refusal marker peeks at the rows (no UPDATE); otherwise nothing. The
+/// renewal may use 3/5 of what is left, so that the fence has the rest.
+fn lease_work(
+    w: &WitnessSettings,
+    local_spec: &crate::io::mysql::ConnectionSpec,
+    peer: &crate::io::mysql::ConnectionSpec,
+    state_dir: &std::path::Path,
+    marker: bool,
+    deadline: &Deadline,
+) -> LeaseView {
+    use crate::plan::lease::{CheckAction, check_action};
+    let mut local = match crate::io::lease::local(local_spec, deadline) {
+        Ok(l) => l,
+        Err(f) => return LeaseView::none(None, 3, format!("this server: {f}")),
+    };
+    let me = local.server_id;
+    let lease = w.lease(me, local_spec, peer);
+    match check_action(local.read_only, marker) {
+        CheckAction::Nothing => {
+            LeaseView::none(Some(me), 3, "read_only=ON and no refusal: nothing to renew")
+        }
+        CheckAction::Peek => peek_view(me, &crate::io::lease::peek(&lease, deadline)),
+        CheckAction::Renew => {
+            let share = Deadline::new(deadline.remaining() * 3 / 5);
+            // A fresh ClockWatch compares nothing: a clock jump is seen within one round
+            // only by the rounds of one process (notify-master's retries), not across
+            // check runs (that needs a cross-run clock: docs/contract.md "Witness mode").
+            let round = match crate::io::lease::round(
+                &lease,
+                Mode::Renew,
+                &share,
+                &mut ClockWatch::new(),
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    return LeaseView {
+                        config_error: Some(e.to_string()),
+                        ..LeaseView::none(Some(me), 3, "no round")
+                    };
+                }
+            };
+            let mut view = renew_view(me, &round);
+            if round.held() {
+                // For notify-backup's release when this server is gone; not fatal.
+                let _ = state::remember_lease_id(state_dir, me);
+                return view;
+            }
+            match fence_itself(&mut local.conn, deadline) {
+                Ok(()) => view.fenced_itself = Some(true),
+                Err(why) => {
+                    view.fenced_itself = Some(false);
+                    view.note = Some(why);
+                }
+            }
+            view
+        }
+    }
+}
+
+/// The view of a renewal round.
+fn renew_view(me: u32, round: &Round) -> LeaseView {
+    let t = &round.tally;
+    LeaseView {
+        action: "renew",
+        me: Some(me),
+        held: t.held,
+        holder: t.held.then_some(me),
+        votes: t.votes,
+        voters: t.voters,
+        expires_in_ms: t
+            .per_voter
+            .iter()
+            .filter(|v| v.granted)
+            .filter_map(|v| v.expires_in_ms)
+            .min(),
+        per_voter: t.per_voter.clone(),
+        fenced_itself: None,
+        note: None,
+        config_error: round.config_error().map(|e| e.to_string()),
+    }
+}
+
+/// The view of a peek: who holds a majority ([`crate::plan::lease::held_elsewhere`]).
+fn peek_view(me: u32, rows: &[crate::io::lease::Peeked]) -> LeaseView {
+    let guard: Vec<Option<GuardRow>> = rows.iter().map(|(_, r)| r.as_ref().ok().copied()).collect();
+    let found = crate::plan::lease::held_elsewhere(me, &guard);
+    let per_voter = rows
+        .iter()
+        .map(|(address, r)| match r {
+            Ok(row) => VoterReport {
+                address: address.clone(),
+                server_id: Some(row.server_id),
+                holder: Some(row.holder),
+                granted: false,
+                expires_in_ms: Some(row.expires_in_ms()),
+                note: Some(format!("holder {} (read, not claimed)", row.holder)),
+            },
+            Err(e) => VoterReport {
+                address: address.clone(),
+                server_id: None,
+                holder: None,
+                granted: false,
+                expires_in_ms: None,
+                note: Some(format!("no answer: {e}")),
+            },
+        })
+        .collect();
+    LeaseView {
+        action: "peek",
+        me: Some(me),
+        held: false,
+        holder: found.map(|(h, _)| h),
+        votes: found.map_or(0, |(_, n)| n),
+        voters: rows.len(),
+        expires_in_ms: found.and_then(|(h, _)| {
+            guard
+                .iter()
+                .flatten()
+                .filter(|r| r.holder == h && r.expires_us > r.now_us)
+                .map(GuardRow::expires_in_ms)
+                .min()
+        }),
+        per_voter,
+        fenced_itself: None,
+        note: None,
+        config_error: None,
+    }
+}
+
+/// `SET GLOBAL read_only=ON` on this server, each try's lock wait bounded
+/// ([`crate::plan::fencing::set_wait`], notify-backup's bounded set), tried again while
+/// `deadline` allows, then read back. Client sessions are not ended here: notify-backup
+/// does that once keepalived acts on the failed check.
+fn fence_itself(conn: &mut mysql::Conn, deadline: &Deadline) -> Result<(), String> {
+    use crate::app::notify::{exec, sql, try_read_only_on};
+    use crate::model::observation::Dialect;
+    loop {
+        let Some(wait) = crate::plan::fencing::set_wait(deadline.remaining()) else {
+            return Err(format!(
+                "SET GLOBAL read_only=ON did not get its lock within --timeout {}",
+                humantime::format_duration(deadline.budget())
+            ));
+        };
+        match try_read_only_on(conn, Dialect::MariaDb, wait) {
+            Ok(true) => break,
+            Ok(false) => continue,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let sets = exec(conn, sql::READ_ONLY).map_err(|e| e.to_string())?;
+    match crate::io::mysql::first_value(&sets).as_deref() {
+        Some(v) if crate::io::dialect::flag(Some(v)) => Ok(()),
+        other => Err(format!("read_only reads {other:?} after setting it")),
     }
 }
 
@@ -243,6 +459,7 @@ fn print(args: &CheckArgs, outcome: &Outcome) {
         &outcome.role_source,
         outcome.observation.as_ref(),
         &outcome.peer,
+        outcome.lease.as_ref(),
         outcome.elapsed_ms,
         &args.keepalived_args,
     );

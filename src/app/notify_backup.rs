@@ -43,6 +43,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         args.peer.as_deref(),
+        &args.witness,
         None,
         Some(args.keep_sessions),
         std::env::var("MYSQL_PWD").ok(),
@@ -111,9 +112,77 @@ fn fence_once(
 }
 
 /// Record standby, then `read_only=ON`, all under the lock so that a promotion that is
-/// finishing cannot interleave.
+/// finishing cannot interleave; in witness mode, then release the lease ([`release`]): after
+/// fencing is confirmed, or when the local server is provably not running.
 fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     let deadline = Deadline::new(ctx.settings.timeout);
+    let mut me = None;
+    let result = fence_now(ctx, &deadline, &mut me);
+    if ctx.settings.witness.is_some() && !ctx.dry_run {
+        match (&result, me) {
+            (Ok(Outcome::Fenced(_)), Some(me)) => release(ctx, me, &deadline, "after fencing"),
+            (Err(NotifyError::Connect { error, .. }), _)
+                if crate::plan::lease::provably_not_running(&error.failure.to_string()) =>
+            {
+                match state::lease_id(&ctx.settings.state_dir) {
+                    Some(me) => release(
+                        ctx,
+                        me,
+                        &deadline,
+                        &format!("this server is not running: {}", error.failure),
+                    ),
+                    None => ctx.log(
+                        Severity::Warning,
+                        &format!(
+                            "lease not released: this server is not running, and its server_id \
+                             is not remembered in {} ({}): the lease expires by its TTL",
+                            ctx.settings.state_dir.display(),
+                            state::LEASE_ID_FILE
+                        ),
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+    result
+}
+
+/// Witness mode: give back this server's (`me`) lease rows on every voter within what is
+/// left of `deadline` (less 100 ms, for the report), and log what each voter did in one
+/// syslog line (`why`: after fencing, or the server is not running). A voter that does not
+/// answer is a warning, not a failure: its row expires by its TTL.
+fn release(ctx: &Context, me: u32, deadline: &Deadline, why: &str) {
+    let (Some(w), Some(peer)) = (&ctx.settings.witness, &ctx.settings.peer) else {
+        return;
+    };
+    let lease = w.lease(me, &ctx.settings.connection, peer);
+    let share = Deadline::new(
+        deadline
+            .remaining()
+            .saturating_sub(Duration::from_millis(100)),
+    );
+    let outcomes = crate::io::lease::release(&lease, &share);
+    let (line, all_answered) = crate::io::lease::release_line(me, &outcomes);
+    ctx.step(&line);
+    ctx.log(
+        if all_answered {
+            Severity::Info
+        } else {
+            Severity::Warning
+        },
+        &format!("{line} ({why})"),
+    );
+}
+
+/// [`fence`]'s steps within `deadline`; `me` gets this server's `@@server_id` once fenced
+/// (witness mode only: the lease's claimant id to release).
+fn fence_now(
+    ctx: &Context,
+    deadline: &Deadline,
+    me: &mut Option<u32>,
+) -> Result<Outcome, NotifyError> {
+    let deadline = *deadline;
     let _lock = ctx.lock()?;
     if let Some(newer) = ctx.record(Role::Standby)? {
         return Ok(superseded(&newer));
@@ -188,6 +257,10 @@ fn fence(ctx: &Context) -> Result<Outcome, NotifyError> {
     }
     read_back(ctx, &mut conn, true)?;
     clear_writer_since(ctx, &mut conn)?;
+    if ctx.settings.witness.is_some() {
+        *me = crate::io::mysql::first_value(&exec(&mut conn, sql::SERVER_ID)?)
+            .and_then(|t| t.trim().parse().ok());
+    }
     if keep {
         return Ok(Outcome::Fenced(
             "fenced: read_only=ON; client sessions kept (--keep-sessions)".into(),

@@ -24,6 +24,7 @@ use crate::plan::promotion::{self, Decision, Facts, GiveUp, Policy, Wait};
 use crate::report::{Severity, SyslogTarget};
 
 mod guard;
+mod lease;
 
 /// Entry point of `notify-master`.
 pub fn main() -> ExitCode {
@@ -34,13 +35,19 @@ pub fn main() -> ExitCode {
     reporter.finish(&seen, result)
 }
 
-/// How long a promotion may take in all ([`promotion::promotion_limit`]).
+/// How long a promotion may take in all ([`promotion::promotion_limit`]); in witness mode
+/// 3 × `--timeout` more: the last claim round may start just before the catch-up budget
+/// ends, the renewal before unfencing and the give-back of a failed claim each take a round.
 fn promotion_limit(settings: &NotifySettings) -> Duration {
-    promotion::promotion_limit(
+    let limit = promotion::promotion_limit(
         settings.timeout,
         settings.catchup_timeout,
         settings.peer.is_some(),
-    )
+    );
+    match settings.witness {
+        Some(_) => limit + 3 * settings.timeout,
+        None => limit,
+    }
 }
 
 /// Resolve the settings, then promote within [`promotion_limit`].
@@ -54,6 +61,7 @@ pub(crate) fn run(
         &args.connection,
         &args.server,
         args.peer.as_deref(),
+        &args.witness,
         Some(args),
         None,
         std::env::var("MYSQL_PWD").ok(),
@@ -79,9 +87,27 @@ pub(crate) fn run(
     }
 }
 
-/// notify-master's steps (docs/contract.md "notify-master"); what happens after the wait is
-/// [`promotion::decide`], carried out by [`carry_out`].
+/// notify-master's steps ([`steps`]); in witness mode, a lease claimed by a promotion that
+/// did not leave the node writable (`read_only=ON` read back: refused, caught-up timeout,
+/// superseded, failed) is given back, so that the other node need not wait for its TTL.
+/// Never while the node may be writable: then the check renews, and notify-backup releases
+/// after fencing.
 fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
+    let mut leased = None;
+    let result = steps(ctx, &mut leased);
+    if let Some(l) = &leased
+        && !matches!(result, Ok(Outcome::Writer(_)))
+        && ctx.read_only.get() == Some(true)
+    {
+        l.give_back(ctx);
+    }
+    result
+}
+
+/// notify-master's steps (docs/contract.md "notify-master"); what happens after the wait is
+/// [`promotion::decide`], carried out by [`carry_out`]. `leased`: the witness lease, once
+/// claimed.
+fn steps(ctx: &Context, leased: &mut Option<lease::Leased>) -> Result<Outcome, NotifyError> {
     // 1. Record "promoting".
     if let Some(newer) = begin(ctx)? {
         return Ok(superseded(&newer));
@@ -99,6 +125,13 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
             Err(stop) => return stop.map_err(|e| fail_unless_recorded(ctx, e)),
         },
     };
+    // Witness mode: a majority of the lease, or stay fenced.
+    if let Some(w) = &ctx.settings.witness {
+        match lease::claim(ctx, &mut conn, w, &catchup) {
+            Ok(l) => *leased = l,
+            Err(stop) => return stop.map_err(|e| fail_unless_recorded(ctx, e)),
+        }
+    }
     // 3. Catch up, bounded by --catchup-timeout: what was received, then what the peer has
     // written.
     let mut wait = catch_up(ctx, &mut conn, dialect, &positions, &catchup)
@@ -113,6 +146,10 @@ fn promote(ctx: &Context) -> Result<Outcome, NotifyError> {
     // refusal takes the state dir's lock itself).
     if let (Some(g), Wait::CaughtUp | Wait::TimedOut) = (guarded.as_mut(), &wait) {
         g.reprobe(ctx)?;
+    }
+    // Witness mode: the lease must last past the unfence; renewed here if it may not.
+    if let (Some(l), Wait::CaughtUp | Wait::TimedOut) = (leased.as_mut(), &wait) {
+        l.ensure(ctx).map_err(|e| fail_unless_recorded(ctx, e))?;
     }
     // 4. Under the lock again, only if no newer transition arrived meanwhile: decide.
     let (_lock, wait) = recheck(ctx, wait)?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{
     CheckArgs, ConnectionArgs, DEFAULT_DEFAULTS_FILE, DEFAULT_STATE_DIR, NotifyMasterArgs,
-    OnCatchupTimeout, RoleArg, ServerArgs, SslMode,
+    OnCatchupTimeout, RoleArg, ServerArgs, SslMode, WitnessArgs,
 };
 use crate::deadline::parse_duration;
 use crate::io::confpath::{self, PathCause};
@@ -16,8 +16,10 @@ use crate::io::optfile::{self, OptionEntry, OptionFileError};
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
-    DEFAULT_CATCHUP_TIMEOUT, DEFAULT_MAX_LAG, DEFAULT_PORT, DEFAULT_SOCKET, DEFAULT_TIMEOUT,
+    DEFAULT_CATCHUP_TIMEOUT, DEFAULT_CHECK_INTERVAL, DEFAULT_LEASE_TTL, DEFAULT_MAX_LAG,
+    DEFAULT_PORT, DEFAULT_SOCKET, DEFAULT_TIMEOUT,
 };
+use crate::plan::lease::{DEFAULT_MARGIN, Timing};
 
 mod error;
 
@@ -330,15 +332,27 @@ fn peer_spec(
     opts: &OptionValues,
     connection: &ConnectionSpec,
 ) -> Result<Option<ConnectionSpec>, ConfigError> {
-    let Some(t) = flag.map(str::to_string).or_else(|| opts.text("peer")) else {
+    remote_spec("peer", flag, opts, connection)
+}
+
+/// A remote server named by `--KEY` over the option file's `KEY` (`peer`, `witness`),
+/// `HOST[:PORT]`, reached over TCP with the local server's account and TLS settings.
+fn remote_spec(
+    key: &'static str,
+    flag: Option<&str>,
+    opts: &OptionValues,
+    connection: &ConnectionSpec,
+) -> Result<Option<ConnectionSpec>, ConfigError> {
+    let Some(t) = flag.map(str::to_string).or_else(|| opts.text(key)) else {
         return Ok(None);
     };
     let (host, port) = parse_host_port(&t).map_err(|m| match flag {
-        Some(_) => ConfigError::BadPeer {
+        Some(_) => ConfigError::BadRemote {
+            option: key,
             value: t.clone(),
             message: m,
         },
-        None => opts.bad("peer", m),
+        None => opts.bad(key, m),
     })?;
     Ok(Some(ConnectionSpec {
         host: Some(host),
@@ -348,11 +362,111 @@ fn peer_spec(
     }))
 }
 
+/// Witness mode's settings (docs/contract.md "Witness mode"): the third voter and the lease
+/// timing, validated ([`Timing::validate`]) when the settings are read.
+#[derive(Debug, Clone)]
+pub struct WitnessSettings {
+    /// The witness: TCP, the binary's own account and TLS settings.
+    pub witness: ConnectionSpec,
+    /// TTL, check interval, check and fencing deadlines, margin: the invariant holds.
+    pub timing: Timing,
+}
+
+impl WitnessSettings {
+    /// The lease of claimant `me` (this server's `@@server_id`) on the three voters: this
+    /// server (`local`, the binary's connection), the peer and the witness.
+    pub fn lease(
+        &self,
+        me: u32,
+        local: &ConnectionSpec,
+        peer: &ConnectionSpec,
+    ) -> crate::io::lease::Lease {
+        crate::io::lease::Lease {
+            me,
+            ttl: self.timing.ttl,
+            margin: self.timing.margin,
+            voters: vec![local.clone(), peer.clone(), self.witness.clone()],
+        }
+    }
+}
+
+/// `timeout` of another binary's group (`[client]` and `[group]` of the same option file),
+/// or [`DEFAULT_TIMEOUT`]: the check's and notify-backup's deadlines that the lease timing
+/// depends on, seen from the binaries that do not have them.
+fn group_timeout(file: Option<&Path>, group: &str) -> Result<Duration, ConfigError> {
+    let Some(file) = file else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    let other = OptionValues::load(Some(file), group)?;
+    Ok(other
+        .parsed("timeout", parse_duration)?
+        .unwrap_or(DEFAULT_TIMEOUT))
+}
+
+/// Witness mode's settings of `binary`, or `None` without a witness (`--witness`, or the
+/// `witness` key). Errors (exit 78): a witness without a peer; a bad address; a timing that
+/// breaks [`Timing::validate`] (renew interval = `--check-interval`, check deadline =
+/// check-mysql's timeout, fencing deadline = notify-backup's timeout, each binary's own from
+/// its command line, the others' from their groups of the same option file; margin
+/// [`DEFAULT_MARGIN`]).
+fn witness_settings(
+    binary: &str,
+    args: &WitnessArgs,
+    opts: &OptionValues,
+    connection: &ConnectionSpec,
+    peer: Option<&ConnectionSpec>,
+    own_timeout: Duration,
+) -> Result<Option<WitnessSettings>, ConfigError> {
+    let Some(witness) = remote_spec("witness", args.witness.as_deref(), opts, connection)? else {
+        return Ok(None);
+    };
+    if peer.is_none() {
+        return Err(ConfigError::WitnessNeedsPeer {
+            witness: witness.target(),
+        });
+    }
+    let ttl = opts.pick(
+        args.lease_ttl,
+        "lease-ttl",
+        parse_duration,
+        DEFAULT_LEASE_TTL,
+    )?;
+    let interval = opts.pick(
+        args.check_interval,
+        "check-interval",
+        parse_duration,
+        DEFAULT_CHECK_INTERVAL,
+    )?;
+    let check_deadline = match binary {
+        "check-mysql" => own_timeout,
+        _ => group_timeout(opts.file.as_deref(), "check-mysql")?,
+    };
+    let fencing_deadline = match binary {
+        "notify-backup" => own_timeout,
+        _ => group_timeout(opts.file.as_deref(), "notify-backup")?,
+    };
+    let timing = Timing {
+        ttl,
+        // keepalived's interval is whole seconds; a fraction counts as the next second (the
+        // longer interval is the safe side of the invariant).
+        renew_interval_secs: u32::try_from(interval.as_millis().div_ceil(1000)).unwrap_or(u32::MAX),
+        check_deadline,
+        fencing_deadline,
+        margin: DEFAULT_MARGIN,
+    };
+    timing
+        .validate()
+        .map_err(|cause| ConfigError::LeaseTiming { cause })?;
+    Ok(Some(WitnessSettings { witness, timing }))
+}
+
 /// Everything `check-mysql` needs, resolved.
 #[derive(Debug, Clone)]
 pub struct CheckSettings {
     pub connection: ConnectionSpec,
     pub peer: Option<ConnectionSpec>,
+    /// Witness mode (`--witness`): the lease on three voters.
+    pub witness: Option<WitnessSettings>,
     pub role: RoleArg,
     pub vip: Option<IpAddr>,
     pub max_lag: Duration,
@@ -371,6 +485,9 @@ const CHECK_KEYS: &[&str] = &[
     "state-dir",
     "allow-no-replica",
     "allow-read-only",
+    "witness",
+    "lease-ttl",
+    "check-interval",
 ];
 
 /// One of a clap value enum's names, as on the command line.
@@ -402,13 +519,23 @@ pub fn check_settings(
                 .map_err(|_| format!("'{v}' is not an IP address"))
         })?,
     };
+    let timeout = opts.timeout(&args.server, DEFAULT_TIMEOUT)?;
+    let witness = witness_settings(
+        binary,
+        &args.witness,
+        &opts,
+        &connection,
+        peer.as_ref(),
+        timeout,
+    )?;
     Ok(CheckSettings {
         connection,
         peer,
+        witness,
         role: opts.pick(args.role, "role", parse_choice, RoleArg::default())?,
         vip,
         max_lag: opts.pick(args.max_lag, "max-lag", parse_duration, DEFAULT_MAX_LAG)?,
-        timeout: opts.timeout(&args.server, DEFAULT_TIMEOUT)?,
+        timeout,
         state_dir: opts.state_dir(&args.server),
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
@@ -423,6 +550,9 @@ pub struct NotifySettings {
     /// (docs/contract.md "Split brain"), and notify-backup treats a missing guard table as a
     /// configuration error rather than a warning.
     pub peer: Option<ConnectionSpec>,
+    /// Witness mode (`--witness`): notify-master claims the lease before unfencing,
+    /// notify-backup releases it after fencing.
+    pub witness: Option<WitnessSettings>,
     pub timeout: Duration,
     pub state_dir: PathBuf,
     pub catchup_timeout: Duration,
@@ -432,23 +562,37 @@ pub struct NotifySettings {
     pub keep_sessions: bool,
 }
 
-const NOTIFY_BACKUP_KEYS: &[&str] = &["timeout", "state-dir", "peer", "keep-sessions"];
+const NOTIFY_BACKUP_KEYS: &[&str] = &[
+    "timeout",
+    "state-dir",
+    "peer",
+    "keep-sessions",
+    "witness",
+    "lease-ttl",
+    "check-interval",
+];
 const NOTIFY_MASTER_KEYS: &[&str] = &[
     "timeout",
     "state-dir",
     "peer",
+    "witness",
+    "lease-ttl",
+    "check-interval",
     "catchup-timeout",
     "on-catchup-timeout",
     "keep-read-only",
 ];
 
-/// Resolve a notify helper's settings (`peer` is `--peer`; `master` is given for
-/// notify-master; `keep_sessions`, notify-backup's `--keep-sessions`, for notify-backup).
+/// Resolve a notify helper's settings (`peer` is `--peer`; `witness` the witness-mode flags;
+/// `master` is given for notify-master; `keep_sessions`, notify-backup's `--keep-sessions`,
+/// for notify-backup).
+#[allow(clippy::too_many_arguments)]
 pub fn notify_settings(
     binary: &str,
     connection: &ConnectionArgs,
     server: &ServerArgs,
     peer: Option<&str>,
+    witness: &WitnessArgs,
     master: Option<&NotifyMasterArgs>,
     keep_sessions: Option<bool>,
     mysql_pwd: Option<String>,
@@ -475,10 +619,14 @@ pub fn notify_settings(
         OnCatchupTimeout::default(),
     )?;
     let connection = connection_spec(connection, &opts, mysql_pwd)?;
+    let peer = peer_spec(peer, &opts, &connection)?;
+    let timeout = opts.timeout(server, DEFAULT_TIMEOUT)?;
+    let witness = witness_settings(binary, witness, &opts, &connection, peer.as_ref(), timeout)?;
     Ok(NotifySettings {
-        peer: peer_spec(peer, &opts, &connection)?,
+        peer,
+        witness,
         connection,
-        timeout: opts.timeout(server, DEFAULT_TIMEOUT)?,
+        timeout,
         state_dir: opts.state_dir(server),
         catchup_timeout,
         on_catchup_timeout,

@@ -482,3 +482,88 @@ fn release_one(spec: &ConnectionSpec, q: &str, deadline: &Deadline) -> Released 
         },
     }
 }
+
+/// What [`peek`] read on one voter.
+pub type Peeked = (String, Result<GuardRow, String>);
+
+/// Read every voter's guard row without claiming it ([`dialect::lease::PEEK`]), all at once,
+/// each within `deadline`: one entry per voter in `lease.voters`' order; `Err` says why a
+/// voter gave no row. Changes nothing (a fenced, refused node's check: who holds the lease).
+pub fn peek(lease: &Lease, deadline: &Deadline) -> Vec<Peeked> {
+    let workers: Vec<_> = lease
+        .voters
+        .iter()
+        .map(|spec| {
+            let (spec, d) = (spec.clone(), *deadline);
+            Worker::start(move || peek_one(&spec, &d))
+        })
+        .collect();
+    lease
+        .voters
+        .iter()
+        .zip(workers)
+        .map(|(spec, w)| {
+            let row = w
+                .wait(deadline.remaining())
+                .unwrap_or_else(|| Err("no answer within the deadline".into()));
+            (spec.target(), row)
+        })
+        .collect()
+}
+
+fn peek_one(spec: &ConnectionSpec, deadline: &Deadline) -> Result<GuardRow, String> {
+    let mut conn = spec.connect(deadline).map_err(|e| e.failure.to_string())?;
+    match conn.query_sets(dialect::lease::PEEK) {
+        (_, Some(e)) => Err(Failure::of(&e).to_string()),
+        (sets, None) => dialect::lease::guard_row(&sets).map_err(|e| e.message),
+    }
+}
+
+/// This server as the check's lease work sees it: its connection, `@@server_id` and
+/// `read_only` ([`dialect::lease::LOCAL`]).
+pub struct Local {
+    pub conn: Conn,
+    pub server_id: u32,
+    pub read_only: Option<bool>,
+}
+
+/// Connect to this server and read [`Local`]; `Err`: why not (a [`Failure`]).
+pub fn local(spec: &ConnectionSpec, deadline: &Deadline) -> Result<Local, Failure> {
+    let mut conn = spec.connect(deadline).map_err(|e| e.failure)?;
+    match conn.query_sets(dialect::lease::LOCAL) {
+        (_, Some(e)) => Err(Failure::of(&e)),
+        (sets, None) => {
+            let (server_id, read_only) = dialect::lease::local(&sets);
+            Ok(Local {
+                conn,
+                server_id: server_id.unwrap_or(0),
+                read_only,
+            })
+        }
+    }
+}
+
+/// One line for syslog of what [`release`] did on each voter (notify-backup), and whether
+/// every voter answered (`false`: a warning; the rows not given back expire by their TTL).
+pub fn release_line(me: u32, outcomes: &[(String, Released)]) -> (String, bool) {
+    let mut all_answered = true;
+    let parts: Vec<String> = outcomes
+        .iter()
+        .map(|(address, r)| match r {
+            Released::Released => format!("{address} released"),
+            Released::NotOurs => format!("{address} not ours"),
+            Released::NoAnswer { cause } => {
+                all_answered = false;
+                format!("{address} no answer ({cause}; expires by its TTL)")
+            }
+            Released::Failed(e) => {
+                all_answered = false;
+                format!("{address} ERROR {}: {}", e.code, e.message)
+            }
+        })
+        .collect();
+    (
+        format!("lease released (server_id {me}): {}", parts.join(", ")),
+        all_answered,
+    )
+}

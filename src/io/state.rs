@@ -107,6 +107,26 @@ pub fn write_atomic(dir: &Path, name: &str, contents: Option<&str>) -> std::io::
 /// (docs/contract.md "Split brain"). Its text says which peer and when, for people.
 pub const REFUSAL_FILE: &str = "split-brain.refused";
 
+/// Witness mode: this server's `@@server_id` as the lease's claimant, written by check-mysql
+/// when a renewal holds and by notify-master when its claim holds (only when it changes), so
+/// that notify-backup can release the lease when the local server is provably not running
+/// and cannot tell its server_id itself.
+pub const LEASE_ID_FILE: &str = "lease.server-id";
+
+/// Remember `id` in [`LEASE_ID_FILE`], writing only when it differs from what is there.
+pub fn remember_lease_id(dir: &Path, id: u32) -> std::io::Result<()> {
+    let text = id.to_string();
+    if read(dir, LEASE_ID_FILE)?.as_deref().map(str::trim) == Some(text.as_str()) {
+        return Ok(());
+    }
+    write_atomic(dir, LEASE_ID_FILE, Some(&text))
+}
+
+/// The server_id [`remember_lease_id`] kept, if any (and readable).
+pub fn lease_id(dir: &Path) -> Option<u32> {
+    read(dir, LEASE_ID_FILE).ok().flatten()?.trim().parse().ok()
+}
+
 /// Whether the refusal marker is there (an unreadable one counts as there: fail safe).
 pub fn refusal_present(dir: &Path) -> bool {
     !matches!(read(dir, REFUSAL_FILE), Ok(None))

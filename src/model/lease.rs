@@ -154,3 +154,54 @@ impl VoterErrorKind {
         }
     }
 }
+
+/// What check-mysql did with the lease on one run, and what it found: the JSON `lease`
+/// object (issue 11 "Interface": holder, votes per voter, expires_in_ms) and the input of
+/// the verdict's lease rules (`verdict::split::lease_findings`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeaseView {
+    /// `renew` (a writable node), `peek` (a fenced node with the refusal marker), `none`.
+    pub action: &'static str,
+    /// This server's `@@server_id` (the claimant), when it answered.
+    pub me: Option<u32>,
+    /// Whether this node holds a majority after a renewal.
+    pub held: bool,
+    /// Who holds a majority: this node after a renewal that held it, another node found by a
+    /// peek; `None`: nobody that this run could see.
+    pub holder: Option<u32>,
+    /// Votes of `holder` (of ours, after a renewal that did not hold).
+    pub votes: usize,
+    /// Voters configured (3).
+    pub voters: usize,
+    /// The shortest time left of `holder`'s votes, on the voters' clocks, in milliseconds.
+    pub expires_in_ms: Option<i64>,
+    /// One line per voter.
+    pub per_voter: Vec<VoterReport>,
+    /// After a renewal that did not hold: whether the node set `read_only=ON` itself
+    /// (`Some(false)`: it could not; the message says why).
+    pub fenced_itself: Option<bool>,
+    /// Why nothing was done, why fencing failed, or the round's configuration error.
+    pub note: Option<String>,
+    /// A voter's answer that is a configuration error (no guard table or row, a missing
+    /// privilege, a refused account): the check fails with 78, naming the file.
+    pub config_error: Option<String>,
+}
+
+impl LeaseView {
+    /// Nothing done (a fenced node without refusal, or the local server not reached).
+    pub fn none(me: Option<u32>, voters: usize, why: impl Into<String>) -> LeaseView {
+        LeaseView {
+            action: "none",
+            me,
+            held: false,
+            holder: None,
+            votes: 0,
+            voters,
+            expires_in_ms: None,
+            per_voter: Vec::new(),
+            fenced_itself: None,
+            note: Some(why.into()),
+            config_error: None,
+        }
+    }
+}

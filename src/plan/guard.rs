@@ -81,13 +81,20 @@ pub enum Refuse {
     GuardMissing,
     /// The peer refuses this account (exit 78: grants.sql's peer-address accounts).
     AccountRefused,
+    /// Witness mode: the lease claim did not win a majority of the three voters within the
+    /// catch-up budget, or a renewal right before unfencing lost it (exit 6, refusal marker
+    /// written): another node holds it, or this node cannot reach a majority.
+    LeaseNotHeld,
 }
 
 impl Refuse {
     /// Whether to write the refusal marker (`io::state::REFUSAL_FILE`): check-mysql then
     /// fails this node with exit 6 while the peer answers writable.
     pub fn marks(self) -> bool {
-        matches!(self, Refuse::PeerWritable | Refuse::ClaimBusy)
+        matches!(
+            self,
+            Refuse::PeerWritable | Refuse::ClaimBusy | Refuse::LeaseNotHeld
+        )
     }
 }
 

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::model::lease::{Mono, Tally, Vote, VoterErrorKind, VoterReport};
+use crate::model::lease::{GuardRow, Mono, Tally, Vote, VoterErrorKind, VoterReport};
 
 /// Whether `votes` is a majority of `voters` (more than half of the voters *configured*, not
 /// of those that answered: a voter that does not answer is a lost vote, never a smaller
@@ -357,6 +357,65 @@ impl ClockWatch {
             _ => None,
         }
     }
+}
+
+/// What check-mysql does with the lease on one run (docs/contract.md "Witness mode").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckAction {
+    /// A writable node (`read_only=OFF`) renews on every run ([`Mode::Renew`]): it may stay
+    /// writable only while it holds a majority.
+    Renew,
+    /// A fenced node that notify-master refused (the refusal marker is present) looks at the
+    /// rows without writing them: it stays out while another node holds a majority.
+    Peek,
+    /// A fenced node without a refusal: the lease is not its business.
+    Nothing,
+}
+
+/// [`CheckAction`] from this server's `read_only` (`None`: unknown, e.g. no answer) and
+/// whether the refusal marker is present. An unknown `read_only` renews: a node that may be
+/// writable must prove its majority.
+pub fn check_action(read_only: Option<bool>, refusal_marker: bool) -> CheckAction {
+    match (read_only, refusal_marker) {
+        (Some(true), true) => CheckAction::Peek,
+        (Some(true), false) => CheckAction::Nothing,
+        (Some(false) | None, _) => CheckAction::Renew,
+    }
+}
+
+/// Who holds the lease on a majority of the voters, from rows read without claiming (a
+/// peek): one entry per configured voter, `None` for a voter that did not answer. A row
+/// counts for its holder while unexpired on that voter's clock (`expires > NOW(6)`); 0
+/// (free) and `me` are never "another holder". `Some((holder, votes))` when another node
+/// holds a majority of `rows.len()`.
+pub fn held_elsewhere(me: u32, rows: &[Option<GuardRow>]) -> Option<(u32, usize)> {
+    let live: Vec<u32> = rows
+        .iter()
+        .flatten()
+        .filter(|r| r.holder != 0 && r.holder != me && r.expires_us > r.now_us)
+        .map(|r| r.holder)
+        .collect();
+    live.iter()
+        .map(|&h| (h, live.iter().filter(|&&x| x == h).count()))
+        .find(|&(_, n)| majority(n, rows.len()))
+}
+
+/// Whether a local server that could not be reached is provably not running (so that
+/// notify-backup may release its lease at once): the connection was refused
+/// (`ECONNREFUSED`, errno 111: nothing listens on the port or socket) or the socket file is
+/// absent (`ENOENT`, errno 2). Not a deadline or a hang: a hung server (SIGSTOP, a stuck
+/// disk) may resume and commit, so it keeps its lease until the TTL. `cause` is the
+/// driver's text of the IO error (`... (os error 111)`).
+pub fn provably_not_running(cause: &str) -> bool {
+    cause.contains("(os error 111)") || cause.contains("(os error 2)")
+}
+
+/// Whether notify-master must renew the lease before `SET GLOBAL read_only=OFF`: when the
+/// time left until `write_until` (the last majority's `t_sent + ttl − margin`) is not more
+/// than `step`, the longest the remaining steps can take before the SET (taking the state
+/// dir's lock: `--timeout`).
+pub fn renew_before_unfence(now: Mono, write_until: Mono, step: Duration) -> bool {
+    now.plus(step) >= write_until
 }
 
 #[cfg(test)]
@@ -763,6 +822,93 @@ mod tests {
         for (i, (voter, reading, discarded)) in rows.into_iter().enumerate() {
             let got = w.observe(voter, reading, margin, ttl);
             assert_eq!(got.is_some(), discarded, "row {i}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_check_does_with_the_lease() {
+        let rows = [
+            (Some(false), false, CheckAction::Renew),
+            (Some(false), true, CheckAction::Renew),
+            (None, false, CheckAction::Renew),
+            (Some(true), true, CheckAction::Peek),
+            (Some(true), false, CheckAction::Nothing),
+        ];
+        for (read_only, marker, action) in rows {
+            assert_eq!(
+                check_action(read_only, marker),
+                action,
+                "{read_only:?} {marker}"
+            );
+        }
+    }
+
+    /// Rows as the peek reads them (holder, expires − now in µs) → who holds a majority,
+    /// seen by claimant 2.
+    #[test]
+    fn held_elsewhere_table() {
+        let r = |holder: u32, left_us: i64| {
+            Some(GuardRow {
+                changed: 0,
+                ..row(3, holder, left_us)
+            })
+        };
+        type Rows = [Option<GuardRow>; 3];
+        let table: [(Rows, Option<(u32, usize)>); 7] = [
+            ([r(1, 5_000_000), r(1, 4_000_000), r(1, 100)], Some((1, 3))),
+            ([r(1, 5_000_000), None, r(1, 100)], Some((1, 2))),
+            // One of its rows expired on that voter's clock: no majority.
+            ([r(1, 5_000_000), None, r(1, -1)], None),
+            ([r(1, 5_000_000), None, None], None),
+            // Free rows and our own never count as another holder.
+            ([r(0, 5_000_000), r(0, 5_000_000), r(0, 1)], None),
+            ([r(2, 5_000_000), r(2, 5_000_000), r(1, 1)], None),
+            ([None, None, None], None),
+        ];
+        for (i, (rows, expected)) in table.into_iter().enumerate() {
+            assert_eq!(held_elsewhere(2, &rows), expected, "row {i}");
+        }
+    }
+
+    /// The driver's texts of a failed connect (mysql crate 25, Linux) → provably not running.
+    #[test]
+    fn only_refused_or_absent_is_provably_not_running() {
+        let rows = [
+            (
+                "Input/output error: Connection refused (os error 111)",
+                true,
+            ),
+            (
+                "Input/output error: No such file or directory (os error 2)",
+                true,
+            ),
+            (
+                "no answer within --timeout 800ms (server hung or unreachable)",
+                false,
+            ),
+            ("Input/output error: connection timed out", false),
+            (
+                "Input/output error: Connection reset by peer (os error 104)",
+                false,
+            ),
+            ("Input/output error: No route to host (os error 113)", false),
+        ];
+        for (cause, gone) in rows {
+            assert_eq!(provably_not_running(cause), gone, "{cause}");
+        }
+    }
+
+    #[test]
+    fn renew_when_the_lease_would_run_out_before_the_unfence() {
+        let step = Duration::from_millis(800);
+        let rows = [
+            (ms(0), ms(5000), false),
+            (ms(4199), ms(5000), false),
+            (ms(4200), ms(5000), true),
+            (ms(6000), ms(5000), true),
+        ];
+        for (now, until, renew) in rows {
+            assert_eq!(renew_before_unfence(now, until, step), renew, "{now:?}");
         }
     }
 }

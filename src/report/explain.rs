@@ -136,6 +136,21 @@ const ADVICE: &[(Situation, &str, &str)] = &[
              both nodes since the later one became writer",
         "split-brain",
     ),
+    (
+        Situation::LeaseLost,
+        "this node could not renew the witness lease on a majority (the message lists each \
+             voter's answer) and set read_only=ON itself; keepalived fences it and the peer \
+             takes over. Find what cut it off (network to the peer and the witness, a voter \
+             down or lacking a grant), then let it rejoin as standby",
+        "lease-lost",
+    ),
+    (
+        Situation::LeaseElsewhere,
+        "nothing while the other node holds the lease: this node stays out (FAULT); if the \
+             other node is in fact gone, its lease expires within the TTL and this node may \
+             take over",
+        "lease-elsewhere",
+    ),
 ];
 
 /// The next step for a situation, and the runbook section (anchor) that explains it.

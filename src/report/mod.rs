@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::io::state;
+use crate::model::lease::LeaseView;
 use crate::model::observation::{Observation, PeerObservation};
 use crate::verdict::{Finding, Level, Status, Verdict};
 
@@ -27,16 +28,21 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub observation: Option<&'a Observation>,
     pub peer: &'a PeerObservation,
+    /// Witness mode: what this run did with the lease (absent without `--witness`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<&'a LeaseView>,
     pub elapsed_ms: u128,
     pub keepalived_args: &'a [String],
 }
 
 impl<'a> Report<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         verdict: &'a Verdict,
         role_source: &'a str,
         observation: Option<&'a Observation>,
         peer: &'a PeerObservation,
+        lease: Option<&'a LeaseView>,
         elapsed_ms: u128,
         keepalived_args: &'a [String],
     ) -> Report<'a> {
@@ -51,6 +57,7 @@ impl<'a> Report<'a> {
             findings: &verdict.findings,
             observation,
             peer,
+            lease,
             elapsed_ms,
             keepalived_args,
         }
@@ -159,6 +166,24 @@ pub fn evidence(report: &Report) -> Vec<String> {
             read_only.map_or("?", |on| if on { "ON" } else { "OFF" }),
             server_id.map_or("?".to_string(), |id| id.to_string())
         )),
+    }
+    if let Some(l) = report.lease {
+        out.push(format!(
+            "lease: {} held={} holder={} votes={}/{} expires_in_ms={}",
+            l.action,
+            l.held,
+            l.holder.map_or("none".to_string(), |h| h.to_string()),
+            l.votes,
+            l.voters,
+            l.expires_in_ms.map_or("?".to_string(), |ms| ms.to_string())
+        ));
+        for v in &l.per_voter {
+            out.push(format!(
+                "lease voter {}: {}",
+                v.address,
+                v.note.as_deref().unwrap_or("granted")
+            ));
+        }
     }
     for f in report.findings {
         out.push(format!("{:?}: {}", f.level, f.message).to_lowercase_first());

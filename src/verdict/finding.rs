@@ -96,11 +96,17 @@ pub enum Situation {
     /// Both nodes are writable: a split brain in progress (a race, or a heal). One yields by
     /// the rule both evaluate identically (docs/contract.md "Split brain").
     SplitBrain,
+    /// Witness mode: this writable node could not renew the lease on a majority of the
+    /// three voters, so it fenced itself (docs/contract.md "Witness mode").
+    LeaseLost,
+    /// Witness mode: notify-master refused this node the writer role and another node holds
+    /// the lease on a majority: this node stays out, even where it cannot see the peer.
+    LeaseElsewhere,
 }
 
 impl Situation {
     /// Every situation, in declaration order (the tests check that none is missing).
-    pub const ALL: [Situation; 23] = [
+    pub const ALL: [Situation; 25] = [
         Situation::Down,
         Situation::Saturated,
         Situation::CheckAccount,
@@ -124,6 +130,8 @@ impl Situation {
         Situation::GuardMissing,
         Situation::PromotionRefused,
         Situation::SplitBrain,
+        Situation::LeaseLost,
+        Situation::LeaseElsewhere,
     ];
 }
 
@@ -277,6 +285,8 @@ mod tests {
                 Situation::GuardMissing => 20,
                 Situation::PromotionRefused => 21,
                 Situation::SplitBrain => 22,
+                Situation::LeaseLost => 23,
+                Situation::LeaseElsewhere => 24,
             };
             assert_eq!(index, i, "{s:?} out of place in Situation::ALL");
         }

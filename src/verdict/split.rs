@@ -3,9 +3,10 @@
 //! writable; and when both nodes are writable, exactly one yields, by a rule both evaluate
 //! identically from what both can read ([`yields`]).
 
+use crate::model::lease::LeaseView;
 use crate::model::observation::{GuardRow, Observation, PeerObservation};
 
-use super::{Judge, Level, Reason, Situation};
+use super::{Finding, Judge, Level, Reason, Situation};
 
 /// The fix for a missing guard table or grant (error 1146, 1049, 1142, 1143).
 pub const GUARD_FIX: &str = "the split-brain guard's table or its grant is missing there: run \
@@ -100,6 +101,75 @@ impl Judge<'_> {
     }
 }
 
+/// Witness mode's findings of one check run (docs/contract.md "Witness mode"), from what the
+/// run did with the lease ([`LeaseView`]):
+/// - a voter's configuration error (no guard table, a missing grant): FAIL 78, naming the
+///   file; also when the lease is held (the guard is not what was configured);
+/// - a renewal that did not win a majority: FAIL 6 `lease-lost` (the node fenced itself, or
+///   says that it could not);
+/// - a peek (fenced, refused) that finds another node holding a majority: FAIL 6
+///   `lease-elsewhere`;
+/// - a held renewal, or nothing done: no finding (the JSON `lease` object shows it).
+pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let voters = || {
+        view.per_voter
+            .iter()
+            .map(|v| match &v.note {
+                None => format!("{} granted", v.address),
+                Some(n) => format!("{} {n}", v.address),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(e) = &view.config_error {
+        out.push(Finding {
+            level: Level::Fail,
+            kind: Some(Reason::Config),
+            situation: Situation::GuardMissing,
+            message: format!("witness lease: {e}"),
+        });
+    }
+    match view.action {
+        "renew" if !view.held => {
+            let fenced = match (view.fenced_itself, &view.note) {
+                (Some(true), _) => "fenced itself (read_only=ON)".to_string(),
+                (_, Some(why)) => format!("could NOT fence itself: {why}"),
+                _ => "could NOT fence itself".to_string(),
+            };
+            out.push(Finding {
+                level: Level::Fail,
+                kind: Some(Reason::SplitBrain),
+                situation: Situation::LeaseLost,
+                message: format!(
+                    "lease lost: {fenced}: {} of {} votes, no majority ({})",
+                    view.votes,
+                    view.voters,
+                    voters()
+                ),
+            });
+        }
+        "peek" => {
+            if let Some(holder) = view.holder {
+                out.push(Finding {
+                    level: Level::Fail,
+                    kind: Some(Reason::SplitBrain),
+                    situation: Situation::LeaseElsewhere,
+                    message: format!(
+                        "notify-master refused the writer role and server_id {holder} holds the \
+                         lease on {} of {} voters ({} ms left): this node stays out",
+                        view.votes,
+                        view.voters,
+                        view.expires_in_ms.unwrap_or(0)
+                    ),
+                });
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +218,64 @@ mod tests {
         // Indistinguishable rows (a misconfiguration: equal server_ids): both yield.
         let same = row(Some(3), EARLY);
         assert!(yields(&same, &same.clone()));
+    }
+
+    fn view(action: &'static str, held: bool, holder: Option<u32>) -> LeaseView {
+        LeaseView {
+            action,
+            held,
+            holder,
+            votes: if held || holder.is_some() { 2 } else { 1 },
+            fenced_itself: (action == "renew" && !held).then_some(true),
+            expires_in_ms: holder.map(|_| 4200),
+            ..LeaseView::none(Some(1), 3, "")
+        }
+    }
+
+    /// What the check did with the lease → (situation, exit class) of its findings.
+    #[test]
+    fn lease_findings_table() {
+        let mut unfenced = view("renew", false, None);
+        unfenced.fenced_itself = Some(false);
+        unfenced.note = Some("SET GLOBAL read_only=ON: ERROR 1227".into());
+        let mut config = view("renew", true, Some(1));
+        config.config_error =
+            Some("lease voter w:3306: ERROR 1146 (fix: packaging/split-brain.sql)".into());
+        type Row = (LeaseView, Vec<(Situation, Reason)>, &'static str);
+        let rows: Vec<Row> = vec![
+            (view("renew", true, Some(1)), vec![], ""),
+            (
+                view("renew", false, None),
+                vec![(Situation::LeaseLost, Reason::SplitBrain)],
+                "lease lost: fenced itself (read_only=ON): 1 of 3 votes",
+            ),
+            (
+                unfenced,
+                vec![(Situation::LeaseLost, Reason::SplitBrain)],
+                "could NOT fence itself: SET GLOBAL read_only=ON: ERROR 1227",
+            ),
+            (
+                view("peek", false, Some(2)),
+                vec![(Situation::LeaseElsewhere, Reason::SplitBrain)],
+                "server_id 2 holds the lease on 2 of 3 voters (4200 ms left)",
+            ),
+            (view("peek", false, None), vec![], ""),
+            (view("none", false, None), vec![], ""),
+            (
+                config,
+                vec![(Situation::GuardMissing, Reason::Config)],
+                "packaging/split-brain.sql",
+            ),
+        ];
+        for (i, (v, expected, text)) in rows.into_iter().enumerate() {
+            let got = lease_findings(&v);
+            let kinds: Vec<_> = got.iter().map(|f| (f.situation, f.kind.unwrap())).collect();
+            assert_eq!(kinds, expected, "row {i}: {got:?}");
+            assert!(got.iter().all(|f| f.level == Level::Fail), "row {i}");
+            assert!(
+                got.iter().any(|f| f.message.contains(text)) || text.is_empty(),
+                "row {i}: {got:?}"
+            );
+        }
     }
 }

@@ -151,6 +151,27 @@ pub fn create_failover_user(s: &Server, name: &str, password: &str) {
     ));
 }
 
+/// The global privileges of [`create_witness_check_user`], as packaging/grants.sql's witness
+/// mode documents them for the check's account.
+pub const WITNESS_CHECK_PRIVILEGES: [&str; 3] =
+    ["BINLOG ADMIN", "READ_ONLY ADMIN", "SLAVE MONITOR"];
+
+/// Creates `name@127.0.0.1` with the least privileges of check-mysql in witness mode on
+/// MariaDB 10.11 (packaging/grants.sql): `SLAVE MONITOR` (the check), `SELECT, UPDATE` on the
+/// guard's table and `BINLOG ADMIN` (the lease row, written with `sql_log_bin=0`), `READ_ONLY
+/// ADMIN` (the row on a fenced voter, and `SET GLOBAL read_only=ON` when the node fences
+/// itself). Binlogged: on a [`Pair`] it replicates to the other server; the witness gets it
+/// by its own call.
+pub fn create_witness_check_user(s: &Server, name: &str, password: &str) {
+    let (n, p) = (quote(name), quote(password));
+    s.sql(&format!(
+        "CREATE USER {n}@'127.0.0.1' IDENTIFIED BY {p}; \
+         GRANT {} ON *.* TO {n}@'127.0.0.1'; \
+         GRANT SELECT, UPDATE ON keepalived_mysql.guard TO {n}@'127.0.0.1'",
+        WITNESS_CHECK_PRIVILEGES.join(", ")
+    ));
+}
+
 /// A TCP proxy on 127.0.0.1 to a local port that the test can pause: while paused, it reads
 /// but forwards nothing, in either direction, and the connections stay open. That is a
 /// silently stalled path (a stuck proxy, a half-open connection) as replication sees it.

@@ -16,3 +16,4 @@ mod harness;
 mod keepalived;
 mod lease;
 mod notify;
+mod witness;

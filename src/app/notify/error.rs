@@ -180,6 +180,11 @@ pub enum NotifyError {
         peer: String,
         error: Option<String>,
     },
+    /// Witness mode: the lease cannot be used as configured (a voter without the guard table
+    /// or a grant, a refused account, two voters that are one server, server_id 0): exit 78,
+    /// naming the file that fixes it. The node stays read-only.
+    #[error("witness lease: {0}")]
+    Lease(crate::io::lease::LeaseError),
     /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
     /// fencing is not confirmed (exit 1: notify-backup retries).
     #[error(
@@ -243,9 +248,9 @@ impl NotifyError {
             | NotifyError::RetryNotStarted { error, .. }
             | NotifyError::FencedGuardUncleared { error } => error.exit(),
             NotifyError::CatchupTimedOut { .. } => Exit::Lag,
-            NotifyError::GuardTable { .. } => Exit::Config,
+            NotifyError::GuardTable { .. } | NotifyError::Lease(_) => Exit::Config,
             NotifyError::GuardRefused { refuse, .. } => match refuse {
-                Refuse::PeerWritable | Refuse::ClaimBusy => Exit::SplitBrain,
+                Refuse::PeerWritable | Refuse::ClaimBusy | Refuse::LeaseNotHeld => Exit::SplitBrain,
                 Refuse::PeerUnknown => Exit::Down,
                 Refuse::GuardMissing | Refuse::AccountRefused => Exit::Config,
             },
@@ -280,6 +285,10 @@ fn refusal_text(refuse: Refuse, peer: &str, error: Option<&str>) -> String {
             "another promotion holds the claim GET_LOCK('{}') on this node or peer {peer}: \
              split brain avoided; node stays read-only, refusal recorded",
             crate::io::dialect::notify::CLAIM_NAME
+        ),
+        Refuse::LeaseNotHeld => format!(
+            "no majority of the lease: split brain avoided; node stays read-only, refusal \
+             recorded ({error})"
         ),
         Refuse::PeerUnknown => format!(
             "peer {peer} answered with an error, so it is not provably fenced: node stays \

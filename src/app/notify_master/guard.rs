@@ -337,6 +337,17 @@ pub(crate) fn refuse(
         } => Some("read_only is NULL".into()),
         _ => None,
     };
+    refuse_with(ctx, why, peer, error)
+}
+
+/// [`refuse`] with the error text given (`error`: what the refusal is about, e.g. the
+/// lease's votes).
+pub(crate) fn refuse_with(
+    ctx: &Context,
+    why: Refuse,
+    peer: &str,
+    error: Option<String>,
+) -> Result<Outcome, NotifyError> {
     let err = NotifyError::GuardRefused {
         refuse: why,
         peer: peer.to_string(),

@@ -39,10 +39,33 @@ pub enum ConfigError {
         #[source]
         cause: PathCause,
     },
-    /// `--peer` on the command line is not `HOST[:PORT]`; `message` is the parser's
-    /// explanation (the option file's `peer` is reported as [`ConfigError::BadValue`]).
-    #[error("--peer: {message}")]
-    BadPeer { value: String, message: String },
+    /// `--peer` or `--witness` on the command line is not `HOST[:PORT]`; `message` is the
+    /// parser's explanation (the option file's keys are reported as
+    /// [`ConfigError::BadValue`]).
+    #[error("--{option}: {message}")]
+    BadRemote {
+        /// `peer` or `witness`.
+        option: &'static str,
+        value: String,
+        message: String,
+    },
+    /// Witness mode without a peer: the lease has three voters, this node, the peer and the
+    /// witness (docs/contract.md "Witness mode").
+    #[error(
+        "--witness {witness} needs --peer (or the peer key): witness mode counts votes of \
+         three servers, this node, the peer and the witness"
+    )]
+    WitnessNeedsPeer { witness: String },
+    /// The lease timing breaks its invariant (`plan::lease::Timing::validate`): the message
+    /// names every value.
+    #[error(
+        "witness mode: {cause} (--lease-ttl / lease-ttl, --check-interval / check-interval, \
+         the timeout of [check-mysql] and of [notify-backup])"
+    )]
+    LeaseTiming {
+        #[source]
+        cause: crate::plan::lease::TimingError,
+    },
     /// The role file cannot be read or is not a role file (check-mysql deciding its role).
     #[error(transparent)]
     RoleFile(#[from] RoleFileError),

@@ -69,6 +69,29 @@ pub fn release(me: u32) -> String {
     )
 }
 
+/// check-mysql in witness mode, on its local connection: who this server is (the claimant's
+/// id) and whether it is writable (whether it renews). No privilege needed.
+pub const LOCAL: &str = "SELECT @@GLOBAL.server_id AS server_id, @@GLOBAL.read_only AS read_only";
+
+/// The guard row read without claiming it (a fenced, refused node's check: a peek). Plain
+/// SELECT: no `sql_log_bin`, so only `SELECT` on the table is needed; `UTC_TIMESTAMP(6)`
+/// reads the voter's clock in UTC as [`claim`] writes `expires` (under `time_zone =
+/// '+00:00'`). `changed` is 0: nothing was changed.
+pub const PEEK: &str = "SELECT 0 AS changed, @@GLOBAL.server_id AS server_id, holder, epoch, \
+    TIMESTAMPDIFF(MICROSECOND, '1970-01-01', expires) AS expires_us, \
+    TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(6)) AS now_us \
+    FROM keepalived_mysql.guard WHERE id = 1";
+
+/// [`LOCAL`]'s answer: server_id and read_only (`None` when unreadable).
+pub fn local(sets: &ResultSets) -> (Option<u32>, Option<bool>) {
+    let row = sets.iter().flatten().next();
+    (
+        row.and_then(|r| parsed(r, "server_id")),
+        row.and_then(|r| parsed::<u8>(r, "read_only"))
+            .map(|v| v != 0),
+    )
+}
+
 fn column<'a>(row: &'a Row, name: &str) -> Option<&'a str> {
     row.iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -210,5 +233,17 @@ mod tests {
              FROM keepalived_mysql.guard WHERE id = 1"
         );
         assert!(release(7).contains("WHERE id = 1 AND holder = 7"));
+        assert!(!PEEK.contains("UPDATE") && PEEK.starts_with("SELECT"));
+        let sets = vec![vec![row(&[
+            ("server_id", Some("1")),
+            ("read_only", Some("0")),
+        ])]];
+        assert_eq!(local(&sets), (Some(1), Some(false)));
+        let sets = vec![vec![row(&[
+            ("server_id", Some("2")),
+            ("read_only", Some("1")),
+        ])]];
+        assert_eq!(local(&sets), (Some(2), Some(true)));
+        assert_eq!(local(&vec![vec![]]), (None, None));
     }
 }
