@@ -186,6 +186,27 @@ impl Lab {
         }
     }
 
+    /// The network namespace of host `node` (a, b or c).
+    pub fn namespace(&self, node: &str) -> String {
+        format!("kam-{}-{node}", self.name)
+    }
+
+    /// Runs `ip ARGS...`, which must succeed; returns its stdout.
+    #[track_caller]
+    pub fn run_ip(&self, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run ip: {e}"));
+        assert!(
+            out.status.success(),
+            "ip {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// How many times `node`'s keepalived logged `(VI_1) Entering STATE STATE` so far.
     pub fn keepalived_entered(&self, node: &str, state: &str) -> usize {
         let log =
