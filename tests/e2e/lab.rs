@@ -82,9 +82,10 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// `lab/lab up --name NAME --bin-dir target/debug EXTRA...`; A holds the VIP afterwards.
+    /// `lab/lab up --name NAME --bin-dir target/debug EXTRA...`, asserting nothing about the
+    /// outcome beyond `up`'s own success (e.g. `--vrrp-blocked`, where either node may win).
     #[track_caller]
-    pub fn up(name: &str, extra: &[&str]) -> Lab {
+    pub fn start(name: &str, extra: &[&str]) -> Lab {
         require_root(
             "the e2e tests need root: the lab creates network namespaces and the \
              keepalived_script user (CI runs as root; run `sudo ./test --test e2e`)",
@@ -98,6 +99,13 @@ impl Lab {
         let mut args = vec!["up", "--bin-dir", bin.to_str().expect("utf-8 path")];
         args.extend_from_slice(extra);
         lab.run(&args);
+        lab
+    }
+
+    /// `lab/lab up --name NAME --bin-dir target/debug EXTRA...`; A holds the VIP afterwards.
+    #[track_caller]
+    pub fn up(name: &str, extra: &[&str]) -> Lab {
+        let lab = Lab::start(name, extra);
         assert_eq!(lab.vip(), "a", "after up, A holds the VIP");
         let st = lab.status();
         assert_eq!(st["nodes"]["a"]["role"], "writer", "{st}");
@@ -163,6 +171,81 @@ impl Lab {
             node: v["node"].as_str().expect("fault node").to_string(),
             at_ms: v["at_ms"].as_u64().expect("fault at_ms"),
         }
+    }
+
+    /// `lab/lab heal NODE|all`; returns when it ran (its JSON line).
+    #[track_caller]
+    pub fn heal(&self, node: &str) -> Fault {
+        let text = self.run(&["heal", node]);
+        let line = text.lines().last().unwrap_or_default();
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("heal output is not JSON ({e}): {text}"));
+        Fault {
+            node: v["node"].as_str().expect("heal node").to_string(),
+            at_ms: v["at_ms"].as_u64().expect("heal at_ms"),
+        }
+    }
+
+    /// The network namespace of host `node` (a, b or c).
+    pub fn namespace(&self, node: &str) -> String {
+        format!("kam-{}-{node}", self.name)
+    }
+
+    /// Runs `ip ARGS...`, which must succeed; returns its stdout.
+    #[track_caller]
+    pub fn run_ip(&self, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run ip: {e}"));
+        assert!(
+            out.status.success(),
+            "ip {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// How many times `node`'s keepalived logged `(VI_1) Entering STATE STATE` so far.
+    pub fn keepalived_entered(&self, node: &str, state: &str) -> usize {
+        let log =
+            std::fs::read_to_string(self.dir.join(node).join("keepalived.log")).unwrap_or_default();
+        let mark = format!("(VI_1) Entering {state} STATE");
+        log.lines().filter(|l| l.contains(&mark)).count()
+    }
+
+    /// The (only) replication connection's `SHOW ALL SLAVES STATUS` fields on `node` (as root
+    /// on its socket, vertical output: `lab sql` prints no column names).
+    #[track_caller]
+    pub fn slave_status(&self, node: &str) -> std::collections::BTreeMap<String, String> {
+        let socket = self.dir.join(node).join("mysqld.sock");
+        let out = Command::new("timeout")
+            .args([
+                "-s",
+                "KILL",
+                "10",
+                "mariadb",
+                "--no-defaults",
+                "-uroot",
+                "-E",
+            ])
+            .arg(format!("--socket={}", socket.display()))
+            .args(["-e", "SHOW ALL SLAVES STATUS"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run mariadb: {e}"));
+        assert!(
+            out.status.success(),
+            "SHOW ALL SLAVES STATUS on {node} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (k, v) = l.trim_start().split_once(": ")?;
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect()
     }
 
     /// Runs SQL as root on a node (unix socket).
@@ -269,15 +352,24 @@ impl Lab {
         })
     }
 
+    /// Starts the client; returns once A (server_id 1) has acknowledged 20 of its writes.
     #[track_caller]
     pub fn start_client(&self) {
+        self.start_client_on(1);
+    }
+
+    /// Starts the client; returns once `server_id` has acknowledged 20 of its writes.
+    #[track_caller]
+    pub fn start_client_on(&self, server_id: u32) {
         self.run(&["client", "start"]);
         let since = now_ms().saturating_sub(60_000);
         self.wait(
-            "the client writing through the VIP (20 acknowledged writes)",
+            &format!(
+                "the client writing through the VIP (20 acknowledged by server_id {server_id})"
+            ),
             WAIT,
             || {
-                let n = self.acks_on(1, since);
+                let n = self.acks_on(server_id, since);
                 if n >= 20 {
                     Ok(())
                 } else {

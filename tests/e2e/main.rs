@@ -16,7 +16,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod guard;
 mod lab;
+mod samples;
 mod writes;
 
 use std::collections::HashSet;

@@ -158,3 +158,134 @@ pub fn wait_failover_to_b(lab: &Lab, fault: &Fault) -> (u64, u64) {
     let first = first_write_after(lab, 2, fault).expect("a write acknowledged by B");
     (vip_at.saturating_sub(fault.at_ms), first)
 }
+
+/// The time span of one server's acknowledged writes: from the start of its first to the end
+/// of its last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub server_id: u32,
+    pub from_ms: u64,
+    pub to_ms: u64,
+    pub count: usize,
+}
+
+/// Per server, the span of its acknowledged writes, in order of server_id.
+pub fn server_spans(acks: &[Ack]) -> Vec<Span> {
+    let mut spans: std::collections::BTreeMap<u32, Span> = std::collections::BTreeMap::new();
+    for a in acks {
+        let s = spans.entry(a.server_id).or_insert(Span {
+            server_id: a.server_id,
+            from_ms: a.start_ms,
+            to_ms: a.end_ms,
+            count: 0,
+        });
+        s.from_ms = s.from_ms.min(a.start_ms);
+        s.to_ms = s.to_ms.max(a.end_ms);
+        s.count += 1;
+    }
+    spans.into_values().collect()
+}
+
+/// The runs of consecutive acknowledged writes (in order of their start) by one server: how
+/// the client's writes moved between the servers. For assertion messages.
+pub fn writer_runs(acks: &[Ack]) -> Vec<Span> {
+    let mut sorted: Vec<&Ack> = acks.iter().collect();
+    sorted.sort_by_key(|a| (a.start_ms, a.end_ms));
+    let mut runs: Vec<Span> = Vec::new();
+    for a in sorted {
+        match runs.last_mut() {
+            Some(r) if r.server_id == a.server_id => {
+                r.to_ms = r.to_ms.max(a.end_ms);
+                r.count += 1;
+            }
+            _ => runs.push(Span {
+                server_id: a.server_id,
+                from_ms: a.start_ms,
+                to_ms: a.end_ms,
+                count: 1,
+            }),
+        }
+    }
+    runs
+}
+
+/// Two servers whose acknowledged writes overlap in time: each server's writes span an
+/// interval (first start .. last end) and two of them intersect. In the split-brain scenarios
+/// the writer changes at most once, so each server's writes form one period; an overlap means
+/// the client wrote on both (the VIP went back and forth between two writable nodes).
+/// Touching ends (one server's last write ended when the other's first began) do not overlap.
+pub fn overlapping_writers(acks: &[Ack]) -> Option<(Span, Span)> {
+    let spans = server_spans(acks);
+    for (i, x) in spans.iter().enumerate() {
+        for y in &spans[i + 1..] {
+            if x.from_ms < y.to_ms && y.from_ms < x.to_ms {
+                return Some((*x, *y));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(start_ms: u64, end_ms: u64, server_id: u32) -> Ack {
+        Ack {
+            start_ms,
+            end_ms,
+            id: start_ms,
+            gtid: format!("0-{server_id}-{start_ms}"),
+            server_id,
+        }
+    }
+
+    #[test]
+    fn one_server_or_none_never_overlaps() {
+        assert_eq!(overlapping_writers(&[]), None);
+        let a = [ack(0, 10, 1), ack(20, 30, 1), ack(40, 50, 1)];
+        assert_eq!(overlapping_writers(&a), None);
+        assert_eq!(
+            server_spans(&a),
+            vec![Span {
+                server_id: 1,
+                from_ms: 0,
+                to_ms: 50,
+                count: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn a_then_b_does_not_overlap_even_when_touching() {
+        let acks = [
+            ack(0, 10, 1),
+            ack(20, 30, 1),
+            ack(30, 40, 2),
+            ack(50, 60, 2),
+        ];
+        assert_eq!(overlapping_writers(&acks), None);
+        assert_eq!(writer_runs(&acks).len(), 2);
+    }
+
+    #[test]
+    fn writes_going_back_and_forth_overlap() {
+        // A, B, A: B's span lies inside A's.
+        let acks = [ack(0, 10, 1), ack(20, 30, 2), ack(40, 50, 1)];
+        let (x, y) = overlapping_writers(&acks).expect("overlap");
+        assert_eq!((x.server_id, y.server_id), (1, 2));
+        assert_eq!((x.from_ms, x.to_ms, y.from_ms, y.to_ms), (0, 50, 20, 30));
+        let runs = writer_runs(&acks);
+        assert_eq!(
+            runs.iter().map(|r| r.server_id).collect::<Vec<_>>(),
+            vec![1, 2, 1]
+        );
+    }
+
+    #[test]
+    fn concurrent_writes_on_two_servers_overlap() {
+        // Out of order in the log; intervals intersect.
+        let acks = [ack(100, 150, 2), ack(0, 120, 1)];
+        assert!(overlapping_writers(&acks).is_some());
+    }
+}
