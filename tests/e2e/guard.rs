@@ -165,7 +165,6 @@ fn assert_one_history(lab: &Lab, writer: &str) -> Value {
 /// notify-master finds A writable and refuses ("split brain avoided"), its check fails it
 /// (FAULT), the VIP stays with A alone. (c) After the heal A is still the one writer.
 #[test]
-#[ignore = "needs the split-brain guard (issue 11)"]
 fn vrrp_blocked_mid_run_keeps_one_writer() {
     let _serial = serial();
     let lab = Lab::up("e2evrrp", &["--guard"]);
@@ -226,7 +225,6 @@ fn vrrp_blocked_mid_run_keeps_one_writer() {
 /// FAULT. The client then writes to the winner. (c) After the heal the winner stays the writer
 /// (chk_writer's +20) and writes go on there.
 #[test]
-#[ignore = "needs the split-brain guard (issue 11)"]
 fn vrrp_blocked_from_the_start_keeps_one_writer() {
     let _serial = serial();
     let lab = Lab::start("e2evblk", &["--guard", "--vrrp-blocked"]);
