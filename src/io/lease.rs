@@ -436,12 +436,30 @@ pub enum Released {
 /// Returns one outcome per voter, in `lease.voters`' order.
 pub fn release(lease: &Lease, deadline: &Deadline) -> Vec<(String, Released)> {
     let q = dialect::lease::release(lease.me);
+    on_every_voter(
+        lease,
+        deadline,
+        move |spec, d| release_one(spec, &q, d),
+        || Released::NoAnswer {
+            cause: "no answer within the deadline".into(),
+        },
+    )
+}
+
+/// Run `one` on every voter at once, each on its own thread within `deadline`; a voter that
+/// has not answered by then gets `late()`. One result per voter, in `lease.voters`' order.
+fn on_every_voter<T: Send + 'static>(
+    lease: &Lease,
+    deadline: &Deadline,
+    one: impl Fn(&ConnectionSpec, &Deadline) -> T + Send + Sync + Clone + 'static,
+    late: impl Fn() -> T,
+) -> Vec<(String, T)> {
     let workers: Vec<_> = lease
         .voters
         .iter()
         .map(|spec| {
-            let (spec, q, d) = (spec.clone(), q.clone(), *deadline);
-            Worker::start(move || release_one(&spec, &q, &d))
+            let (spec, d, one) = (spec.clone(), *deadline, one.clone());
+            Worker::start(move || one(&spec, &d))
         })
         .collect();
     lease
@@ -449,12 +467,10 @@ pub fn release(lease: &Lease, deadline: &Deadline) -> Vec<(String, Released)> {
         .iter()
         .zip(workers)
         .map(|(spec, w)| {
-            let outcome = w
-                .wait(deadline.remaining())
-                .unwrap_or_else(|| Released::NoAnswer {
-                    cause: "no answer within the deadline".into(),
-                });
-            (spec.target(), outcome)
+            (
+                spec.target(),
+                w.wait(deadline.remaining()).unwrap_or_else(&late),
+            )
         })
         .collect()
 }
@@ -490,25 +506,9 @@ pub type Peeked = (String, Result<GuardRow, String>);
 /// each within `deadline`: one entry per voter in `lease.voters`' order; `Err` says why a
 /// voter gave no row. Changes nothing (a fenced, refused node's check: who holds the lease).
 pub fn peek(lease: &Lease, deadline: &Deadline) -> Vec<Peeked> {
-    let workers: Vec<_> = lease
-        .voters
-        .iter()
-        .map(|spec| {
-            let (spec, d) = (spec.clone(), *deadline);
-            Worker::start(move || peek_one(&spec, &d))
-        })
-        .collect();
-    lease
-        .voters
-        .iter()
-        .zip(workers)
-        .map(|(spec, w)| {
-            let row = w
-                .wait(deadline.remaining())
-                .unwrap_or_else(|| Err("no answer within the deadline".into()));
-            (spec.target(), row)
-        })
-        .collect()
+    on_every_voter(lease, deadline, peek_one, || {
+        Err("no answer within the deadline".into())
+    })
 }
 
 fn peek_one(spec: &ConnectionSpec, deadline: &Deadline) -> Result<GuardRow, String> {

@@ -7,7 +7,7 @@ use crate::check::{check_in, check_with, peer_of, with_table};
 use crate::common::mariadb::Server;
 use crate::common::run::Run;
 use crate::common::wait_until;
-use crate::harness::{Pair, Proxy, create_monitor_user};
+use crate::harness::{Pair, create_monitor_user, replicate_b_through_proxy};
 
 /// A writer at `max_connections` is alive and busy: it keeps the VIP (WARN saturated, exit
 /// 0); a standby that cannot be observed fails; with `CONNECTION ADMIN` the check gets past
@@ -154,15 +154,7 @@ fn peer_reached_turns_transport_errors_into_broken_replication() {
 fn stalled_replication_connection_is_lag() {
     let p = Pair::dual_master();
     with_table(&p);
-    let proxy = Proxy::start(p.a.port);
-    p.b.sql(&format!(
-        "STOP SLAVE; CHANGE MASTER TO master_port={}; START SLAVE",
-        proxy.port
-    ));
-    p.b.wait_for("replicating from A through the proxy", |s| {
-        s.slave_field("Slave_IO_Running").as_deref() == Some("Yes")
-            && s.slave_field("Master_Port") == Some(proxy.port.to_string())
-    });
+    let proxy = replicate_b_through_proxy(&p);
     p.a.sql("INSERT INTO t.k VALUES (1, 'before')");
     p.wait_synced();
     // B is the fenced standby (with --peer, a writable one would be a split brain).

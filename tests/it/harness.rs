@@ -172,6 +172,22 @@ pub fn create_witness_check_user(s: &Server, name: &str, password: &str) {
     ));
 }
 
+/// Points B's replication at A through a new [`Proxy`] and waits until B's IO thread runs
+/// through it: the proxy then stands for the path from B to A.
+#[track_caller]
+pub fn replicate_b_through_proxy(p: &Pair) -> Proxy {
+    let proxy = Proxy::start(p.a.port);
+    p.b.sql(&format!(
+        "STOP SLAVE; CHANGE MASTER TO master_port={}; START SLAVE",
+        proxy.port
+    ));
+    p.b.wait_for("replicating from A through the proxy", |s| {
+        s.slave_field("Slave_IO_Running").as_deref() == Some("Yes")
+            && s.slave_field("Master_Port") == Some(proxy.port.to_string())
+    });
+    proxy
+}
+
 /// A TCP proxy on 127.0.0.1 to a local port that the test can pause: while paused, it reads
 /// but forwards nothing, in either direction, and the connections stay open. That is a
 /// silently stalled path (a stuck proxy, a half-open connection) as replication sees it.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::{GUARD, Node, count, read_only, with_table};
 use crate::common::WAIT;
 use crate::common::mariadb::{Server, free_port};
-use crate::harness::{Pair, Proxy, create_failover_user};
+use crate::harness::{Pair, create_failover_user, replicate_b_through_proxy};
 
 /// `127.0.0.1:PORT` of `s`, as `--peer` takes it.
 fn peer_of(s: &Server) -> String {
@@ -88,15 +88,7 @@ fn refuses_while_the_peer_is_writable() {
 fn catches_up_to_what_the_fenced_peer_wrote() {
     let p = Pair::dual_master();
     with_table(&p);
-    let proxy = Proxy::start(p.a.port);
-    p.b.sql(&format!(
-        "STOP SLAVE; CHANGE MASTER TO master_port={}; START SLAVE",
-        proxy.port
-    ));
-    p.b.wait_for("replicating from A through the proxy", |s| {
-        s.slave_field("Slave_IO_Running").as_deref() == Some("Yes")
-            && s.slave_field("Master_Port") == Some(proxy.port.to_string())
-    });
+    let proxy = replicate_b_through_proxy(&p);
     p.a.sql("INSERT INTO t.k (v) VALUES ('before the stall')");
     p.wait_synced();
     let (a, b) = fenced_failover_nodes(&p);
