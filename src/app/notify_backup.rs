@@ -214,47 +214,11 @@ fn fence_now(
         }
     ));
     if ctx.dry_run {
-        let sessions = if ctx.settings.keep_sessions {
-            "; client sessions kept (--keep-sessions)".to_string()
-        } else {
-            let ids = sessions_to_end(&mut conn, ctx.read_only.get() == Some(true))?;
-            format!(
-                " and end {} client session(s) that could still commit{}",
-                ids.len(),
-                list(&ids)
-            )
-        };
-        return Ok(Outcome::DryRun(format!(
-            "would record standby and SET GLOBAL read_only=ON{sessions}"
-        )));
+        return dry_run(ctx, &mut conn);
     }
     let keep = ctx.settings.keep_sessions;
-    // SET GLOBAL read_only=ON waits for the write statements already running (MariaDB 10.11:
-    // for the backup lock each of them holds), and one waiting on a row lock held by an idle
-    // transaction would commit before the SET is done. So the SET waits a bounded time
-    // (fencing::set_wait): short writes finish by themselves; what still blocks it then is
-    // ended, and the SET tried again, all within --timeout.
     let mut ended: Vec<u64> = Vec::new();
-    loop {
-        let Some(wait) = fencing::set_wait(deadline.remaining()) else {
-            return Err(NotifyError::FenceBlocked {
-                timeout: ctx.settings.timeout,
-                ended: ended.len(),
-                keep_sessions: keep,
-            });
-        };
-        if try_read_only_on(&mut conn, dialect, wait)? {
-            break;
-        }
-        ctx.step(&format!(
-            "SET GLOBAL read_only=ON did not get its lock within {}",
-            humantime::format_duration(wait)
-        ));
-        if !keep {
-            let ids = sessions_to_end(&mut conn, false)?;
-            end(ctx, &mut conn, &ids, &mut ended)?;
-        }
-    }
+    set_read_only_on(ctx, &mut conn, dialect, &deadline, &mut ended)?;
     read_back(ctx, &mut conn, true)?;
     clear_writer_since(ctx, &mut conn)?;
     if ctx.settings.witness.is_some() {
@@ -266,11 +230,73 @@ fn fence_now(
             "fenced: read_only=ON; client sessions kept (--keep-sessions)".into(),
         ));
     }
-    // read_only refuses a statement when it starts: one that passed the check before, or a
-    // transaction already open, could still commit where read_only does not refuse COMMIT
-    // (MySQL, an account with READ_ONLY ADMIN). End those sessions too.
-    let ids = sessions_to_end(&mut conn, true)?;
-    end(ctx, &mut conn, &ids, &mut ended)?;
+    end_the_rest(ctx, &mut conn, ended)
+}
+
+/// `--dry-run`: what fencing would do, changing nothing.
+fn dry_run(ctx: &Context, conn: &mut mysql::Conn) -> Result<Outcome, NotifyError> {
+    let sessions = if ctx.settings.keep_sessions {
+        "; client sessions kept (--keep-sessions)".to_string()
+    } else {
+        let ids = sessions_to_end(conn, ctx.read_only.get() == Some(true))?;
+        format!(
+            " and end {} client session(s) that could still commit{}",
+            ids.len(),
+            list(&ids)
+        )
+    };
+    Ok(Outcome::DryRun(format!(
+        "would record standby and SET GLOBAL read_only=ON{sessions}"
+    )))
+}
+
+/// Step 3: `SET GLOBAL read_only=ON` within `deadline`. It waits for the write statements
+/// already running (MariaDB 10.11: for the backup lock each of them holds), and one waiting
+/// on a row lock held by an idle transaction would commit before the SET is done. So the SET
+/// waits a bounded time (`fencing::set_wait`): short writes finish by themselves; what still
+/// blocks it then is ended (unless `--keep-sessions`; noted in `ended`), and the SET tried
+/// again, all within --timeout.
+fn set_read_only_on(
+    ctx: &Context,
+    conn: &mut mysql::Conn,
+    dialect: crate::model::observation::Dialect,
+    deadline: &Deadline,
+    ended: &mut Vec<u64>,
+) -> Result<(), NotifyError> {
+    let keep = ctx.settings.keep_sessions;
+    loop {
+        let Some(wait) = fencing::set_wait(deadline.remaining()) else {
+            return Err(NotifyError::FenceBlocked {
+                timeout: ctx.settings.timeout,
+                ended: ended.len(),
+                keep_sessions: keep,
+            });
+        };
+        if try_read_only_on(conn, dialect, wait)? {
+            return Ok(());
+        }
+        ctx.step(&format!(
+            "SET GLOBAL read_only=ON did not get its lock within {}",
+            humantime::format_duration(wait)
+        ));
+        if !keep {
+            let ids = sessions_to_end(conn, false)?;
+            end(ctx, conn, &ids, ended)?;
+        }
+    }
+}
+
+/// Step 4: read_only refuses a statement when it starts: one that passed the check before,
+/// or a transaction already open, could still commit where read_only does not refuse COMMIT
+/// (MySQL, an account with READ_ONLY ADMIN). End those sessions too; `ended` already holds
+/// those of step 3.
+fn end_the_rest(
+    ctx: &Context,
+    conn: &mut mysql::Conn,
+    mut ended: Vec<u64>,
+) -> Result<Outcome, NotifyError> {
+    let ids = sessions_to_end(conn, true)?;
+    end(ctx, conn, &ids, &mut ended)?;
     if !ended.is_empty() {
         ctx.log(
             crate::report::Severity::Warning,

@@ -273,6 +273,60 @@ pub fn round(
     deadline: &Deadline,
     watch: &mut ClockWatch,
 ) -> Result<Round, LeaseError> {
+    let (reached, lost) = voters_in_order(lease, deadline)?;
+    let claim = dialect::lease::claim(lease.me, lease.ttl.as_micros() as u64);
+    let mut t_sent = None;
+    let mut stopped = false;
+    let mut ballots = Vec::new();
+    // Connections of voters that granted, kept for giving the vote back.
+    let mut granted = Vec::new();
+    let count = reached.len();
+    for (i, p) in reached.into_iter().enumerate() {
+        if stopped {
+            ballots.push(Ballot {
+                address: p.address,
+                vote: Vote::NotAsked,
+                discarded: None,
+            });
+            continue;
+        }
+        let share = deadline.remaining() / (count - i) as u32;
+        let (ballot, sent, conn) = ask(lease, &claim, p, share, watch);
+        t_sent.get_or_insert(sent);
+        stopped = plan::lease::after_vote(mode, &ballot.vote) == Next::Stop;
+        if let (Vote::Granted(_), Some(conn)) = (&ballot.vote, conn) {
+            granted.push((ballot.address.clone(), conn));
+        }
+        ballots.push(ballot);
+    }
+    ballots.extend(lost);
+
+    let config = config_error(&ballots);
+    let mut tally = plan::lease::tally(lease.me, &ballots);
+    if mode == Mode::Claim && config.is_some() {
+        tally.held = false;
+    }
+    let released = if plan::lease::release_won_votes(mode, tally.held) {
+        give_back(lease, granted, deadline)
+    } else {
+        Vec::new()
+    };
+    Ok(Round {
+        mode,
+        t_sent,
+        tally,
+        released,
+        config,
+    })
+}
+
+/// The voters that answered, prepared and in ascending `server_id` order (the order every
+/// claimant asks in), and a ballot for each one that did not; `Err` for a lease that cannot
+/// be asked at all (no server_id of its own, not three voters, two addresses for one voter).
+fn voters_in_order(
+    lease: &Lease,
+    deadline: &Deadline,
+) -> Result<(Vec<Prepared>, Vec<Ballot>), LeaseError> {
     if lease.me == 0 {
         return Err(LeaseError::NoServerId);
     }
@@ -300,91 +354,83 @@ pub fn round(
             server_id: w[0].server_id,
         });
     }
+    Ok((reached, lost))
+}
 
-    let claim = dialect::lease::claim(lease.me, lease.ttl.as_micros() as u64);
-    let mut t_sent = None;
-    let mut stopped = false;
-    let mut ballots = Vec::new();
-    // Connections of voters that granted, kept for giving the vote back.
-    let mut granted = Vec::new();
-    let count = reached.len();
-    for (i, p) in reached.into_iter().enumerate() {
-        let Prepared {
-            address,
-            server_id,
-            mut conn,
-        } = p;
-        if stopped {
-            ballots.push(Ballot {
-                address,
-                vote: Vote::NotAsked,
-                discarded: None,
-            });
-            continue;
-        }
-        let share = deadline.remaining() / (count - i) as u32;
-        let sent = Mono::now();
-        t_sent.get_or_insert(sent);
-        let q = claim.clone();
-        let answer = Worker::start(move || {
-            let r = conn.query_sets(&q);
-            (conn, r)
-        })
-        .wait(share);
-        let received = Mono::now();
-        let (vote, conn) = match answer {
-            None => (
-                Vote::NoAnswer {
-                    cause: format!(
-                        "no answer within its share of the deadline ({})",
-                        humantime::format_duration(Duration::from_millis(share.as_millis() as u64))
-                    ),
-                },
-                None,
-            ),
-            Some((conn, (_, Some(e)))) => (failed_vote(&e), Some(conn)),
-            Some((conn, (sets, None))) => match dialect::lease::guard_row(&sets) {
-                Err(e) => (Vote::Failed(e), Some(conn)),
-                Ok(row) => {
-                    let a = Answered {
-                        row,
-                        sent,
-                        received,
-                    };
-                    if row.holder == lease.me && row.expires_us > row.now_us {
-                        (Vote::Granted(a), Some(conn))
-                    } else {
-                        (Vote::Held(a), Some(conn))
-                    }
-                }
+/// Send `claim` to one prepared voter and wait at most `share` for its vote. Returns the
+/// ballot, when the statement was sent (monotonic), and the connection when it is still
+/// usable (to give a granted vote back).
+fn ask(
+    lease: &Lease,
+    claim: &str,
+    p: Prepared,
+    share: Duration,
+    watch: &mut ClockWatch,
+) -> (Ballot, Mono, Option<Conn>) {
+    let Prepared {
+        address,
+        server_id,
+        mut conn,
+    } = p;
+    let sent = Mono::now();
+    let q = claim.to_string();
+    let answer = Worker::start(move || {
+        let r = conn.query_sets(&q);
+        (conn, r)
+    })
+    .wait(share);
+    let received = Mono::now();
+    let (vote, conn) = match answer {
+        None => (
+            Vote::NoAnswer {
+                cause: format!(
+                    "no answer within its share of the deadline ({})",
+                    humantime::format_duration(Duration::from_millis(share.as_millis() as u64))
+                ),
             },
-        };
-        let discarded = match &vote {
-            Vote::Granted(a) | Vote::Held(a) => watch.observe(
-                server_id,
-                Reading {
-                    voter_now_us: a.row.now_us,
+            None,
+        ),
+        Some((conn, (_, Some(e)))) => (failed_vote(&e), Some(conn)),
+        Some((conn, (sets, None))) => match dialect::lease::guard_row(&sets) {
+            Err(e) => (Vote::Failed(e), Some(conn)),
+            Ok(row) => {
+                let a = Answered {
+                    row,
                     sent,
                     received,
-                },
-                lease.margin,
-                lease.ttl,
-            ),
-            _ => None,
-        };
-        stopped = plan::lease::after_vote(mode, &vote) == Next::Stop;
-        if let (Vote::Granted(_), Some(conn)) = (&vote, conn) {
-            granted.push((address.clone(), conn));
-        }
-        ballots.push(Ballot {
-            address,
-            vote,
-            discarded,
-        });
-    }
-    ballots.extend(lost);
+                };
+                if row.holder == lease.me && row.expires_us > row.now_us {
+                    (Vote::Granted(a), Some(conn))
+                } else {
+                    (Vote::Held(a), Some(conn))
+                }
+            }
+        },
+    };
+    let discarded = match &vote {
+        Vote::Granted(a) | Vote::Held(a) => watch.observe(
+            server_id,
+            Reading {
+                voter_now_us: a.row.now_us,
+                sent,
+                received,
+            },
+            lease.margin,
+            lease.ttl,
+        ),
+        _ => None,
+    };
+    let ballot = Ballot {
+        address,
+        vote,
+        discarded,
+    };
+    (ballot, sent, conn)
+}
 
-    let config = ballots.iter().find_map(|b| match &b.vote {
+/// The first voter whose refusal is a configuration error (missing table or grant).
+fn config_error(ballots: &[Ballot]) -> Option<LeaseError> {
+    ballots.iter().find_map(|b| match &b.vote {
         Vote::Failed(e) => e.kind.file().map(|file| LeaseError::Config {
             address: b.address.clone(),
             code: e.code,
@@ -392,29 +438,22 @@ pub fn round(
             file,
         }),
         _ => None,
-    });
-    let mut tally = plan::lease::tally(lease.me, &ballots);
-    if mode == Mode::Claim && config.is_some() {
-        tally.held = false;
-    }
+    })
+}
+
+/// Give back the votes of a claim that did not win a majority, over the connections that
+/// won them, within `deadline`; the addresses where that worked.
+fn give_back(lease: &Lease, granted: Vec<(String, Conn)>, deadline: &Deadline) -> Vec<String> {
+    let q = dialect::lease::release(lease.me);
     let mut released = Vec::new();
-    if plan::lease::release_won_votes(mode, tally.held) {
-        let q = dialect::lease::release(lease.me);
-        for (address, mut conn) in granted {
-            let q = q.clone();
-            let done = Worker::start(move || conn.query_sets(&q)).wait(deadline.remaining());
-            if matches!(done, Some((_, None))) {
-                released.push(address);
-            }
+    for (address, mut conn) in granted {
+        let q = q.clone();
+        let done = Worker::start(move || conn.query_sets(&q)).wait(deadline.remaining());
+        if matches!(done, Some((_, None))) {
+            released.push(address);
         }
     }
-    Ok(Round {
-        mode,
-        t_sent,
-        tally,
-        released,
-        config,
-    })
+    released
 }
 
 /// What [`release`] did on one voter.
