@@ -278,6 +278,10 @@ PY
             cp "$LABDIR/$n/keepalived.log" "$keep/keepalived-$n.log" 2>/dev/null || true
             cp "$LABDIR/$n/error.log" "$keep/mariadbd-$n.log" 2>/dev/null || true
         done
+        # The witness host's logs, wherever the lab keeps them (witness setup).
+        for f in "$LABDIR"/w/*.log; do
+            [[ -e $f ]] && cp "$f" "$keep/w-$(basename "$f")"
+        done
     fi
     lab down >>"$WORK/lab.log" 2>&1
 }
