@@ -124,6 +124,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
         verdict
             .findings
             .extend(crate::verdict::split::lease_findings(view));
+        verdict.findings = crate::verdict::split::by_lease(verdict.findings, view);
     }
     if let Some(problem) = memory_problem {
         verdict.findings.push(Finding {
@@ -447,9 +448,14 @@ fn fence_itself(conn: &mut mysql::Conn, deadline: &Deadline) -> Result<(), Strin
     }
     let sets = exec(conn, sql::READ_ONLY).map_err(|e| e.to_string())?;
     match crate::io::mysql::first_value(&sets).as_deref() {
-        Some(v) if crate::io::dialect::flag(Some(v)) => Ok(()),
-        other => Err(format!("read_only reads {other:?} after setting it")),
+        Some(v) if crate::io::dialect::flag(Some(v)) => {}
+        other => return Err(format!("read_only reads {other:?} after setting it")),
     }
+    // Fenced: no longer a writer in the guard's row either, so that the two-node rule
+    // never counts this node's old writer_since against a writer holding the lease. Best
+    // effort: the node is fenced whatever this says.
+    let _ = exec(conn, sql::CLEAR_WRITER_SINCE);
+    Ok(())
 }
 
 /// The line (or JSON object), and with `-v` / `--explain` the evidence and next steps.

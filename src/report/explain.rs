@@ -151,6 +151,13 @@ const ADVICE: &[(Situation, &str, &str)] = &[
              take over",
         "lease-elsewhere",
     ),
+    (
+        Situation::LeaseDegraded,
+        "bring the voter the message names back (the witness or the peer: its server, the \
+             network to it, its guard table and grants): until then the writer survives no \
+             further loss",
+        "lease-degraded",
+    ),
 ];
 
 /// The next step for a situation, and the runbook section (anchor) that explains it.

@@ -102,11 +102,14 @@ pub enum Situation {
     /// Witness mode: notify-master refused this node the writer role and another node holds
     /// the lease on a majority: this node stays out, even where it cannot see the peer.
     LeaseElsewhere,
+    /// Witness mode: the writer holds the lease, but not on every voter (one is down,
+    /// unreachable or misconfigured): one more lost voter and it fences itself.
+    LeaseDegraded,
 }
 
 impl Situation {
     /// Every situation, in declaration order (the tests check that none is missing).
-    pub const ALL: [Situation; 25] = [
+    pub const ALL: [Situation; 26] = [
         Situation::Down,
         Situation::Saturated,
         Situation::CheckAccount,
@@ -132,6 +135,7 @@ impl Situation {
         Situation::SplitBrain,
         Situation::LeaseLost,
         Situation::LeaseElsewhere,
+        Situation::LeaseDegraded,
     ];
 }
 
@@ -287,6 +291,7 @@ mod tests {
                 Situation::SplitBrain => 22,
                 Situation::LeaseLost => 23,
                 Situation::LeaseElsewhere => 24,
+                Situation::LeaseDegraded => 25,
             };
             assert_eq!(index, i, "{s:?} out of place in Situation::ALL");
         }

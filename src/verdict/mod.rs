@@ -355,10 +355,16 @@ impl Judge<'_> {
                 Refusal::Other => "see the peer's error log",
                 Refusal::Guard => {
                     // Without its guard row the peer cannot be proven fenced: a
-                    // configuration error on the peer, not a degraded probe.
+                    // configuration error on the peer. It fails a standby (78); the writer
+                    // keeps the VIP (the VIP must stay somewhere) and says so loudly.
+                    let (level, kind) = if self.role.holds_vip() {
+                        (Level::Alert, None)
+                    } else {
+                        (Level::Fail, Some(Reason::Config))
+                    };
                     self.add(
-                        Level::Fail,
-                        Some(Reason::Config),
+                        level,
+                        kind,
                         Situation::GuardMissing,
                         format!("peer {address}: {error}: {}", split::GUARD_FIX),
                     );
@@ -414,7 +420,10 @@ impl Judge<'_> {
                 Level::Fail,
                 Some(Reason::ReadOnly),
                 Situation::PromotionFailed,
-                "promotion gave up (catch-up timeout): this node must not hold the VIP".into(),
+                "notify-master gave up the promotion (catch-up timeout, the server unreachable, \
+                 or refused by the split-brain guard: its syslog line says which): this node \
+                 must not hold the VIP"
+                    .into(),
             ),
             Role::Standby if !read_only => self.add(
                 Level::Note,
@@ -460,7 +469,7 @@ pub fn verdict(
     j.split_brain(obs, peer, refused);
     Verdict {
         role,
-        findings: one_peer_down_line(j.findings),
+        findings: split::explained_refusal(one_peer_down_line(j.findings)),
         summary: summary(obs),
     }
 }

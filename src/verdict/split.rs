@@ -47,6 +47,20 @@ impl Judge<'_> {
         else {
             return;
         };
+        let me_id = obs.guard.as_ref().and_then(|g| g.server_id);
+        if me_id.is_some() && me_id == *server_id {
+            self.add(
+                Level::Fail,
+                Some(Reason::Config),
+                Situation::GuardMissing,
+                format!(
+                    "--peer {address} is this server (server_id {}): give the other node's \
+                     address",
+                    server_id.unwrap_or_default()
+                ),
+            );
+            return;
+        }
         let writable = !obs.read_only && obs.super_read_only != Some(true);
         if refused && !writable {
             self.add(
@@ -113,19 +127,27 @@ impl Judge<'_> {
 pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
     let mut out = Vec::new();
     let voters = || {
-        view.per_voter
+        let all: Vec<String> = view
+            .per_voter
             .iter()
             .map(|v| match &v.note {
                 None => format!("{} granted", v.address),
                 Some(n) => format!("{} {n}", v.address),
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        if all.is_empty() {
+            "no voter answered".to_string()
+        } else {
+            all.join(", ")
+        }
     };
+    let holds = view.action == "renew" && view.held;
     if let Some(e) = &view.config_error {
+        // A writer that still holds a majority keeps it (the VIP must stay somewhere): the
+        // misconfigured voter is said loudly; anywhere else it is the configuration error.
         out.push(Finding {
-            level: Level::Fail,
-            kind: Some(Reason::Config),
+            level: if holds { Level::Alert } else { Level::Fail },
+            kind: (!holds).then_some(Reason::Config),
             situation: Situation::GuardMissing,
             message: format!("witness lease: {e}"),
         });
@@ -149,6 +171,18 @@ pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
                 ),
             });
         }
+        "renew" if view.votes < view.voters => out.push(Finding {
+            level: Level::Warn,
+            kind: None,
+            situation: Situation::LeaseDegraded,
+            message: format!(
+                "lease held on {} of {} voters ({}): one more voter lost and this writer \
+                 fences itself",
+                view.votes,
+                view.voters,
+                voters()
+            ),
+        }),
         "peek" => {
             if let Some(holder) = view.holder {
                 out.push(Finding {
@@ -168,6 +202,57 @@ pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
         _ => {}
     }
     out
+}
+
+/// A promotion the guard refused is said by its own finding (`promotion-refused`, with why);
+/// the generic `promotion-failed` one beside it would point at the wrong cause.
+pub(super) fn explained_refusal(findings: Vec<Finding>) -> Vec<Finding> {
+    let refused = findings
+        .iter()
+        .any(|f| f.situation == Situation::PromotionRefused);
+    findings
+        .into_iter()
+        .filter(|f| !(refused && f.situation == Situation::PromotionFailed))
+        .collect()
+}
+
+/// Witness mode decides a split brain by the lease, not by `writer_since`: of two writable
+/// nodes, the one whose renewal holds a majority stays and the other yields (its renewal did
+/// not hold: `lease-lost`, it fenced itself). `findings` are the verdict's; `view` what this
+/// run did with the lease. The two-node rule's finding is rewritten to agree: never both
+/// nodes failing, never both staying.
+pub fn by_lease(findings: Vec<Finding>, view: &LeaseView) -> Vec<Finding> {
+    if view.action != "renew" {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .filter_map(|f| {
+            if f.situation != Situation::SplitBrain {
+                return Some(f);
+            }
+            if !view.held {
+                // lease-lost already fails this node (exit 6) and says why.
+                return None;
+            }
+            let peer = f
+                .message
+                .split("; ")
+                .next()
+                .unwrap_or("split brain: the peer is also writable")
+                .to_string();
+            Some(Finding {
+                level: Level::Alert,
+                kind: None,
+                situation: Situation::SplitBrain,
+                message: format!(
+                    "{peer}; this node holds the lease on {} of {} voters and stays the writer \
+                     (the peer cannot renew: it fences itself)",
+                    view.votes, view.voters
+                ),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -226,6 +311,7 @@ mod tests {
             held,
             holder,
             votes: if held || holder.is_some() { 2 } else { 1 },
+            voters: 3,
             fenced_itself: (action == "renew" && !held).then_some(true),
             expires_in_ms: holder.map(|_| 4200),
             ..LeaseView::none(Some(1), 3, "")
@@ -238,12 +324,18 @@ mod tests {
         let mut unfenced = view("renew", false, None);
         unfenced.fenced_itself = Some(false);
         unfenced.note = Some("SET GLOBAL read_only=ON: ERROR 1227".into());
-        let mut config = view("renew", true, Some(1));
+        let mut config = view("renew", false, None);
         config.config_error =
             Some("lease voter w:3306: ERROR 1146 (fix: packaging/split-brain.sql)".into());
+        let mut degraded = view("renew", true, Some(1));
+        degraded.config_error = config.config_error.clone();
         type Row = (LeaseView, Vec<(Situation, Reason)>, &'static str);
+        let full = LeaseView {
+            votes: 3,
+            ..view("renew", true, Some(1))
+        };
         let rows: Vec<Row> = vec![
-            (view("renew", true, Some(1)), vec![], ""),
+            (full, vec![], ""),
             (
                 view("renew", false, None),
                 vec![(Situation::LeaseLost, Reason::SplitBrain)],
@@ -263,10 +355,25 @@ mod tests {
             (view("none", false, None), vec![], ""),
             (
                 config,
-                vec![(Situation::GuardMissing, Reason::Config)],
+                vec![
+                    (Situation::GuardMissing, Reason::Config),
+                    (Situation::LeaseLost, Reason::SplitBrain),
+                ],
                 "packaging/split-brain.sql",
             ),
         ];
+        // A writer that still holds a majority with one voter misconfigured or gone keeps
+        // it: loud (ALERT, the voter's configuration) or degraded (WARN), never failed.
+        let got = lease_findings(&degraded);
+        let levels: Vec<_> = got.iter().map(|f| (f.situation, f.level)).collect();
+        assert_eq!(
+            levels,
+            [
+                (Situation::GuardMissing, Level::Alert),
+                (Situation::LeaseDegraded, Level::Warn)
+            ],
+            "{got:?}"
+        );
         for (i, (v, expected, text)) in rows.into_iter().enumerate() {
             let got = lease_findings(&v);
             let kinds: Vec<_> = got.iter().map(|f| (f.situation, f.kind.unwrap())).collect();
@@ -277,5 +384,55 @@ mod tests {
                 "row {i}: {got:?}"
             );
         }
+    }
+
+    /// Witness mode: of two writable nodes the lease holder stays and the other yields,
+    /// whatever `writer_since` says (the two-node rule's finding is rewritten to agree).
+    #[test]
+    fn in_witness_mode_the_lease_decides_a_split_brain() {
+        let yield_ = Finding {
+            level: Level::Fail,
+            kind: Some(Reason::SplitBrain),
+            situation: Situation::SplitBrain,
+            message: "split brain: peer b:3306 is also writable; this node yields (...)".into(),
+        };
+        let stay = Finding {
+            level: Level::Alert,
+            kind: None,
+            ..yield_.clone()
+        };
+        let held = LeaseView {
+            votes: 3,
+            ..view("renew", true, Some(1))
+        };
+        let lost = view("renew", false, None);
+        // findings in, view → (level of the split-brain finding, or none)
+        let rows = [
+            (yield_.clone(), &held, Some(Level::Alert)),
+            (stay.clone(), &held, Some(Level::Alert)),
+            (yield_.clone(), &lost, None),
+            (stay.clone(), &lost, None),
+        ];
+        for (f, v, want) in rows {
+            let out = by_lease(vec![f.clone()], v);
+            let got = out
+                .iter()
+                .find(|g| g.situation == Situation::SplitBrain)
+                .map(|g| g.level);
+            assert_eq!(got, want, "{f:?} with {v:?}");
+            if want.is_some() {
+                assert!(
+                    out[0].message.contains("holds the lease on 3 of 3"),
+                    "{out:?}"
+                );
+                assert!(
+                    out[0].message.starts_with("split brain: peer b:3306"),
+                    "{out:?}"
+                );
+            }
+        }
+        // Not a renewal (a fenced node): the two-node finding stands.
+        let peek = view("peek", false, Some(2));
+        assert_eq!(by_lease(vec![yield_.clone()], &peek), vec![yield_]);
     }
 }
