@@ -140,10 +140,11 @@ Exit codes:
   64  usage error (also a keepalived state other than MASTER)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
-      (the message names the fix); with --peer: the peer refuses the account, or the
-      split-brain guard's table or grant is missing (names packaging/split-brain.sql or
-      packaging/grants.sql), also on a lease voter (witness mode); a witness without a
-      peer; a lease timing that breaks its invariant (names the values)";
+      (the message names the fix); with --peer: the peer refuses the account, the peer is
+      this very server (same server_id), or the split-brain guard's table or grant is
+      missing (names packaging/split-brain.sql or packaging/grants.sql), also on a lease
+      voter whose vote the majority needed (witness mode); a witness without a peer; a
+      lease timing that breaks its invariant (names the values)";
 
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
