@@ -159,10 +159,12 @@ Exit codes:
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
       no background retry); with a peer, after fencing: the split-brain guard's table or
-      grant is missing (without a peer that is only a syslog warning); a witness without
-      a peer; a lease timing that breaks its invariant (names the values). In witness
-      mode the lease is released after fencing; a voter that does not answer is only a
-      warning";
+      grant is missing (without a peer that is only a syslog warning); after fencing too:
+      a bad split-brain guard setting (a bad --peer or --witness, a witness without a
+      peer, a lease timing that breaks its invariant): fencing needs only the connection
+      settings, so it is done first, skipping what needs the bad value (the lease's
+      release), and the line says the node was fenced. In witness mode the lease is
+      released after fencing; a voter that does not answer is only a warning";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\

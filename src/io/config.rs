@@ -585,7 +585,7 @@ const NOTIFY_MASTER_KEYS: &[&str] = &[
 
 /// Resolve a notify helper's settings (`peer` is `--peer`; `witness` the witness-mode flags;
 /// `master` is given for notify-master; `keep_sessions`, notify-backup's `--keep-sessions`,
-/// for notify-backup).
+/// for notify-backup). Any error is the run's (exit 78).
 #[allow(clippy::too_many_arguments)]
 pub fn notify_settings(
     binary: &str,
@@ -597,6 +597,40 @@ pub fn notify_settings(
     keep_sessions: Option<bool>,
     mysql_pwd: Option<String>,
 ) -> Result<NotifySettings, ConfigError> {
+    let (settings, guard) = notify_settings_apart(
+        binary,
+        connection,
+        server,
+        peer,
+        witness,
+        master,
+        keep_sessions,
+        mysql_pwd,
+    )?;
+    match guard {
+        Some(e) => Err(e),
+        None => Ok(settings),
+    }
+}
+
+/// [`notify_settings`], keeping apart an error in the split-brain guard's settings (`peer`,
+/// `witness`, `lease-ttl`, `check-interval`, the other groups' `timeout` and the timing
+/// invariant): then the settings come without what needs the bad value (no peer when the
+/// peer is bad; no witness when anything of witness mode is), and the error beside them.
+/// notify-backup fences with them (fencing needs only the connection, `--timeout` and the
+/// state dir), then reports the error (docs/contract.md "notify-backup"). `Err`: an error
+/// in what every run needs (the option file, the connection, `--timeout`, the state dir).
+#[allow(clippy::too_many_arguments)]
+pub fn notify_settings_apart(
+    binary: &str,
+    connection: &ConnectionArgs,
+    server: &ServerArgs,
+    peer: Option<&str>,
+    witness: &WitnessArgs,
+    master: Option<&NotifyMasterArgs>,
+    keep_sessions: Option<bool>,
+    mysql_pwd: Option<String>,
+) -> Result<(NotifySettings, Option<ConfigError>), ConfigError> {
     let opts = OptionValues::load(connection.defaults_file.as_deref(), binary)?;
     opts.refuse_unknown(
         binary,
@@ -619,10 +653,17 @@ pub fn notify_settings(
         OnCatchupTimeout::default(),
     )?;
     let connection = connection_spec(connection, &opts, mysql_pwd)?;
-    let peer = peer_spec(peer, &opts, &connection)?;
     let timeout = opts.timeout(server, DEFAULT_TIMEOUT)?;
-    let witness = witness_settings(binary, witness, &opts, &connection, peer.as_ref(), timeout)?;
-    Ok(NotifySettings {
+    let (peer, witness, guard_error) = match peer_spec(peer, &opts, &connection) {
+        Err(e) => (None, None, Some(e)),
+        Ok(peer) => {
+            match witness_settings(binary, witness, &opts, &connection, peer.as_ref(), timeout) {
+                Ok(witness) => (peer, witness, None),
+                Err(e) => (peer, None, Some(e)),
+            }
+        }
+    };
+    let settings = NotifySettings {
         peer,
         witness,
         connection,
@@ -636,7 +677,8 @@ pub fn notify_settings(
             Some(flag) => flag || opts.flag("keep-sessions")?,
             None => false,
         },
-    })
+    };
+    Ok((settings, guard_error))
 }
 
 #[cfg(test)]
