@@ -210,6 +210,15 @@ pub enum NotifyError {
     /// naming the file that fixes it. The node stays read-only.
     #[error("witness lease: {0}")]
     Lease(crate::io::lease::LeaseError),
+    /// Witness mode, notify-master: no majority of the lease because a voter refused with a
+    /// configuration error (`error`, naming the voter and the file that fixes it): with its
+    /// vote the others' grants would have been a majority (`plan::lease::claim_step`). Exit
+    /// 78; the node stays read-only.
+    #[error("witness lease: no majority without a misconfigured voter: {error}; {votes}")]
+    LeaseMisconfigured {
+        error: crate::io::lease::LeaseError,
+        votes: String,
+    },
     /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
     /// fencing is not confirmed (exit 1: notify-backup retries).
     #[error(
@@ -277,6 +286,7 @@ impl NotifyError {
             NotifyError::CatchupTimedOut { .. } => Exit::Lag,
             NotifyError::GuardTable { .. }
             | NotifyError::Lease(_)
+            | NotifyError::LeaseMisconfigured { .. }
             | NotifyError::PeerIsSelf { .. } => Exit::Config,
             NotifyError::GuardRefused { refuse, .. } => match refuse {
                 Refuse::PeerWritable | Refuse::ClaimBusy | Refuse::LeaseNotHeld => Exit::SplitBrain,
