@@ -35,6 +35,15 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(6);
 /// Default `--check-interval` (witness mode): keepalived's `vrrp_script` `interval` in
 /// packaging's example configs (packaging/keepalived-node-a.conf), 2 s.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// Largest `--lease-ttl` (and lease-ttl key): 10 min. The TTL is how long a writer that
+/// vanished silently (power off, a hung server) keeps the other node from taking over; past
+/// ten minutes that is an outage no failover setup means to choose (the default is 6 s, and a
+/// larger value is far more likely a unit typo, `6m` for `6s`), and the same bound as
+/// notify-backup's default --retry-for.
+pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
+/// Largest `--check-interval` (and check-interval key): 10 min, [`MAX_LEASE_TTL`]'s bound,
+/// since the timing invariant needs the interval below the TTL anyway.
+pub const MAX_CHECK_INTERVAL: Duration = Duration::from_secs(600);
 /// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
 /// sends its last adverts and runs its notify_stop scripts first).
 pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -266,8 +275,10 @@ fn lease_ttl_help() -> String {
     format!(
         "Witness mode: how long a voter's lease row stays granted, on that voter's clock. It \
          must exceed --check-interval + check-mysql's timeout + notify-backup's timeout + \
-         the 1s margin (checked at start: exit 78 naming the values); the same value on the \
-         three helpers. Also the lease-ttl key [default: {}]",
+         the 1s margin (checked at start: exit 78 naming the values); at most {} (a vanished \
+         writer blocks failover for up to one TTL); the same value on the three helpers. \
+         Also the lease-ttl key [default: {}]",
+        show_duration(MAX_LEASE_TTL),
         show_duration(DEFAULT_LEASE_TTL)
     )
 }
@@ -277,7 +288,8 @@ fn check_interval_help() -> String {
     format!(
         "Witness mode: keepalived's vrrp_script interval of check-mysql (the helpers cannot \
          see it; whole seconds, a fraction counts as the next second), for the lease timing \
-         check. Also the check-interval key [default: {}]",
+         check; at most {}. Also the check-interval key [default: {}]",
+        show_duration(MAX_CHECK_INTERVAL),
         show_duration(DEFAULT_CHECK_INTERVAL)
     )
 }

@@ -4,6 +4,14 @@ use super::*;
 
 #[test]
 fn host_port_forms() {
+    for blank in ["a b", "a\tb:3306", "db\n2", "[::1 ]:3306", "db\u{7f}"] {
+        let e = parse_host_port(blank).unwrap_err();
+        assert!(
+            e.contains("no blanks or control characters"),
+            "{blank:?}: {e}"
+        );
+    }
+    assert_eq!(parse_host_port(" db2 ").unwrap(), ("db2".into(), None));
     assert_eq!(parse_host_port("db2").unwrap(), ("db2".into(), None));
     assert_eq!(
         parse_host_port("db2:3307").unwrap(),
