@@ -222,8 +222,8 @@ pub struct CheckArgs {
     /// Only tell whether this node is the writer (role writer and read_only=OFF): exit 0 if
     /// it is, 1 if not. For a second keepalived vrrp_script with a positive weight, so that
     /// after a heal the election keeps the node that was writing. One local query; no peer,
-    /// no state-dir writes, no syslog
-    /// (`--format json` is refused with it: its answer is the exit code and one line.)
+    /// no state-dir writes, no syslog; --format is refused with it (the answer is the exit
+    /// code and one text line)
     #[arg(
         long,
         conflicts_with_all = ["peer", "witness", "explain", "verbose", "format"]
