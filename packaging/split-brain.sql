@@ -5,10 +5,11 @@
 -- to the GTID history. The helpers' grants on it are in grants.sql.
 --   mariadb < /usr/share/doc/keepalived-mysql/examples/split-brain.sql
 --
--- One row per server. notify-master sets writer_since to the server's own NOW(6) when it makes
--- the server writable, notify-backup clears it when it fences the server; check-mysql and
--- notify-master on the other node read it (with --peer): when both nodes are writable, the one
--- that became writer later yields. The helpers write the row with sql_log_bin=0 too.
+-- One row per server. notify-master sets writer_since to the server's own clock in UTC
+-- (UTC_TIMESTAMP(6)) when it makes the server writable, notify-backup clears it when it
+-- fences the server; check-mysql and notify-master on the other node read it (with --peer):
+-- when both nodes are writable, the one that became writer later yields (the nodes' clocks
+-- must agree: NTP). The helpers write the row with sql_log_bin=0 too.
 -- holder, epoch and expires are reserved for the witness mode's lease.
 
 SET SESSION sql_log_bin = 0;

@@ -28,6 +28,29 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// [`parse_duration`], refusing more than `max` (`key`: the option, for the message).
+fn parse_duration_at_most(text: &str, key: &str, max: Duration) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d > max {
+        return Err(format!(
+            "{key} '{}' is more than its maximum {}",
+            text.trim(),
+            show_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+/// `--lease-ttl` / `lease-ttl`: a duration of at most [`MAX_LEASE_TTL`].
+pub fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, "lease-ttl", MAX_LEASE_TTL)
+}
+
+/// `--check-interval` / `check-interval`: a duration of at most [`MAX_CHECK_INTERVAL`].
+pub fn parse_check_interval(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, "check-interval", MAX_CHECK_INTERVAL)
+}
+
 /// TLS settings (`--ssl-mode`, `--ssl-ca`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum SslMode {
@@ -129,10 +152,10 @@ pub struct WitnessArgs {
     #[arg(long, value_name = "HOST[:PORT]", help = WITNESS_HELP)]
     pub witness: Option<String>,
     /// How long a voter's lease row stays granted, on the voter's clock
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = lease_ttl_help())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lease_ttl, help = lease_ttl_help())]
     pub lease_ttl: Option<Duration>,
     /// keepalived's vrrp_script interval of check-mysql (which the helpers cannot see)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help = check_interval_help())]
+    #[arg(long, value_name = "DURATION", value_parser = parse_check_interval, help = check_interval_help())]
     pub check_interval: Option<Duration>,
 }
 
@@ -199,8 +222,12 @@ pub struct CheckArgs {
     /// Only tell whether this node is the writer (role writer and read_only=OFF): exit 0 if
     /// it is, 1 if not. For a second keepalived vrrp_script with a positive weight, so that
     /// after a heal the election keeps the node that was writing. One local query; no peer,
-    /// no state-dir writes, no syslog
-    #[arg(long, conflicts_with_all = ["peer", "witness", "explain", "verbose"])]
+    /// no state-dir writes, no syslog; --format is refused with it (the answer is the exit
+    /// code and one text line)
+    #[arg(
+        long,
+        conflicts_with_all = ["peer", "witness", "explain", "verbose", "format"]
+    )]
     pub is_writer: bool,
     #[command(flatten)]
     pub witness: WitnessArgs,
@@ -234,14 +261,36 @@ pub fn parse_or_exit<P: Parser>(binary: &str) -> P {
                 std::process::exit(0);
             }
             let text = e.to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("{binary}: usage error: {first} (see {binary} --help)");
+            eprintln!(
+                "{binary}: usage error: {} (see {binary} --help)",
+                usage_line(&text)
+            );
             std::process::exit(USAGE_EXIT_CODE);
         }
+    }
+}
+
+/// clap's error text as one line: its first line, and when that ends with `:` (a conflict
+/// with several arguments lists them on the lines below), the indented lines that follow.
+fn usage_line(text: &str) -> String {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .trim_end()
+        .to_string();
+    if !first.ends_with(':') {
+        return first;
+    }
+    let listed: Vec<&str> = lines
+        .take_while(|l| l.starts_with(' ') || l.starts_with('\t'))
+        .map(str::trim)
+        .collect();
+    if listed.is_empty() {
+        first.trim_end_matches(':').to_string()
+    } else {
+        format!("{first} {}", listed.join(", "))
     }
 }
 
@@ -426,6 +475,33 @@ mod tests {
             assert_eq!(show_duration(d), shown);
             assert_eq!(parse_duration(shown), Ok(d), "{shown}");
         }
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_and_name_every_conflict() {
+        for (clap, line) in [
+            (
+                "error: the argument '--is-writer' cannot be used with:\n  --verbose\n  --explain\n\nUsage: x\n",
+                "the argument '--is-writer' cannot be used with: --verbose, --explain",
+            ),
+            (
+                "error: unexpected argument '--x' found\n\nUsage: x\n",
+                "unexpected argument '--x' found",
+            ),
+            ("error: odd:\nUsage: x\n", "odd"),
+            ("", "invalid arguments"),
+        ] {
+            assert_eq!(usage_line(clap), line, "{clap:?}");
+        }
+    }
+
+    #[test]
+    fn lease_ttl_and_check_interval_have_a_maximum() {
+        assert_eq!(parse_lease_ttl("10m"), Ok(MAX_LEASE_TTL));
+        assert!(parse_lease_ttl("601s").is_err_and(|e| e.contains("maximum 10m")));
+        assert!(parse_lease_ttl("1000d").is_err());
+        assert_eq!(parse_check_interval("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_check_interval("11m").is_err_and(|e| e.contains("check-interval")));
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(6);
 /// Default `--check-interval` (witness mode): keepalived's `vrrp_script` `interval` in
 /// packaging's example configs (packaging/keepalived-node-a.conf), 2 s.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// Largest `--lease-ttl` (and lease-ttl key): 10 min. The TTL is how long a writer that
+/// vanished silently (power off, a hung server) keeps the other node from taking over; past
+/// ten minutes that is an outage no failover setup means to choose (the default is 6 s, and a
+/// larger value is far more likely a unit typo, `6m` for `6s`), and the same bound as
+/// notify-backup's default --retry-for.
+pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
+/// Largest `--check-interval` (and check-interval key): 10 min, [`MAX_LEASE_TTL`]'s bound,
+/// since the timing invariant needs the interval below the TTL anyway.
+pub const MAX_CHECK_INTERVAL: Duration = Duration::from_secs(600);
 /// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
 /// sends its last adverts and runs its notify_stop scripts first).
 pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -140,10 +149,11 @@ Exit codes:
   64  usage error (also a keepalived state other than MASTER)
   78  configuration error: option file unreadable, unsafe or with a bad value; state dir,
       lock or role file unusable; the server refuses the account or it lacks a privilege
-      (the message names the fix); with --peer: the peer refuses the account, or the
-      split-brain guard's table or grant is missing (names packaging/split-brain.sql or
-      packaging/grants.sql), also on a lease voter (witness mode); a witness without a
-      peer; a lease timing that breaks its invariant (names the values)";
+      (the message names the fix); with --peer: the peer refuses the account, the peer is
+      this very server (same server_id), or the split-brain guard's table or grant is
+      missing (names packaging/split-brain.sql or packaging/grants.sql), also on a lease
+      voter whose vote the majority needed (witness mode); a witness without a peer; a
+      lease timing that breaks its invariant (names the values)";
 
 /// notify-backup's exit codes (`src/app/notify_backup.rs`, docs/contract.md "notify-backup").
 pub const NOTIFY_BACKUP_EXIT_CODES: &str = "\
@@ -158,10 +168,12 @@ Exit codes:
       lock or role file unusable; the server refuses the account or it lacks a privilege
       (PROCESS or CONNECTION ADMIN missing: sessions that could still commit not ended;
       no background retry); with a peer, after fencing: the split-brain guard's table or
-      grant is missing (without a peer that is only a syslog warning); a witness without
-      a peer; a lease timing that breaks its invariant (names the values). In witness
-      mode the lease is released after fencing; a voter that does not answer is only a
-      warning";
+      grant is missing (without a peer that is only a syslog warning); after fencing too:
+      a bad split-brain guard setting (a bad --peer or --witness, a witness without a
+      peer, a lease timing that breaks its invariant): fencing needs only the connection
+      settings, so it is done first, skipping what needs the bad value (the lease's
+      release), and the line says the node was fenced. In witness mode the lease is
+      released after fencing; a voter that does not answer is only a warning";
 
 /// notify-down's exit codes (`src/down.rs`, docs/contract.md "notify-down").
 pub const NOTIFY_DOWN_EXIT_CODES: &str = "\
@@ -263,8 +275,10 @@ fn lease_ttl_help() -> String {
     format!(
         "Witness mode: how long a voter's lease row stays granted, on that voter's clock. It \
          must exceed --check-interval + check-mysql's timeout + notify-backup's timeout + \
-         the 1s margin (checked at start: exit 78 naming the values); the same value on the \
-         three helpers. Also the lease-ttl key [default: {}]",
+         the 1s margin (checked at start: exit 78 naming the values); at most {} (a vanished \
+         writer blocks failover for up to one TTL); the same value on the three helpers. \
+         Also the lease-ttl key [default: {}]",
+        show_duration(MAX_LEASE_TTL),
         show_duration(DEFAULT_LEASE_TTL)
     )
 }
@@ -274,7 +288,8 @@ fn check_interval_help() -> String {
     format!(
         "Witness mode: keepalived's vrrp_script interval of check-mysql (the helpers cannot \
          see it; whole seconds, a fraction counts as the next second), for the lease timing \
-         check. Also the check-interval key [default: {}]",
+         check; at most {}. Also the check-interval key [default: {}]",
+        show_duration(MAX_CHECK_INTERVAL),
         show_duration(DEFAULT_CHECK_INTERVAL)
     )
 }

@@ -938,7 +938,7 @@ fn witness_settings_that_cannot_be_safe_exit_78() {
             &["--witness w:3306 needs --peer"],
         ),
         (
-            "notify-backup",
+            "notify-master",
             base.to_string(),
             &["--witness", "w", "--peer", "b", "--lease-ttl", "3s"],
             &[
@@ -996,8 +996,31 @@ fn witness_settings_that_cannot_be_safe_exit_78() {
             assert!(line.contains(e), "{name} {flags:?}: {line:?} lacks {e:?}");
         }
     }
-    // The defaults and packaging's interval fit.
+    // notify-backup fences first (fencing needs no guard setting): here the server is down,
+    // so the fence's exit 1 stands, and the line names the timing's values too.
     let f = option_file(dir.path(), base, 0o600);
+    let out = bin("notify-backup")
+        .args([
+            "--defaults-file",
+            f.to_str().unwrap(),
+            "--no-syslog",
+            "--no-retry",
+        ])
+        .args(["--state-dir", &state])
+        .args(["--witness", "w", "--peer", "b", "--lease-ttl", "3s"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let line = String::from_utf8_lossy(&out.stdout);
+    for e in [
+        "guard's settings are bad too",
+        "lease TTL 3s is too short",
+        "margin 1s = 4s 600ms",
+    ] {
+        assert!(line.contains(e), "notify-backup: {line:?} lacks {e:?}");
+    }
+    // The defaults and packaging's interval fit.
     let out = bin("check-mysql")
         .args(["--defaults-file", f.to_str().unwrap(), "--no-syslog"])
         .args(["--state-dir", &state])
@@ -1013,4 +1036,114 @@ fn witness_settings_that_cannot_be_safe_exit_78() {
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(78), "{out:?}");
+}
+
+/// The guard's command-line details: a lease TTL and check interval have a maximum (usage
+/// error 64 on the command line, 78 in the option file); a HOST with blanks or control
+/// characters is refused; `--is-writer`'s conflicts name the flags (one line), `--format`
+/// among them; and `--is-writer` does not validate the lease timing it does not use.
+#[test]
+fn guard_flags_are_bounded_and_is_writer_conflicts_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap().to_string();
+    let base = "[client]\nhost=127.0.0.1\nport=1\nuser=u\n";
+    let f = option_file(dir.path(), base, 0o600);
+    let file = f.to_str().unwrap().to_string();
+    let run = |name: &str, flags: &[&str]| {
+        let mut cmd = bin(name);
+        cmd.args([
+            "--defaults-file",
+            &file,
+            "--no-syslog",
+            "--state-dir",
+            &state,
+        ])
+        .args(flags);
+        cmd.output().unwrap()
+    };
+    // (binary, flags, what the one stderr line names)
+    let usage: &[(&str, &[&str], &[&str])] = &[
+        (
+            "check-mysql",
+            &["--is-writer", "-v", "--explain"],
+            &["--verbose", "--explain"],
+        ),
+        (
+            "check-mysql",
+            &["--is-writer", "--format", "json"],
+            &["--format"],
+        ),
+        (
+            "check-mysql",
+            &["--lease-ttl", "1000d"],
+            &["lease-ttl", "maximum 10m"],
+        ),
+        (
+            "notify-master",
+            &["--lease-ttl", "11m"],
+            &["lease-ttl", "maximum 10m"],
+        ),
+        (
+            "notify-backup",
+            &["--check-interval", "1h"],
+            &["check-interval", "maximum 10m"],
+        ),
+    ];
+    for (name, flags, names) in usage {
+        let out = run(name, flags);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{name} {flags:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name} {flags:?}: {err}");
+        for n in *names {
+            assert!(err.contains(n), "{name} {flags:?}: {err:?} lacks {n:?}");
+        }
+    }
+    let config: &[(&str, &[&str], &[&str])] = &[
+        (
+            "check-mysql",
+            &["--peer", "a b"],
+            &["'a b' is not HOST[:PORT]"],
+        ),
+        (
+            "notify-master",
+            &["--peer", "b", "--witness", "w\tx"],
+            &["--witness"],
+        ),
+    ];
+    for (name, flags, names) in config {
+        let out = run(name, flags);
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(78), "{name} {flags:?}: {line}");
+        for n in *names {
+            assert!(line.contains(n), "{name} {flags:?}: {line:?} lacks {n:?}");
+        }
+    }
+    let long = option_file(
+        dir.path(),
+        &format!("{base}[notify-master]\npeer=b\nwitness=w\nlease-ttl=1000d\n"),
+        0o600,
+    );
+    let out = bin("notify-master")
+        .args(["--defaults-file", long.to_str().unwrap(), "--no-syslog"])
+        .args(["--state-dir", &state])
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(78), "{line}");
+    assert!(
+        line.contains("lease-ttl") && line.contains("maximum 10m"),
+        "{line}"
+    );
+    // --is-writer reads only the role and read_only: a witness timing it ignores is no error.
+    let timing = option_file(
+        dir.path(),
+        &format!("{base}[check-mysql]\npeer=b\nwitness=w\nlease-ttl=1s\n"),
+        0o600,
+    );
+    let out = bin("check-mysql")
+        .args(["--defaults-file", timing.to_str().unwrap(), "--no-syslog"])
+        .args(["--state-dir", &state, "--role", "standby", "--is-writer"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 }

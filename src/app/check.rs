@@ -149,7 +149,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
 /// `Ok(Err(why))` when not (also when the server does not answer within `--timeout`), `Err`
 /// for a configuration error. Reads nothing but the role and `@@read_only`; writes nothing.
 fn is_writer(args: &CheckArgs) -> Result<Result<String, String>, ConfigError> {
-    let settings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
+    let settings = config::is_writer_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
     if role.role != crate::model::role::Role::Writer {
         return Ok(Err(format!(

@@ -79,7 +79,7 @@ impl Outcome {
     }
 
     /// The line without its leading words: `message` in JSON.
-    fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             Outcome::Writer(m)
             | Outcome::Fenced(m)
@@ -106,6 +106,18 @@ pub(crate) struct Seen {
     pub read_only: Option<bool>,
     /// This run is notify-backup's detached background retry: it reports to syslog only.
     pub background_retry: bool,
+    /// JSON `guard`: how notify-master's split-brain guard let the promotion through
+    /// (`peer-fenced`, `peer-unreachable`); `None`: no promotion with `--peer`.
+    pub guard: Option<&'static str>,
+}
+
+/// What a run saw besides its result ([`Context::run_within`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Saw {
+    /// The server's `read_only` as last seen.
+    pub read_only: Option<bool>,
+    /// [`Seen::guard`].
+    pub guard: Option<&'static str>,
 }
 
 /// One transition's run: its settings and stamp, and what it saw of the server.
@@ -119,6 +131,8 @@ pub(crate) struct Context {
     pub verbose: bool,
     /// The server's `read_only` as last seen by this run.
     pub read_only: Cell<Option<bool>>,
+    /// [`Seen::guard`], once notify-master promoted with `--peer`.
+    pub guard: Cell<Option<&'static str>>,
 }
 
 impl Context {
@@ -138,20 +152,25 @@ impl Context {
             dry_run,
             verbose,
             read_only: Cell::new(None),
+            guard: Cell::new(None),
         }
     }
 
     /// Run `work` on a worker thread and give up at `limit`: a hung server must not keep a
-    /// keepalived hook running. The result and the `read_only` it saw; `None` when it did
+    /// keepalived hook running. The result and what it saw ([`Saw`]); `None` when it did
     /// not finish in time.
     pub fn run_within(
         self,
         limit: Duration,
         work: fn(&Context) -> Result<Outcome, NotifyError>,
-    ) -> Option<(Result<Outcome, NotifyError>, Option<bool>)> {
+    ) -> Option<(Result<Outcome, NotifyError>, Saw)> {
         Worker::start(move || {
             let result = work(&self);
-            (result, self.read_only.get())
+            let saw = Saw {
+                read_only: self.read_only.get(),
+                guard: self.guard.get(),
+            };
+            (result, saw)
         })
         .wait(limit)
     }
@@ -297,7 +316,7 @@ impl Reporter<'_> {
             .as_deref()
             .and_then(|dir| crate::io::state::read_role(dir).ok().flatten())
             .filter(RoleRecord::this_boot);
-        NotifyReport {
+        let report = NotifyReport {
             outcome: result.as_ref().map_or("failed", Outcome::name),
             role: recorded.as_ref().map(|r| r.role.as_str()),
             read_only: seen.read_only,
@@ -307,8 +326,23 @@ impl Reporter<'_> {
             exit_code: exit.code(),
             reason: exit.name(),
             keepalived_args: self.keepalived_args,
+        };
+        // `guard` after the shared report's fields (notify-master only, so it is added here
+        // rather than in `report::NotifyReport`, which notify-down shares).
+        #[derive(serde::Serialize)]
+        struct WithGuard<'a> {
+            #[serde(flatten)]
+            report: &'a NotifyReport<'a>,
+            guard: &'static str,
         }
-        .json()
+        match seen.guard {
+            None => report.json(),
+            Some(guard) => serde_json::to_string(&WithGuard {
+                report: &report,
+                guard,
+            })
+            .unwrap_or_else(|_| report.json()),
+        }
     }
 }
 

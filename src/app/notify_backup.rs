@@ -12,7 +12,7 @@ use crate::app::notify::{
 use crate::cli::{Format, NotifyBackupArgs};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
-use crate::io::config::{self, NotifySettings};
+use crate::io::config::{self, ConfigError, NotifySettings};
 use crate::io::state;
 use crate::model::event::BACKUP;
 use crate::model::role::Role;
@@ -38,7 +38,9 @@ pub(crate) fn run(
     syslog: &SyslogTarget,
     seen: &mut Seen,
 ) -> Result<Outcome, NotifyError> {
-    let settings = config::notify_settings(
+    // Fencing needs only the connection, --timeout and the state dir: a bad guard setting
+    // must not leave the node writable. It is reported after fencing ([`with_guard_error`]).
+    let (settings, guard_error) = config::notify_settings_apart(
         BACKUP,
         &args.connection,
         &args.server,
@@ -49,6 +51,37 @@ pub(crate) fn run(
         std::env::var("MYSQL_PWD").ok(),
     )?;
     seen.state_dir = Some(settings.state_dir.clone());
+    let result = fence_and_retry(args, &settings, syslog, seen);
+    match guard_error {
+        None => result,
+        Some(error) => Err(with_guard_error(result, error)),
+    }
+}
+
+/// The run's result when the guard's settings are bad (`error`): fenced (or superseded, or a
+/// dry run) is exit 78 with the error; a failed fence keeps its own exit code (and retry).
+fn with_guard_error(result: Result<Outcome, NotifyError>, error: ConfigError) -> NotifyError {
+    match result {
+        Ok(outcome) => NotifyError::DoneGuardSettings {
+            done: outcome.message().to_string(),
+            error,
+        },
+        Err(fence) => NotifyError::FailedGuardSettings {
+            fence: Box::new(fence),
+            error,
+        },
+    }
+}
+
+/// Fence once, starting the background retry when [`fencing::after_attempt`] says so; or, as
+/// that retry, retry.
+fn fence_and_retry(
+    args: &NotifyBackupArgs,
+    settings: &NotifySettings,
+    syslog: &SyslogTarget,
+    seen: &mut Seen,
+) -> Result<Outcome, NotifyError> {
+    let settings = settings.clone();
     if let (Some(seq), Some(until)) = (args.retry_seq, args.retry_until) {
         seen.background_retry = true;
         return retry(&settings, syslog, seq, until);
@@ -102,6 +135,7 @@ fn fence_once(
 ) -> (Result<Outcome, NotifyError>, Option<bool>) {
     Context::new(BACKUP, syslog, settings, seq, dry_run, verbose)
         .run_within(settings.timeout, fence)
+        .map(|(result, saw)| (result, saw.read_only))
         .unwrap_or_else(|| {
             let no_answer = NotifyError::FenceUnconfirmed {
                 target: settings.connection.target(),

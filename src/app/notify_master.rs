@@ -26,6 +26,12 @@ use crate::report::{Severity, SyslogTarget};
 mod guard;
 mod lease;
 
+/// JSON `guard` of a promotion with `--peer` whose peer gave no answer: promoted without the
+/// split-brain guard (the two-node limit).
+pub const GUARD_PEER_UNREACHABLE: &str = "peer-unreachable";
+/// JSON `guard` of a promotion with `--peer` that saw the peer fenced under the claim.
+pub const GUARD_PEER_FENCED: &str = "peer-fenced";
+
 /// Entry point of `notify-master`.
 pub fn main() -> ExitCode {
     let args: NotifyMasterArgs = crate::cli::parse_or_exit(MASTER);
@@ -72,8 +78,9 @@ pub(crate) fn run(
     let verbose = args.verbose && args.report.format == Format::Text;
     let ctx = || Context::new(MASTER, syslog, &settings, seq, args.dry_run, verbose);
     match ctx().run_within(limit, promote) {
-        Some((result, read_only)) => {
-            seen.read_only = read_only;
+        Some((result, saw)) => {
+            seen.read_only = saw.read_only;
+            seen.guard = saw.guard;
             result
         }
         None => {
@@ -171,6 +178,7 @@ fn steps(ctx: &Context, leased: &mut Option<lease::Leased>) -> Result<Outcome, N
         waited,
         positions: &shown,
         peer: guarded.as_ref().map(|g| g.peer.as_str()),
+        alone: guarded.as_ref().is_some_and(|g| g.alone),
     };
     carry_out(ctx, &mut conn, dialect, decision, &done)
 }
@@ -290,6 +298,8 @@ struct Done<'a> {
     positions: &'a [String],
     /// The peer, with `--peer`: the guard's row and the refusal marker are kept up to date.
     peer: Option<&'a str>,
+    /// The peer gave no answer: promoted without the split-brain guard (two-node limit).
+    alone: bool,
 }
 
 impl Done<'_> {
@@ -398,8 +408,20 @@ fn carry_out(
                 String::new()
             };
             ctx.record(record)?;
+            // Promoting without the guard must show: in the line and in JSON `guard`.
+            let alone = match done.peer {
+                Some(peer) if done.alone => {
+                    ctx.guard.set(Some(GUARD_PEER_UNREACHABLE));
+                    format!(" (peer {peer} gave no answer: promoted without the split-brain guard)")
+                }
+                Some(_) => {
+                    ctx.guard.set(Some(GUARD_PEER_FENCED));
+                    String::new()
+                }
+                None => String::new(),
+            };
             Ok(Outcome::Writer(format!(
-                "promoted{} after {waited} of catch-up{}{guard_row}",
+                "promoted{} after {waited} of catch-up{}{alone}{guard_row}",
                 if set_writable {
                     ": read_only=OFF"
                 } else {

@@ -297,9 +297,16 @@ pub fn connection_spec(
     })
 }
 
-/// Split `HOST[:PORT]` / `[V6]:PORT`.
+/// Split `HOST[:PORT]` / `[V6]:PORT`. Blanks and control characters are refused anywhere
+/// inside (`'a b'` is no host name; leading and trailing blanks are trimmed).
 pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     let t = text.trim();
+    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "'{}' is not HOST[:PORT]: a host name has no blanks or control characters",
+            text.escape_debug()
+        ));
+    }
     let bad = || format!("'{text}' is not HOST[:PORT]");
     if let Some(rest) = t.strip_prefix('[') {
         let (h, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -428,13 +435,13 @@ fn witness_settings(
     let ttl = opts.pick(
         args.lease_ttl,
         "lease-ttl",
-        parse_duration,
+        crate::cli::parse_lease_ttl,
         DEFAULT_LEASE_TTL,
     )?;
     let interval = opts.pick(
         args.check_interval,
         "check-interval",
-        parse_duration,
+        crate::cli::parse_check_interval,
         DEFAULT_CHECK_INTERVAL,
     )?;
     let check_deadline = match binary {
@@ -506,11 +513,33 @@ pub fn check_settings(
     args: &CheckArgs,
     mysql_pwd: Option<String>,
 ) -> Result<CheckSettings, ConfigError> {
+    check_settings_with(args, mysql_pwd, true)
+}
+
+/// `check-mysql --is-writer`'s settings: [`check_settings`] without the split-brain guard's
+/// (no peer, no witness, no lease timing): it reads only the role and `read_only`, so a
+/// guard setting it does not use must not fail it.
+pub fn is_writer_settings(
+    args: &CheckArgs,
+    mysql_pwd: Option<String>,
+) -> Result<CheckSettings, ConfigError> {
+    check_settings_with(args, mysql_pwd, false)
+}
+
+/// [`check_settings`]; `guard`: resolve (and validate) the peer and witness mode too.
+fn check_settings_with(
+    args: &CheckArgs,
+    mysql_pwd: Option<String>,
+    guard: bool,
+) -> Result<CheckSettings, ConfigError> {
     let binary = "check-mysql";
     let opts = OptionValues::load(args.connection.defaults_file.as_deref(), binary)?;
     opts.refuse_unknown(binary, CHECK_KEYS)?;
     let connection = connection_spec(&args.connection, &opts, mysql_pwd)?;
-    let peer = peer_spec(args.peer.as_deref(), &opts, &connection)?;
+    let peer = match guard {
+        true => peer_spec(args.peer.as_deref(), &opts, &connection)?,
+        false => None,
+    };
     let vip = match args.vip {
         Some(v) => Some(v),
         None => opts.parsed("vip", |v| {
@@ -520,14 +549,17 @@ pub fn check_settings(
         })?,
     };
     let timeout = opts.timeout(&args.server, DEFAULT_TIMEOUT)?;
-    let witness = witness_settings(
-        binary,
-        &args.witness,
-        &opts,
-        &connection,
-        peer.as_ref(),
-        timeout,
-    )?;
+    let witness = match guard {
+        true => witness_settings(
+            binary,
+            &args.witness,
+            &opts,
+            &connection,
+            peer.as_ref(),
+            timeout,
+        )?,
+        false => None,
+    };
     Ok(CheckSettings {
         connection,
         peer,
@@ -585,7 +617,7 @@ const NOTIFY_MASTER_KEYS: &[&str] = &[
 
 /// Resolve a notify helper's settings (`peer` is `--peer`; `witness` the witness-mode flags;
 /// `master` is given for notify-master; `keep_sessions`, notify-backup's `--keep-sessions`,
-/// for notify-backup).
+/// for notify-backup). Any error is the run's (exit 78).
 #[allow(clippy::too_many_arguments)]
 pub fn notify_settings(
     binary: &str,
@@ -597,6 +629,40 @@ pub fn notify_settings(
     keep_sessions: Option<bool>,
     mysql_pwd: Option<String>,
 ) -> Result<NotifySettings, ConfigError> {
+    let (settings, guard) = notify_settings_apart(
+        binary,
+        connection,
+        server,
+        peer,
+        witness,
+        master,
+        keep_sessions,
+        mysql_pwd,
+    )?;
+    match guard {
+        Some(e) => Err(e),
+        None => Ok(settings),
+    }
+}
+
+/// [`notify_settings`], keeping apart an error in the split-brain guard's settings (`peer`,
+/// `witness`, `lease-ttl`, `check-interval`, the other groups' `timeout` and the timing
+/// invariant): then the settings come without what needs the bad value (no peer when the
+/// peer is bad; no witness when anything of witness mode is), and the error beside them.
+/// notify-backup fences with them (fencing needs only the connection, `--timeout` and the
+/// state dir), then reports the error (docs/contract.md "notify-backup"). `Err`: an error
+/// in what every run needs (the option file, the connection, `--timeout`, the state dir).
+#[allow(clippy::too_many_arguments)]
+pub fn notify_settings_apart(
+    binary: &str,
+    connection: &ConnectionArgs,
+    server: &ServerArgs,
+    peer: Option<&str>,
+    witness: &WitnessArgs,
+    master: Option<&NotifyMasterArgs>,
+    keep_sessions: Option<bool>,
+    mysql_pwd: Option<String>,
+) -> Result<(NotifySettings, Option<ConfigError>), ConfigError> {
     let opts = OptionValues::load(connection.defaults_file.as_deref(), binary)?;
     opts.refuse_unknown(
         binary,
@@ -619,10 +685,17 @@ pub fn notify_settings(
         OnCatchupTimeout::default(),
     )?;
     let connection = connection_spec(connection, &opts, mysql_pwd)?;
-    let peer = peer_spec(peer, &opts, &connection)?;
     let timeout = opts.timeout(server, DEFAULT_TIMEOUT)?;
-    let witness = witness_settings(binary, witness, &opts, &connection, peer.as_ref(), timeout)?;
-    Ok(NotifySettings {
+    let (peer, witness, guard_error) = match peer_spec(peer, &opts, &connection) {
+        Err(e) => (None, None, Some(e)),
+        Ok(peer) => {
+            match witness_settings(binary, witness, &opts, &connection, peer.as_ref(), timeout) {
+                Ok(witness) => (peer, witness, None),
+                Err(e) => (peer, None, Some(e)),
+            }
+        }
+    };
+    let settings = NotifySettings {
         peer,
         witness,
         connection,
@@ -636,7 +709,8 @@ pub fn notify_settings(
             Some(flag) => flag || opts.flag("keep-sessions")?,
             None => false,
         },
-    })
+    };
+    Ok((settings, guard_error))
 }
 
 #[cfg(test)]

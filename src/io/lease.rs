@@ -121,12 +121,14 @@ pub struct Round {
     pub tally: Tally,
     /// The voters whose votes this round gave back (a failed claim).
     pub released: Vec<String>,
-    /// The first voter answer that is a configuration error (see [`Round::config_error`]).
-    config: Option<LeaseError>,
+    /// The voter answers that are configuration errors, in claim order (see
+    /// [`Round::config_error`]).
+    config: Vec<LeaseError>,
 }
 
 impl Round {
-    /// Whether this round won a majority (and, for a claim, met no configuration error).
+    /// Whether this round won a majority. A voter that refused with a configuration error
+    /// did not vote: the other two may still be a majority.
     pub fn held(&self) -> bool {
         self.tally.held
     }
@@ -141,9 +143,14 @@ impl Round {
 
     /// A voter's answer that is the operator's to fix (exit 78, naming the file): no guard
     /// table, a missing privilege, a refused account. The round still counted the other
-    /// voters; a claim with such an answer is not held.
+    /// voters.
     pub fn config_error(&self) -> Option<&LeaseError> {
-        self.config.as_ref()
+        self.config.first()
+    }
+
+    /// Every such answer ([`Round::config_error`]), one per voter.
+    pub fn config_errors(&self) -> &[LeaseError] {
+        &self.config
     }
 }
 
@@ -301,11 +308,8 @@ pub fn round(
     }
     ballots.extend(lost);
 
-    let config = config_error(&ballots);
-    let mut tally = plan::lease::tally(lease.me, &ballots);
-    if mode == Mode::Claim && config.is_some() {
-        tally.held = false;
-    }
+    let config = config_errors(&ballots);
+    let tally = plan::lease::tally(lease.me, &ballots);
     let released = if plan::lease::release_won_votes(mode, tally.held) {
         give_back(lease, granted, deadline)
     } else {
@@ -428,17 +432,20 @@ fn ask(
     (ballot, sent, conn)
 }
 
-/// The first voter whose refusal is a configuration error (missing table or grant).
-fn config_error(ballots: &[Ballot]) -> Option<LeaseError> {
-    ballots.iter().find_map(|b| match &b.vote {
-        Vote::Failed(e) => e.kind.file().map(|file| LeaseError::Config {
-            address: b.address.clone(),
-            code: e.code,
-            message: e.message.clone(),
-            file,
-        }),
-        _ => None,
-    })
+/// The voters whose refusal is a configuration error (missing table or grant).
+fn config_errors(ballots: &[Ballot]) -> Vec<LeaseError> {
+    ballots
+        .iter()
+        .filter_map(|b| match &b.vote {
+            Vote::Failed(e) => e.kind.file().map(|file| LeaseError::Config {
+                address: b.address.clone(),
+                code: e.code,
+                message: e.message.clone(),
+                file,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Give back the votes of a claim that did not win a majority, over the connections that

@@ -168,7 +168,7 @@ pub struct Observation {
 }
 
 /// A server's side of the split-brain guard: who it is, and since when notify-master has had
-/// it writable (`keepalived_mysql.guard.writer_since`, that server's `NOW(6)` as
+/// it writable (`keepalived_mysql.guard.writer_since`, that server's `UTC_TIMESTAMP(6)` as
 /// `YYYY-MM-DD HH:MM:SS.ffffff`; `None`: NULL, fenced by notify-backup or never promoted).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct GuardRow {

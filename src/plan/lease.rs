@@ -27,6 +27,34 @@ pub fn majority(votes: usize, voters: usize) -> bool {
     voters > 0 && votes * 2 > voters
 }
 
+/// What notify-master does after a claim round ([`claim_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimStep {
+    /// A majority: go on (a misconfigured voter, if any, is a syslog warning).
+    Held,
+    /// No majority, and a voter's configuration error is why: with its vote the others'
+    /// grants would have been a majority. Exit 78 naming the voter and the file; no further
+    /// round can win until the operator fixes it.
+    Misconfigured,
+    /// No majority for another reason (another claimant holds a voter, a voter does not
+    /// answer): try again until the catch-up deadline, then refuse (exit 6).
+    NotHeld,
+}
+
+/// After a claim round that won `votes` of `voters`, `misconfigured` of which refused with a
+/// configuration error (no guard table, a missing grant, a refused account). Such a voter
+/// does not vote, like one that does not answer: the majority is still of all the voters
+/// configured, so two voters that grant are enough and safety is unchanged.
+pub fn claim_step(votes: usize, misconfigured: usize, voters: usize) -> ClaimStep {
+    if majority(votes, voters) {
+        ClaimStep::Held
+    } else if misconfigured > 0 && majority(votes + misconfigured, voters) {
+        ClaimStep::Misconfigured
+    } else {
+        ClaimStep::NotHeld
+    }
+}
+
 /// A claim (a fenced node that wants to become the writer: notify-master before
 /// `read_only=OFF`) or a renewal (the writer's check, on every run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,6 +507,29 @@ mod tests {
             address: "db:3306".into(),
             vote,
             discarded: None,
+        }
+    }
+
+    #[test]
+    fn a_misconfigured_voter_does_not_vote() {
+        use ClaimStep::*;
+        // (votes won, voters refusing with a configuration error, voters) → step
+        for (votes, misconfigured, voters, step) in [
+            (3, 0, 3, Held),
+            (2, 0, 3, Held),
+            (2, 1, 3, Held),
+            (1, 1, 3, Misconfigured),
+            (1, 2, 3, Misconfigured),
+            (0, 1, 3, NotHeld),
+            (1, 0, 3, NotHeld),
+            (0, 0, 3, NotHeld),
+            (0, 3, 3, Misconfigured),
+        ] {
+            assert_eq!(
+                claim_step(votes, misconfigured, voters),
+                step,
+                "{votes} votes, {misconfigured} misconfigured of {voters}"
+            );
         }
     }
 

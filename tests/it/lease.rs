@@ -381,8 +381,9 @@ fn two_voters_are_a_majority_when_the_third_is_down_or_hung() {
 
 /// Fenced voters (read_only=ON on all three) grant to the lease account, and these grants are
 /// the least: without each one, the voter refuses with the error the docs name, the round
-/// reports a configuration error (exit 78) naming packaging/grants.sql, and a claim is not
-/// held. A voter without the guard table names packaging/split-brain.sql.
+/// reports a configuration error (exit 78) naming packaging/grants.sql, and that voter does
+/// not vote (the other two, granting, are still a majority). A voter without the guard table
+/// names packaging/split-brain.sql.
 #[test]
 fn read_only_voters_grant_with_exactly_the_documented_privileges() {
     let v = Voters::start();
@@ -434,9 +435,11 @@ fn read_only_voters_grant_with_exactly_the_documented_privileges() {
             (code, "packaging/grants.sql"),
             "{grant}: {e}"
         );
-        assert!(!w.granted && !r.held(), "{grant}: {:#?}", r.tally);
-        // The failed claim gave A's and B's votes back.
-        assert_eq!(r.released.len(), 2, "{grant}: {:?}", r.released);
+        // W does not vote; A and B are still a majority (notify-master goes on with a
+        // warning naming W: plan::lease::claim_step), so nothing is given back.
+        assert!(!w.granted && r.held(), "{grant}: {:#?}", r.tally);
+        assert!(r.released.is_empty(), "{grant}: {:?}", r.released);
+        lease::release(&one, &deadline());
         v.w.sql(&format!("SET sql_log_bin=0; GRANT {grant} TO {u}"));
         assert!(run(&one, Mode::Claim).held(), "{grant} granted again");
         lease::release(&one, &deadline());
@@ -462,7 +465,7 @@ fn read_only_voters_grant_with_exactly_the_documented_privileges() {
         w.iter()
             .any(|p| matches!(&p.note, Some(n) if n.contains("split-brain.sql")))
     );
-    assert!(!r.held());
+    assert!(r.held(), "A and B are a majority without W: {:#?}", r.tally);
 }
 
 /// On a replicating pair (A and B, W apart), claims, renewals and releases never reach the

@@ -1070,3 +1070,35 @@ fn json_output_of_fencing_promotion_and_failure() {
 }
 
 mod guard;
+
+/// A bad split-brain guard setting does not stop the fence: notify-backup fences with the
+/// connection settings, skips what needs the bad value, then exits 78 saying it fenced.
+#[test]
+fn backup_fences_although_a_guard_setting_is_bad() {
+    let s = Server::start(1);
+    let node = Node::new(&s);
+    let nobody = format!("127.0.0.1:{}", crate::common::mariadb::free_port());
+    let rows: &[(&[&str], &str)] = &[
+        (&["--peer", "foo:bar"], "--peer:"),
+        (&["--peer", "127.0.0.1:0"], "--peer:"),
+        (&["--peer", "127.0.0.1:70000"], "--peer:"),
+        (&["--peer", ""], "--peer:"),
+        (&["--witness", &nobody], "needs --peer"),
+        (
+            &["--peer", &nobody, "--witness", &nobody, "--timeout", "5s"],
+            "lease TTL",
+        ),
+        (
+            &["--peer", &nobody, "--witness", &nobody, "--lease-ttl", "3s"],
+            "lease TTL",
+        ),
+    ];
+    for (args, names) in rows {
+        s.sql("SET GLOBAL read_only=OFF");
+        let r = node.run("notify-backup", args);
+        r.expect(78, "FAIL config: fenced: read_only=ON")
+            .output_mentions(&["split-brain guard's settings are bad", names]);
+        node.expect_read_only(true);
+        node.expect_role("standby");
+    }
+}

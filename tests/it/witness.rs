@@ -472,3 +472,38 @@ fn in_witness_mode_the_lease_holder_stays_whatever_writer_since_says() {
         "A still the writer"
     );
 }
+
+/// notify-master counts a voter that refuses with a configuration error (W without the
+/// guard's table) as not voting: with the other two granting, it promotes (the -v steps and
+/// syslog name the voter and the file); with the peer cut off too, no majority is won
+/// because of W: 78 naming W and the file.
+#[test]
+fn notify_master_promotes_with_two_voters_when_the_third_is_misconfigured() {
+    let (p, w) = trio();
+    w.sql("SET sql_log_bin=0; DROP TABLE keepalived_mysql.guard");
+    let a = node(&p.a, p.b.port, w.port);
+    node(&p.b, p.a.port, w.port)
+        .run("notify-backup", &[])
+        .expect(0, "OK standby");
+    a.run("notify-backup", &[]).expect(0, "OK standby");
+    assert!(read_only(&p.a));
+    let witness = format!("127.0.0.1:{}", w.port);
+    a.run("notify-master", &["-v"])
+        .expect_code(0)
+        .output_mentions(&[
+            "OK writer",
+            "without a misconfigured voter",
+            &witness,
+            "packaging/split-brain.sql",
+        ]);
+    assert!(!read_only(&p.a), "a must be writable");
+    a.run("notify-backup", &[]).expect(0, "OK standby");
+
+    // B cut off from A: its own vote and W's missing table; W is why there is no majority.
+    let b = node(&p.b, free_port(), w.port);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    b.run("notify-master", &["--catchup-timeout", "2s"])
+        .expect(78, "FAIL config:")
+        .output_mentions(&[&witness, "packaging/split-brain.sql"]);
+    assert!(read_only(&p.b), "b must stay fenced");
+}

@@ -171,6 +171,23 @@ pub enum NotifyError {
     /// [`NotifyError::GuardTable`] or [`NotifyError::Privilege`]): exit 78, no retry.
     #[error("fenced: read_only=ON, but the split-brain guard's row was not cleared: {error}")]
     FencedGuardUncleared { error: Box<NotifyError> },
+    /// notify-backup: the split-brain guard's settings are bad (`error`: a bad `--peer` or
+    /// `--witness`, a witness without a peer, a lease timing that breaks its invariant), but
+    /// fencing does not need them: it was done (`done`, the outcome's message: fenced,
+    /// superseded, or a dry run), skipping what needs the bad value (the lease's release;
+    /// with a bad peer a missing guard table is only a warning). Exit 78, no retry.
+    #[error(
+        "{done}; but the split-brain guard's settings are bad, so what needs them was \
+         skipped: {error}"
+    )]
+    DoneGuardSettings { done: String, error: ConfigError },
+    /// notify-backup: fencing failed (`fence`, whose exit code and retry this keeps), and the
+    /// split-brain guard's settings are bad too (`error`).
+    #[error("{fence}; the split-brain guard's settings are bad too: {error}")]
+    FailedGuardSettings {
+        fence: Box<NotifyError>,
+        error: ConfigError,
+    },
     /// notify-master with `--peer`: the guard refused to unfence (`plan::guard::Refuse`); the
     /// node stays read-only and `promotion-failed` is recorded. `peer` is its address,
     /// `error` what it answered (for the refusals that are about an error).
@@ -180,11 +197,28 @@ pub enum NotifyError {
         peer: String,
         error: Option<String>,
     },
+    /// notify-master with `--peer`: the peer's address reaches this very server (the same
+    /// `server_id`; typically an option file or keepalived.conf copied from the other node):
+    /// the guard would claim against itself (exit 78). The node stays read-only.
+    #[error(
+        "--peer {peer} is this server (server_id {server_id}): give the other node's address \
+         (an option file or keepalived.conf copied from the other node?)"
+    )]
+    PeerIsSelf { peer: String, server_id: u32 },
     /// Witness mode: the lease cannot be used as configured (a voter without the guard table
     /// or a grant, a refused account, two voters that are one server, server_id 0): exit 78,
     /// naming the file that fixes it. The node stays read-only.
     #[error("witness lease: {0}")]
     Lease(crate::io::lease::LeaseError),
+    /// Witness mode, notify-master: no majority of the lease because a voter refused with a
+    /// configuration error (`error`, naming the voter and the file that fixes it): with its
+    /// vote the others' grants would have been a majority (`plan::lease::claim_step`). Exit
+    /// 78; the node stays read-only.
+    #[error("witness lease: no majority without a misconfigured voter: {error}; {votes}")]
+    LeaseMisconfigured {
+        error: crate::io::lease::LeaseError,
+        votes: String,
+    },
     /// notify-backup: the server `target` did not answer within `--timeout` (`timeout`), so
     /// fencing is not confirmed (exit 1: notify-backup retries).
     #[error(
@@ -247,8 +281,13 @@ impl NotifyError {
             NotifyError::RetryStarted { error, .. }
             | NotifyError::RetryNotStarted { error, .. }
             | NotifyError::FencedGuardUncleared { error } => error.exit(),
+            NotifyError::DoneGuardSettings { .. } => Exit::Config,
+            NotifyError::FailedGuardSettings { fence, .. } => fence.exit(),
             NotifyError::CatchupTimedOut { .. } => Exit::Lag,
-            NotifyError::GuardTable { .. } | NotifyError::Lease(_) => Exit::Config,
+            NotifyError::GuardTable { .. }
+            | NotifyError::Lease(_)
+            | NotifyError::LeaseMisconfigured { .. }
+            | NotifyError::PeerIsSelf { .. } => Exit::Config,
             NotifyError::GuardRefused { refuse, .. } => match refuse {
                 Refuse::PeerWritable | Refuse::ClaimBusy | Refuse::LeaseNotHeld => Exit::SplitBrain,
                 Refuse::PeerUnknown => Exit::Down,

@@ -31,6 +31,9 @@ pub(crate) struct Guarded {
     /// The peer's GTID position to catch up to (its `gtid_binlog_state`, MySQL
     /// `gtid_executed`); `None` when it gave no answer.
     pub target: Option<String>,
+    /// The peer gave no answer at some probe: the promotion goes on without the guard (the
+    /// two-node limit), which the line and the JSON `guard` field say.
+    pub alone: bool,
 }
 
 /// Why the guard stopped the promotion: a refusal already recorded (its error), or a newer
@@ -52,6 +55,7 @@ pub(crate) fn start(
         spec: spec.clone(),
         conn: None,
         target: None,
+        alone: false,
     };
     // First probe: who the peer is (its server_id orders the claim), and whether it is
     // usable at all; refusing before the claim is as safe as refusing under it.
@@ -66,6 +70,13 @@ pub(crate) fn start(
     let own_id = first_value(&exec(local, sql::SERVER_ID).map_err(Err)?)
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(0);
+    // The peer's address reaches this very server: claiming there would wait for itself.
+    if peer_id == Some(own_id) {
+        return Err(Err(NotifyError::PeerIsSelf {
+            peer,
+            server_id: own_id,
+        }));
+    }
     let claim = g.claim(ctx, local, own_id, peer_id, catchup)?;
     // The probe that counts: under the claim.
     let probe = match g.conn.as_mut() {
@@ -77,6 +88,7 @@ pub(crate) fn start(
         Step::ProceedAlone => {
             alone(ctx, &probe);
             g.conn = None;
+            g.alone = true;
             Ok(g)
         }
         Step::Proceed { .. } => {
@@ -155,6 +167,7 @@ impl Guarded {
                                 return Err(refuse(ctx, why, &self.peer, &obs));
                             }
                             self.conn = None;
+                            self.alone = true;
                             true
                         }
                     },
@@ -182,6 +195,7 @@ impl Guarded {
             },
             Step::ProceedAlone => {
                 alone(ctx, &probe);
+                self.alone = true;
                 Ok(())
             }
             Step::Proceed { .. } => Ok(()),

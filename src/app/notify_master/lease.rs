@@ -15,6 +15,7 @@ use crate::io::lease::{self, ClockWatch, Lease, Mode, Mono, Round, Timing};
 use crate::io::state;
 use crate::model::lease::Tally;
 use crate::plan::guard::Refuse;
+use crate::plan::lease::ClaimStep;
 use crate::report::Severity;
 
 /// How long a claim that did not win waits before the next round: a released lease is
@@ -72,8 +73,29 @@ pub(crate) fn claim(
             &mut watch,
         )
         .map_err(|e| Err(NotifyError::Lease(e)))?;
-        if let Some(e) = round.config_error() {
-            return Err(Err(NotifyError::Lease(e.clone())));
+        let misconfigured = round.config_errors();
+        match crate::plan::lease::claim_step(
+            round.tally.votes,
+            misconfigured.len(),
+            round.tally.voters,
+        ) {
+            ClaimStep::Misconfigured => {
+                return Err(Err(NotifyError::LeaseMisconfigured {
+                    error: misconfigured[0].clone(),
+                    votes: votes(&round.tally),
+                }));
+            }
+            ClaimStep::Held => {
+                for e in misconfigured {
+                    let msg = format!(
+                        "witness lease held without a misconfigured voter, which did not \
+                         vote: {e}"
+                    );
+                    ctx.step(&msg);
+                    ctx.log(Severity::Warning, &msg);
+                }
+            }
+            ClaimStep::NotHeld => {}
         }
         if round.held() {
             let _ = state::remember_lease_id(&ctx.settings.state_dir, me);

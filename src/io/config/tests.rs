@@ -4,6 +4,14 @@ use super::*;
 
 #[test]
 fn host_port_forms() {
+    for blank in ["a b", "a\tb:3306", "db\n2", "[::1 ]:3306", "db\u{7f}"] {
+        let e = parse_host_port(blank).unwrap_err();
+        assert!(
+            e.contains("no blanks or control characters"),
+            "{blank:?}: {e}"
+        );
+    }
+    assert_eq!(parse_host_port(" db2 ").unwrap(), ("db2".into(), None));
     assert_eq!(parse_host_port("db2").unwrap(), ("db2".into(), None));
     assert_eq!(
         parse_host_port("db2:3307").unwrap(),
@@ -247,4 +255,83 @@ fn notify_helpers_take_a_peer() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("peer") && err.contains("a:b:c"), "{err}");
+}
+
+/// notify-backup's settings keep a bad guard setting apart from what fencing needs: each
+/// row is the command line's extra flags and the option file, then whether fencing may go
+/// on (the connection, timeout and state dir resolved) with which guard error, and what of
+/// the guard is kept.
+#[test]
+fn a_bad_guard_setting_is_kept_apart_from_what_fencing_needs() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = dir.path().join("my.cnf");
+    let file = cnf.to_str().unwrap().to_string();
+    // (flags, option file, Ok(guard error contains, peer kept) | Err(contains))
+    type Expect = Result<(Option<&'static str>, bool), &'static str>;
+    let rows: &[(&[&str], &str, Expect)] = &[
+        (&["--peer", "db2"], "", Ok((None, true))),
+        (&["--peer", "foo:bar"], "", Ok((Some("--peer:"), false))),
+        (&["--peer", "db2:0"], "", Ok((Some("--peer:"), false))),
+        (&["--peer", "db2:70000"], "", Ok((Some("--peer:"), false))),
+        (&["--peer", ""], "", Ok((Some("--peer:"), false))),
+        (
+            &[],
+            "[notify-backup]\npeer=a:b:c\n",
+            Ok((Some("peer"), false)),
+        ),
+        (&["--witness", "w"], "", Ok((Some("needs --peer"), false))),
+        (
+            &["--peer", "db2", "--witness", "w", "--timeout", "5s"],
+            "",
+            Ok((Some("lease TTL"), true)),
+        ),
+        (
+            &["--peer", "db2", "--witness", "w", "--lease-ttl", "3s"],
+            "",
+            Ok((Some("lease TTL"), true)),
+        ),
+        // What fencing itself needs stays a plain error.
+        (
+            &["--peer", "foo:bar"],
+            "[notify-backup]\ntimeout=x\n",
+            Err("timeout"),
+        ),
+        (&[], "[notify-backup]\nbogus=1\n", Err("bogus")),
+        (&[], "[client]\nport=0\n", Err("port")),
+    ];
+    for (flags, body, expect) in rows {
+        std::fs::write(&cnf, body).unwrap();
+        let mut argv = vec!["notify-backup", "--defaults-file", &file];
+        argv.extend_from_slice(flags);
+        let args = crate::cli::NotifyBackupArgs::parse_from(argv);
+        let got = notify_settings_apart(
+            "notify-backup",
+            &args.connection,
+            &args.server,
+            args.peer.as_deref(),
+            &args.witness,
+            None,
+            Some(false),
+            None,
+        );
+        match (got, expect) {
+            (Ok((s, guard)), Ok((want, peer_kept))) => {
+                let guard = guard.map(|e| e.to_string());
+                match (&guard, want) {
+                    (None, None) => {}
+                    (Some(g), Some(w)) if g.contains(w) => {}
+                    _ => panic!("{flags:?} {body:?}: guard error {guard:?}, want {want:?}"),
+                }
+                assert_eq!(s.peer.is_some(), *peer_kept, "{flags:?} {body:?}");
+                assert!(s.witness.is_none() || guard.is_none(), "{flags:?}");
+            }
+            (Err(e), Err(w)) => assert!(e.to_string().contains(w), "{flags:?}: {e}"),
+            (got, _) => panic!(
+                "{flags:?} {body:?}: got {:?}, want {expect:?}",
+                got.map(|(_, g)| g.map(|e| e.to_string()))
+                    .map_err(|e| e.to_string())
+            ),
+        }
+    }
 }

@@ -107,13 +107,16 @@ pub fn own_position(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Record that this server became writable now, on its own clock, without writing the
-/// binary log (the guard's row is per server, packaging/split-brain.sql). `SET SESSION
+/// Record that this server became writable now, on its own clock in UTC
+/// (`UTC_TIMESTAMP(6)`, not `NOW(6)`: the session's time zone, a daylight-saving change or
+/// two nodes in different zones must not make the earlier writer look later to check-mysql's
+/// yield rule, which compares the two nodes' rows and so assumes their clocks agree: NTP),
+/// without writing the binary log (the guard's row is per server, packaging/split-brain.sql). `SET SESSION
 /// sql_log_bin` needs BINLOG ADMIN on MariaDB 10.5.2+ (verified on 10.11: error 1227
 /// without it), SUPER or SYSTEM_VARIABLES_ADMIN on MySQL; the UPDATE needs UPDATE on
 /// `keepalived_mysql.guard`.
 pub const SET_WRITER_SINCE: &str = "SET SESSION sql_log_bin=0; \
-    UPDATE keepalived_mysql.guard SET writer_since = NOW(6) WHERE id = 1; \
+    UPDATE keepalived_mysql.guard SET writer_since = UTC_TIMESTAMP(6) WHERE id = 1; \
     SET SESSION sql_log_bin=1";
 
 /// Record that this server is fenced (notify-backup), as [`SET_WRITER_SINCE`] does.
@@ -183,6 +186,12 @@ mod tests {
         for q in [SET_WRITER_SINCE, CLEAR_WRITER_SINCE] {
             assert!(q.starts_with("SET SESSION sql_log_bin=0;"), "{q}");
         }
+    }
+
+    #[test]
+    fn writer_since_is_utc_whatever_the_session_time_zone() {
+        assert!(SET_WRITER_SINCE.contains("writer_since = UTC_TIMESTAMP(6)"));
+        assert!(!SET_WRITER_SINCE.contains("NOW("), "{SET_WRITER_SINCE}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{GUARD, Node, count, read_only, with_table};
+use super::{GUARD, Node, count, expect_field, json_object, read_only, with_table};
 use crate::common::WAIT;
 use crate::common::mariadb::{Server, free_port};
 use crate::harness::{Pair, create_failover_user, replicate_b_through_proxy};
@@ -194,10 +194,73 @@ fn a_silent_peer_does_not_stop_the_promotion() {
     let b = Node::new(&p.b);
     b.run("notify-backup", &[]).expect(0, "OK standby");
     let nobody = format!("127.0.0.1:{}", free_port());
+    let alone = format!("(peer {nobody} gave no answer: promoted without the split-brain guard)");
     b.run("notify-master", &["--peer", &nobody])
-        .expect(0, "OK writer");
+        .expect(0, "OK writer")
+        .output_mentions(&[&alone]);
     b.expect_read_only(false);
     assert!(writer_since(&p.b).is_some(), "{}", b.describe());
+    // JSON says it too; a peer seen fenced says so.
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let r = b.run("notify-master", &["--peer", &nobody, "--format", "json"]);
+    r.expect_code(0);
+    let v = json_object(&r);
+    expect_field(&r, &v, "guard", serde_json::json!("peer-unreachable"));
+    if !v["message"].as_str().unwrap_or_default().contains(&alone) {
+        r.fail("the JSON message must say the peer gave no answer");
+    }
+    p.a.sql("SET GLOBAL read_only=ON");
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let r = b.run(
+        "notify-master",
+        &["--peer", &peer_of(&p.a), "--format", "json"],
+    );
+    r.expect_code(0);
+    expect_field(
+        &r,
+        &json_object(&r),
+        "guard",
+        serde_json::json!("peer-fenced"),
+    );
+}
+
+/// `writer_since` is UTC whatever the server's time zone: a node in another zone, or a
+/// daylight-saving change, must not make the earlier writer look later to the yield rule.
+#[test]
+fn writer_since_is_utc_whatever_the_time_zone() {
+    let s = Server::start(2);
+    s.sql("SET GLOBAL time_zone = '+05:00'");
+    let b = Node::new(&s);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let nobody = format!("127.0.0.1:{}", free_port());
+    b.run("notify-master", &["--peer", &nobody])
+        .expect(0, "OK writer");
+    let hours = s.sql(
+        "SELECT TIMESTAMPDIFF(HOUR, writer_since, UTC_TIMESTAMP(6)) \
+         FROM keepalived_mysql.guard WHERE id = 1",
+    )[0][0]
+        .clone();
+    assert_eq!(
+        hours.as_deref(),
+        Some("0"),
+        "writer_since must be UTC (hours behind UTC_TIMESTAMP)\n{}",
+        b.describe()
+    );
+}
+
+/// `--peer` naming this very server (node A's configuration copied to B): a configuration
+/// error naming it, not a claim that waits for itself; the node stays fenced.
+#[test]
+fn a_peer_that_is_this_server_is_a_config_error() {
+    let s = Server::start(2);
+    let b = Node::new(&s);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let me = peer_of(&s);
+    b.run("notify-master", &["--peer", &me, "--catchup-timeout", "2s"])
+        .expect(78, "FAIL config:")
+        .output_mentions(&[&format!("--peer {me} is this server (server_id 2)")]);
+    b.expect_read_only(true);
+    b.expect_role("promotion-failed");
 }
 
 /// split-brain.sql not run on the peer: a configuration error naming the file, and the
