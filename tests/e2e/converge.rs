@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::lab::{Lab, WAIT, check_exit, node_state};
-use crate::samples::{both_writable, describe, one_writer_holding_the_vip};
+use crate::samples::{Sample, both_writable, describe, one_writer_holding_the_vip};
 use crate::writes::{overlapping_writers, server_spans, writer_runs};
 
 pub fn other(node: &str) -> &'static str {
@@ -42,6 +42,27 @@ pub fn wait_one_writer(lab: &Lab, since_ms: u64, what: &str) -> &'static str {
             Err(format!("sample {s}; status {st}"))
         }
     })
+}
+
+/// Never two writable nodes in one sample that began before `until_ms` (from `up` on).
+/// Returns the number of samples checked and the both-writable samples from `until_ms` on (for
+/// the one case where the lab cannot assert it: a hung server resuming, see witness.rs).
+#[track_caller]
+pub fn assert_never_two_writers_until(lab: &Lab, until_ms: u64) -> (usize, Vec<Sample>) {
+    let samples = lab.samples();
+    assert!(!samples.is_empty(), "the sampler wrote no sample");
+    let (before, after): (Vec<Sample>, Vec<Sample>) =
+        samples.into_iter().partition(|s| s.ms < until_ms);
+    let two = both_writable(&before);
+    assert!(
+        two.is_empty(),
+        "{} of {} samples before {until_ms} show both nodes writable (read_only=0):\n{}",
+        two.len(),
+        before.len(),
+        describe(&two, 10)
+    );
+    let later = both_writable(&after).into_iter().cloned().collect();
+    (before.len(), later)
 }
 
 /// Never two writable nodes in one sample, from `up` to now. Returns the number of samples.
