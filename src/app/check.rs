@@ -124,6 +124,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
         verdict
             .findings
             .extend(crate::verdict::split::lease_findings(view));
+        crate::verdict::split::lease_decides_split(&mut verdict.findings, view);
     }
     if let Some(problem) = memory_problem {
         verdict.findings.push(Finding {

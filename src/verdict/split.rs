@@ -170,6 +170,44 @@ pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
     out
 }
 
+/// Witness mode: when both nodes are writable, the lease decides which one stays, not the
+/// two-node rule ([`yields`], by `writer_since`). A node whose renewal won a majority in this
+/// run stays the writer: the two-node "this node yields" (FAIL 6) becomes a loud note, since
+/// the peer cannot hold the lease and fences itself at its own next check. A node whose renewal
+/// did not win has failed `lease-lost` (and fenced itself): its two-node "this node stays the
+/// writer" note would contradict that and goes. Seen in the lab: a hung writer resuming with
+/// `read_only=OFF` after the takeover made the lease holder's check yield to it (exit 6)
+/// while the resumed node, without the lease, fenced itself in the same second.
+pub fn lease_decides_split(findings: &mut Vec<Finding>, view: &LeaseView) {
+    if view.action != "renew" {
+        return;
+    }
+    findings.retain_mut(|f| {
+        if f.situation != Situation::SplitBrain {
+            return true;
+        }
+        if !view.held {
+            return f.level == Level::Fail;
+        }
+        if f.level == Level::Fail {
+            f.level = Level::Alert;
+            f.kind = None;
+            f.message = format!(
+                "{}; witness mode: this node holds the lease ({} of {} votes), so it stays the \
+                 writer and the peer, without it, fences itself",
+                f.message.replacen(
+                    "this node yields (",
+                    "the two-node rule alone would make this node yield (",
+                    1
+                ),
+                view.votes,
+                view.voters
+            );
+        }
+        true
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +267,95 @@ mod tests {
             fenced_itself: (action == "renew" && !held).then_some(true),
             expires_in_ms: holder.map(|_| 4200),
             ..LeaseView::none(Some(1), 3, "")
+        }
+    }
+
+    fn split(level: Level, text: &str) -> Finding {
+        Finding {
+            level,
+            kind: (level == Level::Fail).then_some(Reason::SplitBrain),
+            situation: Situation::SplitBrain,
+            message: text.to_string(),
+        }
+    }
+
+    /// Both writable in witness mode: the lease holder never yields; a node without the lease
+    /// does not claim to stay the writer; without a renewal the two-node rule stands.
+    #[test]
+    fn the_lease_decides_which_writer_stays() {
+        let yields = "split brain: peer b is also writable; this node yields (rule)";
+        let stays = "split brain: peer b is also writable; it yields, this node stays the writer";
+        let other = Finding {
+            level: Level::Warn,
+            kind: None,
+            situation: Situation::PeerPosition,
+            message: "peer down".into(),
+        };
+        // (view, findings before) -> (levels of the SplitBrain findings after, others kept)
+        let rows: Vec<(LeaseView, Vec<Finding>, Vec<Level>)> = vec![
+            // Held: the two-node "yield" becomes a note; "stays" is kept.
+            (
+                view("renew", true, Some(2)),
+                vec![split(Level::Fail, yields)],
+                vec![Level::Alert],
+            ),
+            (
+                view("renew", true, Some(2)),
+                vec![split(Level::Alert, stays)],
+                vec![Level::Alert],
+            ),
+            // Not held: lease-lost decides; the "stays the writer" note goes, a yield stays.
+            (
+                view("renew", false, None),
+                vec![split(Level::Alert, stays)],
+                vec![],
+            ),
+            (
+                view("renew", false, None),
+                vec![split(Level::Fail, yields)],
+                vec![Level::Fail],
+            ),
+            // No renewal this run (fenced, peek, nothing): the two-node rule stands.
+            (
+                view("peek", false, Some(1)),
+                vec![split(Level::Fail, yields)],
+                vec![Level::Fail],
+            ),
+            (
+                view("none", false, None),
+                vec![split(Level::Alert, stays)],
+                vec![Level::Alert],
+            ),
+        ];
+        for (i, (v, mut findings, want)) in rows.into_iter().enumerate() {
+            findings.push(other.clone());
+            lease_decides_split(&mut findings, &v);
+            let got: Vec<Level> = findings
+                .iter()
+                .filter(|f| f.situation == Situation::SplitBrain)
+                .map(|f| f.level)
+                .collect();
+            assert_eq!(got, want, "row {i}: {findings:?}");
+            assert!(
+                findings.contains(&other),
+                "row {i}: other findings are kept"
+            );
+            for f in findings
+                .iter()
+                .filter(|f| f.situation == Situation::SplitBrain)
+            {
+                assert_eq!(f.kind.is_some(), f.level == Level::Fail, "row {i}: {f:?}");
+                if v.held {
+                    assert!(!f.message.contains("; this node yields"), "row {i}: {f:?}");
+                }
+            }
+            if i == 0 {
+                assert!(
+                    findings[0]
+                        .message
+                        .contains("this node holds the lease (2 of 3 votes)")
+                );
+            }
         }
     }
 
