@@ -61,13 +61,23 @@ fn wait_takeover_by_b(lab: &Lab, fault: &Fault) -> (u64, u64) {
 /// The first syslog line of `node` since `since_ms` that contains every one of `needles`;
 /// waits for it. Returns its epoch ms and the line.
 #[track_caller]
-fn wait_syslog(lab: &Lab, node: &str, since_ms: u64, what: &str, needles: &[&str]) -> (u64, String) {
+fn wait_syslog(
+    lab: &Lab,
+    node: &str,
+    since_ms: u64,
+    what: &str,
+    needles: &[&str],
+) -> (u64, String) {
     lab.wait(what, WAIT, || {
         lab.syslog(node, since_ms)
             .into_iter()
             .find(|l| needles.iter().all(|n| l.contains(n)))
             .map(|l| {
-                let ms = l.split(' ').nth(1).and_then(|m| m.parse().ok()).unwrap_or(0);
+                let ms = l
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
                 (ms, l)
             })
             .ok_or_else(|| format!("no line of {node} with {needles:?} since {since_ms}"))
@@ -87,14 +97,18 @@ fn heal_and_converge(lab: &Lab, writer: &str, why: &str) -> Value {
     let after = wait_one_writer(lab, heal.at_ms, "one writer holding the VIP after the heal");
     assert_eq!(after, writer, "{why}");
     let sid = if writer == "a" { 1 } else { 2 };
-    lab.wait("the client's writes going on on the writer after the heal", WAIT, || {
-        let n = lab.acks_on(sid, heal.at_ms);
-        if n >= 10 {
-            Ok(())
-        } else {
-            Err(format!("{n} acknowledged by {writer} since the heal"))
-        }
-    });
+    lab.wait(
+        "the client's writes going on on the writer after the heal",
+        WAIT,
+        || {
+            let n = lab.acks_on(sid, heal.at_ms);
+            if n >= 10 {
+                Ok(())
+            } else {
+                Err(format!("{n} acknowledged by {writer} since the heal"))
+            }
+        },
+    );
     let mut extra = json!({ "heal_at_ms": heal.at_ms });
     extra["lease_after_heal"] = lease(&lab.status(), writer);
     extra
@@ -102,7 +116,14 @@ fn heal_and_converge(lab: &Lab, writer: &str, why: &str) -> Value {
 
 /// The tail every scenario shares: stop the client, never two writers, one history.
 #[track_caller]
-fn finish(lab: Lab, scenario: &str, fault: &Fault, failover: Option<(u64, u64)>, writer: &str, mut extra: Value) {
+fn finish(
+    lab: Lab,
+    scenario: &str,
+    fault: &Fault,
+    failover: Option<(u64, u64)>,
+    writer: &str,
+    mut extra: Value,
+) {
     let report = lab.stop_client();
     let samples = assert_never_two_writers(&lab);
     let history = assert_one_history(&lab, writer);
@@ -115,7 +136,14 @@ fn finish(lab: Lab, scenario: &str, fault: &Fault, failover: Option<(u64, u64)>,
 
 /// [`finish`] for the hung writer: the samples after the resume were checked by the caller.
 #[track_caller]
-fn finish_resumed(lab: Lab, scenario: &str, fault: &Fault, failover: Option<(u64, u64)>, writer: &str, mut extra: Value) {
+fn finish_resumed(
+    lab: Lab,
+    scenario: &str,
+    fault: &Fault,
+    failover: Option<(u64, u64)>,
+    writer: &str,
+    mut extra: Value,
+) {
     let report = lab.stop_client();
     let history = assert_one_history(&lab, writer);
     if let (Value::Object(e), Value::Object(h)) = (&mut extra, history) {
@@ -149,7 +177,10 @@ fn witness_vrrp_blocked_mid_run_keeps_one_writer() {
         &["notify-master[", "split brain avoided"],
     );
     let writer = wait_one_writer(&lab, fault.at_ms, "A alone writable and holding the VIP");
-    assert_eq!(writer, "a", "the writer keeps its role while VRRP is blocked");
+    assert_eq!(
+        writer, "a",
+        "the writer keeps its role while VRRP is blocked"
+    );
     lab.assert_fenced("b");
     let st = lab.status();
     assert_eq!(lease(&st, "a")["held"], true, "A holds the lease: {st}");
@@ -169,13 +200,25 @@ fn witness_cut_ab_keeps_the_writer_with_the_majority() {
     let st = lab.status();
     let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
     let (a, b) = (ip("a"), ip("b"));
-    let w = st["witness"]["addr"].as_str().expect("witness addr").to_string();
+    let w = st["witness"]["addr"]
+        .as_str()
+        .expect("witness addr")
+        .to_string();
     lab.start_client();
     let masters_before = lab.keepalived_entered("b", "MASTER");
     let fault = lab.fault(&["cut-ab"]);
-    assert!(!reaches(&lab, "a", &b) && !reaches(&lab, "b", &a), "cut-ab: A and B cut");
-    assert!(reaches(&lab, "a", &w) && reaches(&lab, "b", &w), "cut-ab: both reach W");
-    assert!(reaches(&lab, "c", &a) && reaches(&lab, "c", &b), "cut-ab: C reaches both");
+    assert!(
+        !reaches(&lab, "a", &b) && !reaches(&lab, "b", &a),
+        "cut-ab: A and B cut"
+    );
+    assert!(
+        reaches(&lab, "a", &w) && reaches(&lab, "b", &w),
+        "cut-ab: both reach W"
+    );
+    assert!(
+        reaches(&lab, "c", &a) && reaches(&lab, "c", &b),
+        "cut-ab: C reaches both"
+    );
     lab.wait("B's keepalived MASTER (it no longer hears A)", WAIT, || {
         if lab.keepalived_entered("b", "MASTER") > masters_before {
             Ok(())
@@ -205,7 +248,11 @@ fn witness_cut_ab_keeps_the_writer_with_the_majority() {
             Err(format!("{n} acknowledged by A since B refused"))
         }
     });
-    let mut extra = heal_and_converge(&lab, "a", "after the heal, A (the lease holder) stays the writer");
+    let mut extra = heal_and_converge(
+        &lab,
+        "a",
+        "after the heal, A (the lease holder) stays the writer",
+    );
     extra["b_refusal"] = json!(refusal);
     extra["a_lease_during_cut"] = a_lease;
     finish(lab, "witness-cut-ab", &fault, None, "a", extra);
@@ -222,14 +269,20 @@ fn witness_isolated_writer_fences_itself_and_b_takes_over() {
     let st = lab.status();
     let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
     let (a, b) = (ip("a"), ip("b"));
-    let w = st["witness"]["addr"].as_str().expect("witness addr").to_string();
+    let w = st["witness"]["addr"]
+        .as_str()
+        .expect("witness addr")
+        .to_string();
     lab.start_client();
     let fault = lab.fault(&["isolate-a"]);
     assert_eq!(fault.node, "a");
     assert!(!reaches(&lab, "a", &b), "isolate-a: A reaches B");
     assert!(!reaches(&lab, "a", &w), "isolate-a: A reaches W");
     assert!(!reaches(&lab, "c", &a), "isolate-a: C reaches A");
-    assert!(reaches(&lab, "c", &b) && reaches(&lab, "b", &w), "isolate-a: C and W reach B");
+    assert!(
+        reaches(&lab, "c", &b) && reaches(&lab, "b", &w),
+        "isolate-a: C and W reach B"
+    );
     let (fenced_ms, fenced) = wait_syslog(
         &lab,
         "a",
@@ -293,7 +346,14 @@ fn witness_killed_writer_fails_over_to_b() {
     extra["promotion_waited_for_seq"] = json!(target);
     extra["acked_checked_on_new_writer"] = json!(checked);
     extra["acked_lost_unreplicated"] = json!(lost);
-    finish(lab, "witness-kill-writer", &fault, Some(failover), "b", extra);
+    finish(
+        lab,
+        "witness-kill-writer",
+        &fault,
+        Some(failover),
+        "b",
+        extra,
+    );
 }
 
 /// (e) The writer's mariadbd hangs (SIGSTOP), witness mode: its check times out (no renewal:
@@ -326,7 +386,11 @@ fn witness_hung_writer_fails_over_to_b() {
     );
     let st = lab.status();
     assert_eq!(st["nodes"]["a"]["mysqld"], "stopped", "{st}");
-    assert_eq!(check_exit(&st["nodes"]["a"]), 1, "a hung server is 'down': {st}");
+    assert_eq!(
+        check_exit(&st["nodes"]["a"]),
+        1,
+        "a hung server is 'down': {st}"
+    );
     let mut extra = heal_and_converge(&lab, "b", "after SIGCONT, B stays the writer");
     lab.assert_fenced("a");
     let resumed_ms = extra["heal_at_ms"].as_u64().expect("heal_at_ms");
@@ -344,5 +408,12 @@ fn witness_hung_writer_fails_over_to_b() {
     extra["promotion_waited_for_seq"] = json!(target);
     extra["acked_checked_on_new_writer"] = json!(checked);
     extra["acked_lost_unreplicated"] = json!(lost);
-    finish_resumed(lab, "witness-hung-writer", &fault, Some(failover), "b", extra);
+    finish_resumed(
+        lab,
+        "witness-hung-writer",
+        &fault,
+        Some(failover),
+        "b",
+        extra,
+    );
 }
