@@ -400,6 +400,21 @@ fn witness_hung_writer_fails_over_to_b() {
         0,
         "A acknowledged a client write after it hung (the client writes through the VIP)"
     );
+    // The lease holder never yields to the resumed node, which has no lease (it fences
+    // itself): before the fix, B's check said "this node yields" (exit 6) by writer_since.
+    let b_log = lab.syslog("b", resumed_ms);
+    assert!(
+        !b_log
+            .iter()
+            .any(|l| l.contains("check-mysql[") && l.contains("this node yields")),
+        "B, the lease holder, yielded to the resumed A: {b_log:#?}"
+    );
+    extra["b_saw_the_resumed_writer"] = json!(
+        b_log
+            .iter()
+            .find(|l| l.contains("this node holds the lease"))
+            .cloned()
+    );
     extra["samples_before_resume"] = json!(before);
     extra["both_writable_after_resume"] =
         json!(after.iter().map(|s| s.to_string()).collect::<Vec<_>>());
