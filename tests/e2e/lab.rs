@@ -469,6 +469,34 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// After a failure, before `down`: the lab's logs (syslog, keepalived, mariadbd, samples,
+    /// faults, the client's) into `target/e2e-failed/NAME/`, whole, for the diagnosis.
+    fn keep_logs(&self) {
+        let to = times_file().with_file_name("e2e-failed").join(&self.name);
+        let _ = std::fs::remove_dir_all(&to);
+        let files = [
+            "syslog.log",
+            "samples.log",
+            "faults.log",
+            "a/keepalived.log",
+            "b/keepalived.log",
+            "a/error.log",
+            "b/error.log",
+            "w/error.log",
+            "c/acked.log",
+            "c/failed.log",
+        ];
+        for f in files {
+            let dest = to.join(f.replace('/', "-"));
+            if std::fs::create_dir_all(&to).is_ok() {
+                let _ = std::fs::copy(self.dir.join(f), dest);
+            }
+        }
+        eprintln!("the lab's logs: {}", to.display());
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         if self.down_done {
@@ -480,6 +508,7 @@ impl Drop for Lab {
                 self.name,
                 self.logs()
             );
+            self.keep_logs();
         }
         let out = self.command(&["down"]);
         if !out.status.success() {

@@ -16,9 +16,11 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod converge;
 mod guard;
 mod lab;
 mod samples;
+mod witness;
 mod writes;
 
 use std::collections::HashSet;
