@@ -33,6 +33,20 @@ pub fn yields(me: &GuardRow, peer: &GuardRow) -> bool {
     key(me) >= key(peer)
 }
 
+/// Whether this node yields by history alone: `Some(true)` when its history is strictly
+/// contained in the peer's (it lacks transactions the peer has and has none the peer lacks:
+/// a writer that froze and resumed after the other took over), `Some(false)` when the peer's
+/// is strictly contained in this node's, `None` when neither (equal, or both wrote: then
+/// [`yields`] decides). Both nodes compare the same two histories from either side, so they
+/// agree; the node that stays has every transaction the other has.
+pub fn contains(behind: u64, ahead: u64, diverged: bool) -> Option<bool> {
+    match (diverged, behind > 0, ahead > 0) {
+        (false, true, false) => Some(true),
+        (false, false, true) => Some(false),
+        _ => None,
+    }
+}
+
 impl Judge<'_> {
     /// The guard's findings: a remembered refusal while the peer is writable (exit 6), and
     /// both nodes writable (the later one fails with exit 6, the other is loud).
@@ -89,12 +103,24 @@ impl Judge<'_> {
                 r.writer_since.as_deref().unwrap_or("unknown")
             )
         };
+        let history =
+            super::peer_comparison(obs, peer).map(|c| (c.behind, c.ahead, c.is_diverged()));
+        let contained =
+            history.and_then(|(behind, ahead, diverged)| contains(behind, ahead, diverged));
         let rule = format!(
-            "this node: {}; peer: {}; the later writer yields, then the higher server_id",
+            "this node: {}, {}; peer: {}; the node missing the other's transactions yields, \
+             else the later writer, then the higher server_id",
             show(&me),
+            history.map_or("histories not compared".to_string(), |(b, a, d)| {
+                if d {
+                    "histories diverged".to_string()
+                } else {
+                    format!("{b} transaction(s) behind, {a} ahead")
+                }
+            }),
             show(&them)
         );
-        if yields(&me, &them) {
+        if contained.unwrap_or_else(|| yields(&me, &them)) {
             self.add(
                 Level::Fail,
                 Some(Reason::SplitBrain),
@@ -268,6 +294,28 @@ mod tests {
 
     const EARLY: Option<&str> = Some("2026-11-30 01:00:00.000001");
     const LATE: Option<&str> = Some("2026-11-30 01:00:00.000002");
+
+    /// The history rule, from both sides: (behind, ahead, diverged) here is (ahead, behind,
+    /// diverged) on the peer, so the two answers are opposite or both undecided.
+    #[test]
+    fn the_node_missing_the_others_transactions_yields() {
+        let rows = [
+            ((3, 0, false), Some(true)),
+            ((0, 3, false), Some(false)),
+            ((0, 0, false), None),
+            ((2, 5, false), None),
+            ((0, 4, true), None),
+            ((4, 0, true), None),
+        ];
+        for ((behind, ahead, diverged), want) in rows {
+            assert_eq!(contains(behind, ahead, diverged), want);
+            assert_eq!(
+                contains(ahead, behind, diverged),
+                want.map(|w| !w),
+                "swapped: behind {ahead} ahead {behind}"
+            );
+        }
+    }
 
     /// Every row is evaluated from both sides: exactly one yields unless the two rows cannot
     /// be told apart, and then both do (never neither).

@@ -523,7 +523,7 @@ fn split_brain_rows() {
     use crate::model::observation::{GuardRow, Refusal};
     const EARLY: Option<&str> = Some("2026-11-30 01:00:00.000001");
     const LATE: Option<&str> = Some("2026-11-30 01:00:07.250000");
-    let peer = |read_only: bool, since: Option<&str>| match reached("0-1-10,0-2-41") {
+    let peer_at = |state: &str, read_only: bool, since: Option<&str>| match reached(state) {
         PeerObservation::Reached {
             address,
             dialect,
@@ -540,6 +540,7 @@ fn split_brain_rows() {
         },
         other => other,
     };
+    let peer = |read_only: bool, since: Option<&str>| peer_at("0-1-10,0-2-41", read_only, since);
     // This node: server_id 1 (the peer's is 2).
     let me = |read_only: bool, since: Option<&str>| {
         let mut o = maria(read_only, vec![row(MARIADB_COLUMNS, &[])]);
@@ -610,6 +611,25 @@ fn split_brain_rows() {
             Role::Writer,
             false,
             Exit::SplitBrain,
+            Some(SplitBrain),
+        ),
+        (
+            "both writable, this one earlier but missing the peer's writes (it froze and \
+             resumed after the takeover)",
+            me(false, EARLY),
+            peer_at("0-1-10,0-2-45", false, LATE),
+            Role::Writer,
+            false,
+            Exit::SplitBrain,
+            Some(SplitBrain),
+        ),
+        (
+            "both writable, this one later but the peer lacks its writes (the peer resumed)",
+            me(false, LATE),
+            peer_at("0-1-10,0-2-30", false, EARLY),
+            Role::Writer,
+            false,
+            Exit::Ok,
             Some(SplitBrain),
         ),
         (
