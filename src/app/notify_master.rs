@@ -412,7 +412,13 @@ fn carry_out(
             let alone = match done.peer {
                 Some(peer) if done.alone => {
                     ctx.guard.set(Some(GUARD_PEER_UNREACHABLE));
-                    format!(" (peer {peer} gave no answer: promoted without the split-brain guard)")
+                    if ctx.settings.witness.is_some() {
+                        format!(" (peer {peer} gave no answer: promoted under the witness lease)")
+                    } else {
+                        format!(
+                            " (peer {peer} gave no answer: promoted without the split-brain guard)"
+                        )
+                    }
                 }
                 Some(_) => {
                     ctx.guard.set(Some(GUARD_PEER_FENCED));

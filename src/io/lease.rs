@@ -3,18 +3,25 @@
 //! [`crate::io::dialect::lease`]'s.
 //!
 //! **A round** ([`round`]):
-//! 1. In parallel, connect to every voter and run [`dialect::lease::PREPARE`] (binlog off and
-//!    UTC for the session; the voter's `@@server_id`), within half of the deadline
-//!    ([`Worker`]). A voter that does not answer in time is a lost vote.
-//! 2. Sequentially, in ascending server_id (the witness has its own), send each voter the
-//!    one conditional UPDATE and its read-back ([`dialect::lease::claim`]). `t_sent` is read
-//!    from the local monotonic clock just before the first of these statements is sent. Each
-//!    voter may take its share of what is left of the deadline (what is left / voters left),
-//!    so that one hung voter cannot use up the others' time; one that overruns is a lost vote
-//!    (counting a vote that was in fact granted as lost is always safe).
+//! 1. A **renewal** (`Mode::Renew`, the writer's check) runs every voter's whole exchange
+//!    (connect, [`dialect::lease::PREPARE`]: binlog off and UTC for the session, the voter's
+//!    `@@server_id`; then the one conditional UPDATE and its read-back,
+//!    [`dialect::lease::claim`]) on its own thread ([`Worker`]), all at once, each within the
+//!    full deadline. `t_sent` is read from the local monotonic clock before any of them
+//!    starts. A voter that does not answer in time is a lost vote and costs the others
+//!    nothing: a renewal never stops early and never gives back, so the order decides nothing.
+//! 2. A **claim** (`Mode::Claim`, notify-master) connects and prepares every voter at once,
+//!    until every voter answered or soon after a majority is ready
+//!    ([`plan::lease::claim_connect_phase`]: at most half the deadline); then, sequentially in
+//!    ascending server_id (the witness has its own), sends each ready voter the claim.
+//!    `t_sent` is read just before the first of these statements is sent. Each voter may take
+//!    its share of what is left of the deadline (what is left / voters left), so that one hung
+//!    voter cannot use up the others' time; one that overruns is a lost vote (counting a vote
+//!    that was in fact granted as lost is always safe).
 //!    Why sequential and in one shared order: see [`plan::lease::after_vote`] — a claim stops
 //!    at the first voter another claimant holds, so the first contested voter decides and two
-//!    claimants cannot each keep a minority that blocks both until the TTL.
+//!    claimants cannot each keep a minority that blocks both until the TTL. A voter left out
+//!    of the connect phase leaves the others asked in a subset of that same order.
 //! 3. The tally ([`plan::lease::tally`]): a majority of the voters configured. Each answering
 //!    voter's clock is compared with ours ([`ClockWatch`]); one that jumped forward does not
 //!    count for one TTL.
@@ -24,14 +31,14 @@
 //! Ready for the binaries: [`Lease`], [`round`], [`release`], [`Round`], and the re-exported
 //! pure pieces ([`Timing`] for the start-up check, [`ClockWatch`]).
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use mysql::Conn;
 
 use crate::deadline::Worker;
 use crate::io::dialect;
-use crate::io::mysql::Session;
+use crate::io::mysql::{ResultSets, Session};
 use crate::model::observation::Failure;
 use crate::plan;
 use crate::plan::lease::{Ballot, Next, Reading};
@@ -115,9 +122,12 @@ impl LeaseError {
 #[derive(Debug, Clone)]
 pub struct Round {
     pub mode: Mode,
-    /// Just before the first claim statement was sent; `None` when no voter was reached.
+    /// On the local monotonic clock, no later than any voter computed its expiry: a claim's
+    /// just before its first claim statement was sent (`None` when no voter was ready); a
+    /// renewal's just before its voters' workers started (always `Some`).
     pub t_sent: Option<Mono>,
-    /// The votes, per voter in claim order, with the majority decision.
+    /// The votes, per voter in claim order (a renewal: those that answered in server_id
+    /// order), then the voters that did not answer, with the majority decision.
     pub tally: Tally,
     /// The voters whose votes this round gave back (a failed claim).
     pub released: Vec<String>,
@@ -167,6 +177,14 @@ struct Prepared {
     conn: Conn,
 }
 
+/// What a voter answered to the claim statement, and when (local monotonic clock): just
+/// before it was sent and just after the answer was read.
+struct Exchange {
+    sent: Mono,
+    received: Mono,
+    answer: (ResultSets, Option<mysql::Error>),
+}
+
 fn voter_error(f: &Failure) -> Option<VoterError> {
     match f {
         Failure::Answered { code, message, .. } => Some(VoterError {
@@ -189,37 +207,68 @@ fn failed_vote(e: &mysql::Error) -> Vote {
     }
 }
 
-/// Connect and prepare every voter at once. The phase waits at most half of what is left of
-/// the deadline, so that a hung voter (one whose kernel completes the TCP handshake but that
-/// never sends the greeting) leaves the claims their half; a voter not ready by then is a
-/// lost vote.
+/// A lost vote: `address` gave no answer, for `cause`.
+fn no_answer(address: String, cause: String) -> Ballot {
+    Ballot {
+        address,
+        vote: Vote::NoAnswer { cause },
+        discarded: None,
+    }
+}
+
+/// A duration for messages, to the millisecond.
+fn show_ms(d: Duration) -> String {
+    humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
+}
+
+/// A claim's connect phase: connect and prepare every voter at once, and wait until every
+/// voter answered or [`plan::lease::claim_connect_phase`] ends the phase (soon after a
+/// majority is ready; at most half of what is left of the deadline, so that a hung voter, one
+/// whose kernel completes the TCP handshake but that never sends the greeting, leaves the
+/// claims their time). A voter not ready by then is a lost vote. One entry per voter, in
+/// `voters`' order.
 fn prepare_all(voters: &[ConnectionSpec], deadline: &Deadline) -> Vec<Reached> {
-    let phase = Deadline::new(deadline.remaining() / 2);
-    let workers: Vec<_> = voters
-        .iter()
-        .map(|spec| {
-            let spec = spec.clone();
-            let d = *deadline;
-            Worker::start(move || prepare(&spec, &d))
-        })
-        .collect();
+    let budget = deadline.remaining();
+    let phase = Deadline::new(budget);
+    let (tx, rx) = mpsc::channel();
+    for (i, spec) in voters.iter().enumerate() {
+        let (tx, spec, d) = (tx.clone(), spec.clone(), *deadline);
+        // Abandoned when the phase ends first: the process exits soon after (as a Worker).
+        std::thread::spawn(move || {
+            let _ = tx.send((i, prepare(&spec, &d)));
+        });
+    }
+    drop(tx);
+    let mut got: Vec<Option<Reached>> = voters.iter().map(|_| None).collect();
+    let mut majority_ready = None;
+    let mut end = plan::lease::claim_connect_phase(budget, None);
+    while got.iter().any(Option::is_none) {
+        let Ok((i, r)) = rx.recv_timeout(end.saturating_sub(phase.elapsed())) else {
+            break;
+        };
+        got[i] = Some(r);
+        let ready = got
+            .iter()
+            .filter(|r| matches!(r, Some(Reached::Ready(_))))
+            .count();
+        if majority_ready.is_none() && plan::lease::majority(ready, voters.len()) {
+            majority_ready = Some(phase.elapsed());
+            end = plan::lease::claim_connect_phase(budget, majority_ready);
+        }
+    }
     voters
         .iter()
-        .zip(workers)
-        .map(|(spec, w)| {
-            w.wait(phase.remaining()).unwrap_or_else(|| {
-                Reached::Lost(Ballot {
-                    address: spec.target(),
-                    vote: Vote::NoAnswer {
-                        cause: format!(
-                            "not connected within half the deadline ({})",
-                            humantime::format_duration(Duration::from_millis(
-                                phase.budget().as_millis() as u64
-                            ))
-                        ),
-                    },
-                    discarded: None,
-                })
+        .zip(got)
+        .map(|(spec, r)| {
+            r.unwrap_or_else(|| {
+                Reached::Lost(no_answer(
+                    spec.target(),
+                    format!(
+                        "not connected within the claim's connect phase ({} of {})",
+                        show_ms(end),
+                        show_ms(budget)
+                    ),
+                ))
             })
         })
         .collect()
@@ -271,43 +320,33 @@ fn try_prepare(spec: &ConnectionSpec, deadline: &Deadline) -> Result<Prepared, B
 /// the writer's check) round on all voters, within `deadline`. `watch` keeps the voters'
 /// clock readings between rounds (one per process; a fresh one compares nothing).
 ///
+/// A claim asks in ascending server_id order ([`claim_in_order`]); a renewal asks every voter
+/// at once ([`renew_in_parallel`]; [`plan::lease::in_parallel`] says why).
+///
 /// `Err` only when the round cannot be counted at all: the claimant's server_id is 0, there
-/// are not exactly 3 voters, or two voters are the same server. A voter's own configuration error is in
-/// [`Round::config_error`].
+/// are not exactly 3 voters, or two voters are the same server. A voter's own configuration
+/// error is in [`Round::config_error`].
 pub fn round(
     lease: &Lease,
     mode: Mode,
     deadline: &Deadline,
     watch: &mut ClockWatch,
 ) -> Result<Round, LeaseError> {
-    let (reached, lost) = voters_in_order(lease, deadline)?;
-    let claim = dialect::lease::claim(lease.me, lease.ttl.as_micros() as u64);
-    let mut t_sent = None;
-    let mut stopped = false;
-    let mut ballots = Vec::new();
-    // Connections of voters that granted, kept for giving the vote back.
-    let mut granted = Vec::new();
-    let count = reached.len();
-    for (i, p) in reached.into_iter().enumerate() {
-        if stopped {
-            ballots.push(Ballot {
-                address: p.address,
-                vote: Vote::NotAsked,
-                discarded: None,
-            });
-            continue;
-        }
-        let share = deadline.remaining() / (count - i) as u32;
-        let (ballot, sent, conn) = ask(lease, &claim, p, share, watch);
-        t_sent.get_or_insert(sent);
-        stopped = plan::lease::after_vote(mode, &ballot.vote) == Next::Stop;
-        if let (Vote::Granted(_), Some(conn)) = (&ballot.vote, conn) {
-            granted.push((ballot.address.clone(), conn));
-        }
-        ballots.push(ballot);
+    if lease.me == 0 {
+        return Err(LeaseError::NoServerId);
     }
-    ballots.extend(lost);
-
+    if lease.voters.len() != 3 {
+        return Err(LeaseError::VoterCount {
+            count: lease.voters.len(),
+        });
+    }
+    let claim = dialect::lease::claim(lease.me, lease.ttl.as_micros() as u64);
+    let (t_sent, ballots, granted) = if plan::lease::in_parallel(mode) {
+        let (t_sent, ballots) = renew_in_parallel(lease, &claim, deadline, watch)?;
+        (Some(t_sent), ballots, Vec::new())
+    } else {
+        claim_in_order(lease, mode, &claim, deadline, watch)?
+    };
     let config = config_errors(&ballots);
     let tally = plan::lease::tally(lease.me, &ballots);
     let released = if plan::lease::release_won_votes(mode, tally.held) {
@@ -324,21 +363,135 @@ pub fn round(
     })
 }
 
+/// A claim: connect and prepare every voter at once ([`prepare_all`]), then ask those that
+/// are ready one after the other in ascending server_id, stopping as
+/// [`plan::lease::after_vote`] says. Returns `t_sent` (just before the first claim statement
+/// was sent; `None` when no voter was ready), one ballot per voter (claim order, then those
+/// not ready) and the connections of the voters that granted (to give the votes back).
+#[allow(clippy::type_complexity)]
+fn claim_in_order(
+    lease: &Lease,
+    mode: Mode,
+    claim: &str,
+    deadline: &Deadline,
+    watch: &mut ClockWatch,
+) -> Result<(Option<Mono>, Vec<Ballot>, Vec<(String, Conn)>), LeaseError> {
+    let (reached, lost) = voters_in_order(lease, deadline)?;
+    let mut t_sent = None;
+    let mut stopped = false;
+    let mut ballots = Vec::new();
+    let mut granted = Vec::new();
+    let count = reached.len();
+    for (i, p) in reached.into_iter().enumerate() {
+        if stopped {
+            ballots.push(Ballot {
+                address: p.address,
+                vote: Vote::NotAsked,
+                discarded: None,
+            });
+            continue;
+        }
+        let share = deadline.remaining() / (count - i) as u32;
+        let (ballot, sent, conn) = ask(lease, claim, p, share, watch);
+        t_sent.get_or_insert(sent);
+        stopped = plan::lease::after_vote(mode, &ballot.vote) == Next::Stop;
+        if let (Vote::Granted(_), Some(conn)) = (&ballot.vote, conn) {
+            granted.push((ballot.address.clone(), conn));
+        }
+        ballots.push(ballot);
+    }
+    ballots.extend(lost);
+    Ok((t_sent, ballots, granted))
+}
+
+/// A renewal: every voter's whole exchange (connect, [`dialect::lease::PREPARE`], the claim
+/// statement and its read-back) on its own thread, all at once, each within the full
+/// `deadline`: a voter that does not answer (a cut that drops packets, a hung server) costs
+/// the others nothing. Returns `t_sent`, read before any of them starts (so every voter
+/// computed its expiry after it: conservative by the connect time), and one ballot per voter:
+/// those that answered in ascending server_id, then the others in `lease.voters`' order.
+///
+/// Two addresses of one server are found only after the statements were sent (a renewal is
+/// idempotent on a voter; the round is then `Err` and counts nothing).
+fn renew_in_parallel(
+    lease: &Lease,
+    claim: &str,
+    deadline: &Deadline,
+    watch: &mut ClockWatch,
+) -> Result<(Mono, Vec<Ballot>), LeaseError> {
+    let t_sent = Mono::now();
+    let workers: Vec<_> = lease
+        .voters
+        .iter()
+        .map(|spec| {
+            let (spec, q, d) = (spec.clone(), claim.to_string(), *deadline);
+            Worker::start(move || renew_one(&spec, &q, &d))
+        })
+        .collect();
+    let mut answered = Vec::new();
+    let mut lost = Vec::new();
+    for (spec, w) in lease.voters.iter().zip(workers) {
+        match w.wait(deadline.remaining()) {
+            Some(Ok((address, server_id, x))) => answered.push((address, server_id, x)),
+            Some(Err(b)) => lost.push(*b),
+            None => lost.push(no_answer(
+                spec.target(),
+                format!(
+                    "no answer within the deadline ({})",
+                    show_ms(deadline.budget())
+                ),
+            )),
+        }
+    }
+    answered.sort_by_key(|(_, server_id, _)| *server_id);
+    if let Some(w) = answered.windows(2).find(|w| w[0].1 == w[1].1) {
+        return Err(LeaseError::SameVoter {
+            first: w[0].0.clone(),
+            second: w[1].0.clone(),
+            server_id: w[0].1,
+        });
+    }
+    let mut ballots: Vec<Ballot> = answered
+        .into_iter()
+        .map(|(address, server_id, x)| judge(lease, address, server_id, x, watch))
+        .collect();
+    ballots.extend(lost);
+    Ok((t_sent, ballots))
+}
+
+/// One voter's renewal exchange, on a renewal's worker: its address, server_id and answer,
+/// or the ballot of a voter that could not be asked.
+fn renew_one(
+    spec: &ConnectionSpec,
+    claim: &str,
+    deadline: &Deadline,
+) -> Result<(String, u32, Exchange), Box<Ballot>> {
+    let Prepared {
+        address,
+        server_id,
+        mut conn,
+    } = try_prepare(spec, deadline)?;
+    let sent = Mono::now();
+    let answer = conn.query_sets(claim);
+    let received = Mono::now();
+    Ok((
+        address,
+        server_id,
+        Exchange {
+            sent,
+            received,
+            answer,
+        },
+    ))
+}
+
 /// The voters that answered, prepared and in ascending `server_id` order (the order every
-/// claimant asks in), and a ballot for each one that did not; `Err` for a lease that cannot
-/// be asked at all (no server_id of its own, not three voters, two addresses for one voter).
+/// claimant asks in), and a ballot for each one that did not; `Err` for two addresses of one
+/// voter.
 fn voters_in_order(
     lease: &Lease,
     deadline: &Deadline,
 ) -> Result<(Vec<Prepared>, Vec<Ballot>), LeaseError> {
-    if lease.me == 0 {
-        return Err(LeaseError::NoServerId);
-    }
-    if lease.voters.len() != 3 {
-        return Err(LeaseError::VoterCount {
-            count: lease.voters.len(),
-        });
-    }
     let mut lost = Vec::new();
     let mut reached = Vec::new();
     for p in prepare_all(&lease.voters, deadline) {
@@ -384,19 +537,43 @@ fn ask(
     })
     .wait(share);
     let received = Mono::now();
-    let (vote, conn) = match answer {
-        None => (
-            Vote::NoAnswer {
-                cause: format!(
-                    "no answer within its share of the deadline ({})",
-                    humantime::format_duration(Duration::from_millis(share.as_millis() as u64))
-                ),
-            },
-            None,
-        ),
-        Some((conn, (_, Some(e)))) => (failed_vote(&e), Some(conn)),
-        Some((conn, (sets, None))) => match dialect::lease::guard_row(&sets) {
-            Err(e) => (Vote::Failed(e), Some(conn)),
+    match answer {
+        None => {
+            let cause = format!(
+                "no answer within its share of the deadline ({})",
+                show_ms(share)
+            );
+            (no_answer(address, cause), sent, None)
+        }
+        Some((conn, answer)) => {
+            let x = Exchange {
+                sent,
+                received,
+                answer,
+            };
+            (judge(lease, address, server_id, x, watch), sent, Some(conn))
+        }
+    }
+}
+
+/// The ballot of voter `server_id` at `address` from its answer to the claim statement; its
+/// clock reading goes to `watch`, which may discard the vote.
+fn judge(
+    lease: &Lease,
+    address: String,
+    server_id: u32,
+    x: Exchange,
+    watch: &mut ClockWatch,
+) -> Ballot {
+    let Exchange {
+        sent,
+        received,
+        answer,
+    } = x;
+    let vote = match answer {
+        (_, Some(e)) => failed_vote(&e),
+        (sets, None) => match dialect::lease::guard_row(&sets) {
+            Err(e) => Vote::Failed(e),
             Ok(row) => {
                 let a = Answered {
                     row,
@@ -404,9 +581,9 @@ fn ask(
                     received,
                 };
                 if row.holder == lease.me && row.expires_us > row.now_us {
-                    (Vote::Granted(a), Some(conn))
+                    Vote::Granted(a)
                 } else {
-                    (Vote::Held(a), Some(conn))
+                    Vote::Held(a)
                 }
             }
         },
@@ -424,12 +601,11 @@ fn ask(
         ),
         _ => None,
     };
-    let ballot = Ballot {
+    Ballot {
         address,
         vote,
         discarded,
-    };
-    (ballot, sent, conn)
+    }
 }
 
 /// The voters whose refusal is a configuration error (missing table or grant).

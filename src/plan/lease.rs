@@ -89,6 +89,37 @@ pub fn after_vote(mode: Mode, vote: &Vote) -> Next {
     }
 }
 
+/// How a round asks its voters: a **claim** in the shared order, one voter after the other
+/// ([`after_vote`] says why); a **renewal** all at once, each voter's whole exchange
+/// (connect, prepare, UPDATE and read-back) on its own thread within the full deadline. A
+/// renewal asks every voter and never yields or gives back, so the order decides nothing,
+/// and asked in series one unreachable voter (a cut that drops packets) would use up the time
+/// of the others: the writer would fence itself although it held a majority.
+pub fn in_parallel(mode: Mode) -> bool {
+    mode == Mode::Renew
+}
+
+/// When a **claim**'s connect phase ends (the time since it began), unless every voter
+/// answered before: the voters are connected and prepared in parallel, then asked in
+/// ascending server_id order, which needs the server_ids of the voters that will be asked.
+/// `budget` is the round's deadline, `majority_ready` when a majority of the voters was ready
+/// (connected and prepared), if it is yet.
+///
+/// Without a majority ready: half the budget (the claims keep the other half). With one: the
+/// phase waits for the rest only as long again as the majority took, but at least an eighth
+/// of the budget (a healthy voter a few milliseconds behind still votes), and never past
+/// half. So a voter that does not answer at all (a cut that drops packets) costs a claim at
+/// most an eighth of its budget, or twice a slow majority's connect time, instead of half.
+/// Safe whatever it returns: a voter left out is a lost vote, and the voters asked are still
+/// asked in the one shared order (a subset of it).
+pub fn claim_connect_phase(budget: Duration, majority_ready: Option<Duration>) -> Duration {
+    let half = budget / 2;
+    match majority_ready {
+        None => half,
+        Some(t) => (t * 2).max(budget / 8).min(half),
+    }
+}
+
 /// Whether to give back the votes a round won when it did not win a majority: yes for a
 /// failed **claim** (the claimant is fenced and not writing, and its minority votes would
 /// only delay the other claimant until the TTL); never for a failed **renewal**: the writer
@@ -507,6 +538,38 @@ mod tests {
             address: "db:3306".into(),
             vote,
             discarded: None,
+        }
+    }
+
+    #[test]
+    fn a_renewal_asks_in_parallel_and_a_claim_in_order() {
+        assert!(in_parallel(Mode::Renew));
+        assert!(!in_parallel(Mode::Claim));
+    }
+
+    #[test]
+    fn a_claims_connect_phase_ends_soon_after_a_majority_is_ready() {
+        let ms = Duration::from_millis;
+        // (budget, when a majority was ready) → the phase ends at
+        for (budget, majority, end) in [
+            // No majority yet: half, as before.
+            (ms(800), None, ms(400)),
+            (ms(480), None, ms(240)),
+            // A quick majority (local voters): an eighth of the budget for the third.
+            (ms(800), Some(ms(3)), ms(100)),
+            (ms(480), Some(ms(0)), ms(60)),
+            // A slow majority: as long again as it took.
+            (ms(800), Some(ms(80)), ms(160)),
+            // Never past half.
+            (ms(800), Some(ms(300)), ms(400)),
+            (ms(800), Some(ms(400)), ms(400)),
+            (ms(800), Some(ms(900)), ms(400)),
+        ] {
+            assert_eq!(
+                claim_connect_phase(budget, majority),
+                end,
+                "{budget:?} {majority:?}"
+            );
         }
     }
 

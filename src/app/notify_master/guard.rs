@@ -305,7 +305,9 @@ fn lock(ctx: &Context, conn: &mut Conn, catchup: &Deadline) -> Result<bool, Lock
     }
 }
 
-/// The warning of a promotion that goes on without its silent peer (the two-node limit).
+/// The warning of a promotion that goes on without its silent peer: in the two-node mode the
+/// two-node limit (a dead peer and a cut link look the same); in witness mode the lease, a
+/// majority of this server, the peer and the witness, decides instead ([`alone_line`]).
 fn alone(ctx: &Context, probe: &PeerObservation) {
     let why = match probe {
         PeerObservation::Unreachable { address, error } => format!("peer {address}: {error}"),
@@ -313,11 +315,24 @@ fn alone(ctx: &Context, probe: &PeerObservation) {
     };
     ctx.log(
         Severity::Warning,
-        &format!(
+        &alone_line(&why, ctx.settings.witness.is_some()),
+    );
+}
+
+/// The syslog line of [`alone`] for a peer that gave no answer for `why`, in witness mode or
+/// not.
+pub(crate) fn alone_line(why: &str, witness: bool) -> String {
+    if witness {
+        format!(
+            "{why}: no answer; the witness lease decides (this node promotes only under a \
+             majority of the voters: this server, the peer and the witness)"
+        )
+    } else {
+        format!(
             "{why}: no answer, promoting without the peer (two-node limit: a dead peer and a \
              cut link look the same; use a witness)"
-        ),
-    );
+        )
+    }
 }
 
 /// The peer's position to catch up to, from its probe.
@@ -392,4 +407,24 @@ pub(crate) fn refuse_with(
         }
     }
     Err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_peer_is_the_two_node_limit_only_without_a_witness() {
+        let why = "peer db2:3306: connect timed out";
+        // (witness mode, the line says, never says)
+        for (witness, says, never) in [
+            (false, "two-node limit", "witness lease decides"),
+            (true, "the witness lease decides", "two-node limit"),
+        ] {
+            let line = alone_line(why, witness);
+            assert!(line.starts_with(why), "{line}");
+            assert!(line.contains(says), "{line}");
+            assert!(!line.contains(never), "{line}");
+        }
+    }
 }
