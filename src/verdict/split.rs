@@ -88,14 +88,25 @@ impl Judge<'_> {
             );
             return;
         }
-        if !writable {
-            return;
+        if writable {
+            let them = GuardRow {
+                server_id: *server_id,
+                writer_since: writer_since.clone(),
+            };
+            self.two_writers(obs, peer, address, &them);
         }
+    }
+
+    /// Both nodes writable: this node yields (FAIL 6) or stays (ALERT) by [`contains`], else
+    /// [`yields`]; the message shows what both rules saw.
+    fn two_writers(
+        &mut self,
+        obs: &Observation,
+        peer: &PeerObservation,
+        address: &str,
+        them: &GuardRow,
+    ) {
         let me = obs.guard.clone().unwrap_or_default();
-        let them = GuardRow {
-            server_id: *server_id,
-            writer_since: writer_since.clone(),
-        };
         let show = |r: &GuardRow| {
             format!(
                 "server_id {}, writer since {}",
@@ -118,9 +129,9 @@ impl Judge<'_> {
                     format!("{b} transaction(s) behind, {a} ahead")
                 }
             }),
-            show(&them)
+            show(them)
         );
-        if contained.unwrap_or_else(|| yields(&me, &them)) {
+        if contained.unwrap_or_else(|| yields(&me, them)) {
             self.add(
                 Level::Fail,
                 Some(Reason::SplitBrain),
