@@ -390,51 +390,59 @@ fn carry_out(
             set_writable,
             record,
             caught_up,
-        } => {
-            if !caught_up {
-                done.promoting_anyway(ctx);
-            }
-            if set_writable && let Err(e) = set_read_only(ctx, conn, dialect, false) {
-                // A definite failure (a missing privilege, read_only that did not change):
-                // record it now rather than leave `promoting` until its deadline, during
-                // which check-mysql would pass a node that cannot take writes. The lock
-                // taken for step 4 is still held.
-                let _ = ctx.record(Role::PromotionFailed);
-                return Err(e);
-            }
-            let guard_row = if done.peer.is_some() {
-                writer_since(ctx, conn)
-            } else {
-                String::new()
-            };
-            ctx.record(record)?;
-            // Promoting without the guard must show: in the line and in JSON `guard`.
-            let alone = match done.peer {
-                Some(peer) if done.alone => {
-                    ctx.guard.set(Some(GUARD_PEER_UNREACHABLE));
-                    if ctx.settings.witness.is_some() {
-                        format!(" (peer {peer} gave no answer: promoted under the witness lease)")
-                    } else {
-                        format!(
-                            " (peer {peer} gave no answer: promoted without the split-brain guard)"
-                        )
-                    }
-                }
-                Some(_) => {
-                    ctx.guard.set(Some(GUARD_PEER_FENCED));
-                    String::new()
-                }
-                None => String::new(),
-            };
-            Ok(Outcome::Writer(format!(
-                "promoted{} after {waited} of catch-up{}{alone}{guard_row}",
-                if set_writable {
-                    ": read_only=OFF"
-                } else {
-                    " (read_only left as it is)"
-                },
-                if caught_up { "" } else { " (NOT caught up)" }
-            )))
-        }
+        } => unfence(ctx, conn, dialect, (set_writable, record, caught_up), done),
     }
+}
+
+/// Step 5 for [`Decision::Unfence`]: `read_only=OFF` (unless `--keep-read-only`), the guard
+/// row's `writer_since`, the role; the line says how, and whether the guard could see the peer.
+fn unfence(
+    ctx: &Context,
+    conn: &mut Conn,
+    dialect: Dialect,
+    (set_writable, record, caught_up): (bool, Role, bool),
+    done: &Done,
+) -> Result<Outcome, NotifyError> {
+    let waited = humantime::format_duration(done.waited);
+    if !caught_up {
+        done.promoting_anyway(ctx);
+    }
+    if set_writable && let Err(e) = set_read_only(ctx, conn, dialect, false) {
+        // A definite failure (a missing privilege, read_only that did not change): record
+        // it now rather than leave `promoting` until its deadline, during which check-mysql
+        // would pass a node that cannot take writes. The lock taken for step 4 is still held.
+        let _ = ctx.record(Role::PromotionFailed);
+        return Err(e);
+    }
+    let guard_row = if done.peer.is_some() {
+        writer_since(ctx, conn)
+    } else {
+        String::new()
+    };
+    ctx.record(record)?;
+    // Promoting without the guard must show: in the line and in JSON `guard`.
+    let alone = match done.peer {
+        Some(peer) if done.alone => {
+            ctx.guard.set(Some(GUARD_PEER_UNREACHABLE));
+            if ctx.settings.witness.is_some() {
+                format!(" (peer {peer} gave no answer: promoted under the witness lease)")
+            } else {
+                format!(" (peer {peer} gave no answer: promoted without the split-brain guard)")
+            }
+        }
+        Some(_) => {
+            ctx.guard.set(Some(GUARD_PEER_FENCED));
+            String::new()
+        }
+        None => String::new(),
+    };
+    Ok(Outcome::Writer(format!(
+        "promoted{} after {waited} of catch-up{}{alone}{guard_row}",
+        if set_writable {
+            ": read_only=OFF"
+        } else {
+            " (read_only left as it is)"
+        },
+        if caught_up { "" } else { " (NOT caught up)" }
+    )))
 }
