@@ -104,19 +104,34 @@ pub(crate) fn start(
 }
 
 impl Guarded {
-    /// Connect to the peer and probe it; keeps the connection when the peer answered.
+    /// Connect to the peer and probe it within `--timeout`; keeps the connection when the
+    /// peer answered. On a worker thread: the connection's reads may wait longer (the claim's
+    /// `GET_LOCK` slices), so its socket timeout cannot bound the handshake of a hung peer
+    /// (which accepts TCP and never answers); the deadline does.
     fn connect_and_probe(&mut self, ctx: &Context) -> PeerObservation {
         let deadline = Deadline::new(ctx.settings.timeout);
         let io = ctx.settings.timeout + Duration::from_secs(1);
-        match self.spec.connect_with_io_timeout(&deadline, io) {
-            Ok(mut conn) => {
-                let obs = peer_history(&mut conn, self.peer.clone());
+        let (spec, peer) = (self.spec.clone(), self.peer.clone());
+        let worker = crate::deadline::Worker::start(move || {
+            match spec.connect_with_io_timeout(&deadline, io) {
+                Ok(mut conn) => {
+                    let obs = peer_history(&mut conn, peer);
+                    (obs, Some(conn))
+                }
+                Err(e) => (PeerObservation::failed(peer, e.failure), None),
+            }
+        });
+        match worker.wait(deadline.remaining()) {
+            Some((obs, conn)) => {
                 if obs.answered() {
-                    self.conn = Some(conn);
+                    self.conn = conn;
                 }
                 obs
             }
-            Err(e) => PeerObservation::failed(self.peer.clone(), e.failure),
+            None => PeerObservation::failed(
+                self.peer.clone(),
+                Failure::deadline(ctx.settings.timeout),
+            ),
         }
     }
 
