@@ -128,10 +128,9 @@ impl Guarded {
                 }
                 obs
             }
-            None => PeerObservation::failed(
-                self.peer.clone(),
-                Failure::deadline(ctx.settings.timeout),
-            ),
+            None => {
+                PeerObservation::failed(self.peer.clone(), Failure::deadline(ctx.settings.timeout))
+            }
         }
     }
 
