@@ -127,6 +127,17 @@ pub struct VoterReport {
     pub note: Option<String>,
 }
 
+impl VoterReport {
+    /// The voter in one phrase for messages: `a:3306 granted`, or its note
+    /// (`b:3306 held by 2`, `w:3306 no answer: ...`).
+    pub fn phrase(&self) -> String {
+        match &self.note {
+            None => format!("{} granted", self.address),
+            Some(n) => format!("{} {n}", self.address),
+        }
+    }
+}
+
 /// What a round amounts to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Tally {

@@ -3,7 +3,7 @@
 //! writable; and when both nodes are writable, exactly one yields, by a rule both evaluate
 //! identically from what both can read ([`yields`]).
 
-use crate::model::lease::LeaseView;
+use crate::model::lease::{LeaseView, VoterReport};
 use crate::model::observation::{GuardRow, Observation, PeerObservation};
 
 use super::{Finding, Judge, Level, Reason, Situation};
@@ -164,14 +164,7 @@ impl Judge<'_> {
 pub fn lease_findings(view: &LeaseView) -> Vec<Finding> {
     let mut out = Vec::new();
     let voters = || {
-        let all: Vec<String> = view
-            .per_voter
-            .iter()
-            .map(|v| match &v.note {
-                None => format!("{} granted", v.address),
-                Some(n) => format!("{} {n}", v.address),
-            })
-            .collect();
+        let all: Vec<String> = view.per_voter.iter().map(VoterReport::phrase).collect();
         if all.is_empty() {
             "no voter answered".to_string()
         } else {
