@@ -163,9 +163,7 @@ pub fn reaches(lab: &Lab, from: &str, to_ip: &str) -> bool {
 fn lab_network_faults_drop_what_they_name() {
     let _serial = serial();
     let lab = Lab::up("e2enet", &[]);
-    let st = lab.status();
-    let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
-    let (a, b) = (ip("a"), ip("b"));
+    let (a, b, _) = lab.addresses();
     let c_sees = |node_ip: &str| reaches(&lab, "c", node_ip);
     assert!(reaches(&lab, "a", &b) && reaches(&lab, "b", &a) && c_sees(&a) && c_sees(&b));
 

@@ -148,6 +148,15 @@ impl Lab {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("status is not JSON ({e}): {text}"))
     }
 
+    /// The hosts' addresses, from `lab status`: A's, B's and, in a witness lab, W's.
+    #[track_caller]
+    pub fn addresses(&self) -> (String, String, Option<String>) {
+        let st = self.status();
+        let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
+        let w = st["witness"]["addr"].as_str().map(str::to_string);
+        (ip("a"), ip("b"), w)
+    }
+
     /// Who holds the VIP: "a", "b" or "none". Two holders (split brain) fail the test at once.
     #[track_caller]
     pub fn vip(&self) -> String {

@@ -18,7 +18,7 @@ use crate::converge::{
 };
 use crate::guard::reaches;
 use crate::lab::{Fault, Lab, WAIT, check_exit, node_state, now_ms, serial};
-use crate::writes::first_write_after;
+use crate::writes::wait_b_writes;
 
 /// The nodes holding the VIP, as `lab vip` prints them (two holders are a state on the way
 /// here: an isolated node may hold it in its own namespace, where nobody reaches it).
@@ -43,19 +43,7 @@ fn wait_takeover_by_b(lab: &Lab, fault: &Fault) -> (u64, u64) {
             Err(format!("VIP on {h:?}"))
         }
     });
-    lab.wait_node("b", "writer with read_only=OFF", |n| {
-        node_state(n, "role") == "writer" && node_state(n, "read_only") == "OFF"
-    });
-    lab.wait("the client's writes landing on B", WAIT, || {
-        let n = lab.acks_on(2, fault.at_ms);
-        if n >= 10 {
-            Ok(())
-        } else {
-            Err(format!("{n} acknowledged by B"))
-        }
-    });
-    let first = first_write_after(lab, 2, fault).expect("a write acknowledged by B");
-    (vip_at.saturating_sub(fault.at_ms), first)
+    wait_b_writes(lab, fault, vip_at)
 }
 
 /// The first syslog line of `node` since `since_ms` that contains every one of `needles`;
@@ -197,13 +185,8 @@ fn witness_vrrp_blocked_mid_run_keeps_one_writer() {
 fn witness_cut_ab_keeps_the_writer_with_the_majority() {
     let _serial = serial();
     let lab = Lab::up("e2ewcut", &["--witness"]);
-    let st = lab.status();
-    let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
-    let (a, b) = (ip("a"), ip("b"));
-    let w = st["witness"]["addr"]
-        .as_str()
-        .expect("witness addr")
-        .to_string();
+    let (a, b, w) = lab.addresses();
+    let w = w.expect("the witness's address");
     lab.start_client();
     let masters_before = lab.keepalived_entered("b", "MASTER");
     let fault = lab.fault(&["cut-ab"]);
@@ -266,13 +249,8 @@ fn witness_cut_ab_keeps_the_writer_with_the_majority() {
 fn witness_isolated_writer_fences_itself_and_b_takes_over() {
     let _serial = serial();
     let lab = Lab::up("e2ewiso", &["--witness"]);
-    let st = lab.status();
-    let ip = |n: &str| st["nodes"][n]["addr"].as_str().expect("addr").to_string();
-    let (a, b) = (ip("a"), ip("b"));
-    let w = st["witness"]["addr"]
-        .as_str()
-        .expect("witness addr")
-        .to_string();
+    let (a, b, w) = lab.addresses();
+    let w = w.expect("the witness's address");
     lab.start_client();
     let fault = lab.fault(&["isolate-a"]);
     assert_eq!(fault.node, "a");

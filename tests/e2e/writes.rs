@@ -144,6 +144,14 @@ pub fn first_write_after(lab: &Lab, server_id: u32, fault: &Fault) -> Option<u64
 #[track_caller]
 pub fn wait_failover_to_b(lab: &Lab, fault: &Fault) -> (u64, u64) {
     let vip_at = lab.wait_vip("b");
+    wait_b_writes(lab, fault, vip_at)
+}
+
+/// The rest of a failover to B once the VIP was seen on B at `vip_at` (epoch ms): B is the
+/// writer with read_only=OFF and the client's writes land on it. Returns (fault -> VIP on B,
+/// fault -> first write on B).
+#[track_caller]
+pub fn wait_b_writes(lab: &Lab, fault: &Fault, vip_at: u64) -> (u64, u64) {
     lab.wait_node("b", "writer with read_only=OFF", |n| {
         node_state(n, "role") == "writer" && node_state(n, "read_only") == "OFF"
     });
