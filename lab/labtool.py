@@ -31,6 +31,18 @@ import threading
 import time
 
 
+def until_signalled():
+    """A function that says True until SIGTERM or SIGINT arrives (the loops' stop)."""
+    state = {"running": True}
+
+    def stop(_sig, _frame):
+        state["running"] = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return lambda: state["running"]
+
+
 def collector(log_path, pairs):
     socks = {}
     for pair in pairs:
@@ -44,17 +56,10 @@ def collector(log_path, pairs):
         # keepalived runs the helpers as its script_user: they must be able to send here.
         os.chmod(path, 0o666)
         socks[s] = node
-    running = True
-
-    def stop(_sig, _frame):
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    running = until_signalled()
     lab_dir = os.path.dirname(log_path)
     with open(log_path, "a", buffering=1, encoding="utf-8") as out:
-        while running:
+        while running():
             # Stop by itself when the lab is gone (a lab torn down without us).
             if not os.path.isdir(lab_dir):
                 break
@@ -302,18 +307,11 @@ def sampler(log_path, vip, specs):
         nodes.append(NodeSampler(node, sock_path, netns, vip))
     for n in nodes:
         n.start()
-    running = True
-
-    def stop(_sig, _frame):
-        nonlocal running
-        running = False
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    running = until_signalled()
     lab_dir = os.path.dirname(log_path)
     next_at = time.monotonic()
     with open(log_path, "a", buffering=1, encoding="utf-8") as out:
-        while running and os.path.isdir(lab_dir):
+        while running() and os.path.isdir(lab_dir):
             start_ms = int(time.time() * 1000)
             t0 = time.monotonic()
             for n in nodes:
