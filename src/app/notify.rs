@@ -179,6 +179,25 @@ impl Context {
         report::syslog(self.binary, &self.syslog, severity, msg);
     }
 
+    /// Log what a lease release did on each voter ([`crate::io::lease::release_line`]) in
+    /// one syslog line ending in `(why)`: info when every voter answered, else a warning (a
+    /// row not given back expires by its TTL). Returns the line without `why`.
+    pub(crate) fn log_release(
+        &self,
+        me: u32,
+        outcomes: &[(String, crate::io::lease::Released)],
+        why: &str,
+    ) -> String {
+        let (line, all_answered) = crate::io::lease::release_line(me, outcomes);
+        let severity = if all_answered {
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
+        self.log(severity, &format!("{line} ({why})"));
+        line
+    }
+
     /// A step worth showing with `-v`; not logged.
     pub fn step(&self, msg: &str) {
         if self.verbose {

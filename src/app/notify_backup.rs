@@ -197,16 +197,7 @@ fn release(ctx: &Context, me: u32, deadline: &Deadline, why: &str) {
             .saturating_sub(Duration::from_millis(100)),
     );
     let outcomes = crate::io::lease::release(&lease, &share);
-    let (line, all_answered) = crate::io::lease::release_line(me, &outcomes);
-    ctx.step(&line);
-    ctx.log(
-        if all_answered {
-            Severity::Info
-        } else {
-            Severity::Warning
-        },
-        &format!("{line} ({why})"),
-    );
+    ctx.step(&ctx.log_release(me, &outcomes, why));
 }
 
 /// [`fence`]'s steps within `deadline`; `me` gets this server's `@@server_id` once fenced

@@ -13,7 +13,7 @@ use crate::deadline::Deadline;
 use crate::io::config::WitnessSettings;
 use crate::io::lease::{self, ClockWatch, Lease, Mode, Mono, Round, Timing};
 use crate::io::state;
-use crate::model::lease::Tally;
+use crate::model::lease::{Tally, VoterReport};
 use crate::plan::guard::Refuse;
 use crate::plan::lease::ClaimStep;
 use crate::report::Severity;
@@ -32,14 +32,7 @@ pub(crate) struct Leased {
 
 /// The votes of a round, in one phrase: `2 of 3 votes (a:3306 granted, b:3306 held by 1, ...)`.
 pub(crate) fn votes(t: &Tally) -> String {
-    let per: Vec<String> = t
-        .per_voter
-        .iter()
-        .map(|v| match &v.note {
-            None => format!("{} granted", v.address),
-            Some(n) => format!("{} {n}", v.address),
-        })
-        .collect();
+    let per: Vec<String> = t.per_voter.iter().map(VoterReport::phrase).collect();
     format!("{} of {} votes ({})", t.votes, t.voters, per.join(", "))
 }
 
@@ -173,14 +166,10 @@ impl Leased {
     /// back), so its votes would only keep the other node out until the TTL. One syslog line.
     pub(crate) fn give_back(&self, ctx: &Context) {
         let outcomes = lease::release(&self.lease, &Deadline::new(ctx.settings.timeout));
-        let (line, ok) = lease::release_line(self.lease.me, &outcomes);
-        ctx.log(
-            if ok {
-                Severity::Info
-            } else {
-                Severity::Warning
-            },
-            &format!("{line} (the promotion did not make this node writable)"),
+        ctx.log_release(
+            self.lease.me,
+            &outcomes,
+            "the promotion did not make this node writable",
         );
     }
 }
