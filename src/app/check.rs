@@ -91,7 +91,8 @@ pub fn exit_code(result: &Result<Outcome, ConfigError>) -> Exit {
 pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let settings: CheckSettings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
     let deadline = Deadline::new(settings.timeout);
-    let marker = settings.witness.is_some() && state::refusal_present(&settings.state_dir);
+    // The refusal marker matters only with the guard on (a peer): read it once, and only then.
+    let marker = settings.peer.is_some() && state::refusal_present(&settings.state_dir);
     let observing = Observing::start(&settings, deadline, marker);
     let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
     let (local, peer, lease) = observing.wait(&settings, &deadline);
@@ -115,7 +116,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let held_elsewhere = lease
         .as_ref()
         .is_some_and(|v| v.action == "peek" && v.holder.is_some());
-    let refused = !held_elsewhere && remembered_refusal(&settings.state_dir, &peer);
+    let refused = marker && !held_elsewhere && remembered_refusal(&settings.state_dir, &peer);
     let mut verdict = match &local {
         Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received, refused),
         Err(e) => Verdict::unobserved(role.role, e, settings.connection.user.as_deref()),
@@ -172,32 +173,21 @@ fn is_writer(args: &CheckArgs) -> Result<Result<String, String>, ConfigError> {
     })
 }
 
-/// Whether notify-master's refusal (the peer was writable) still holds: the marker is
-/// forgotten once the peer is seen fenced or unreachable, so that the node can take over
-/// again (docs/contract.md "Split brain").
+/// Whether notify-master's refusal (the peer was writable), whose marker is present, still
+/// holds: the marker is forgotten once the peer is seen fenced or unreachable, so that the
+/// node can take over again (docs/contract.md "Split brain").
 fn remembered_refusal(state_dir: &std::path::Path, peer: &PeerObservation) -> bool {
-    if !state::refusal_present(state_dir) {
-        return false;
-    }
-    let peer_writable = matches!(
-        peer,
-        PeerObservation::Reached {
-            read_only: Some(false),
-            ..
+    use crate::plan::guard::PeerState;
+    match PeerState::of(peer) {
+        PeerState::Writable => true,
+        PeerState::Fenced | PeerState::NoAnswer => {
+            // Best effort: a marker that cannot be removed is met again next run.
+            let _ = state::set_refusal(state_dir, None);
+            false
         }
-    );
-    let peer_not_writable = matches!(
-        peer,
-        PeerObservation::Unreachable { .. }
-            | PeerObservation::Reached {
-                read_only: Some(true),
-                ..
-            }
-    );
-    if peer_not_writable && state::set_refusal(state_dir, None).is_ok() {
-        return false;
+        // Up but not provably anything (an error, no guard row): the refusal stays, unused.
+        _ => false,
     }
-    peer_writable
 }
 
 /// The local and peer observations, running on worker threads so that the deadline bounds
