@@ -159,6 +159,69 @@ pub struct WitnessArgs {
     pub check_interval: Option<Duration>,
 }
 
+/// check-mysql's watch mode (docs/contract.md "Watch mode"): one long-running process that
+/// polls over a persistent connection and tells keepalived through a `track_file`. Every
+/// value but `--watch` may also come from the option file (`interval`, `poll-timeout`,
+/// `fall`, `rise`, `track-file` in `[check-mysql]`); the command line wins.
+#[derive(Debug, Clone, Args, Default)]
+pub struct WatchArgs {
+    /// Run until stopped, polling every --interval, and write keepalived's track_file
+    #[arg(
+        long,
+        help = WATCH_HELP,
+        conflicts_with_all = ["is_writer", "explain", "verbose", "keepalived_args"]
+    )]
+    pub watch: bool,
+    /// Time between the starts of two polls
+    #[arg(long, value_name = "DURATION", requires = "watch",
+          value_parser = parse_watch_interval, help = watch_interval_help())]
+    pub interval: Option<Duration>,
+    /// Deadline of one poll
+    #[arg(long, value_name = "DURATION", requires = "watch",
+          value_parser = parse_poll_timeout, help = poll_timeout_help())]
+    pub poll_timeout: Option<Duration>,
+    /// Failed polls in a row before the track file says "must not hold the VIP"
+    #[arg(long, value_name = "N", requires = "watch",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_STREAK as i64), help = fall_help())]
+    pub fall: Option<u32>,
+    /// Passed polls in a row before the track file says "may hold the VIP" again
+    #[arg(long, value_name = "N", requires = "watch",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_STREAK as i64), help = rise_help())]
+    pub rise: Option<u32>,
+    /// keepalived's track_file that the watcher writes
+    #[arg(long, value_name = "PATH", requires = "watch", help = track_file_help())]
+    pub track_file: Option<PathBuf>,
+}
+
+/// `--interval` / `interval`: at least [`MIN_WATCH_INTERVAL`], at most [`MAX_WATCH_INTERVAL`].
+pub fn parse_watch_interval(text: &str) -> Result<Duration, String> {
+    parse_duration_between(text, "interval", MIN_WATCH_INTERVAL, MAX_WATCH_INTERVAL)
+}
+
+/// `--poll-timeout` / `poll-timeout`: at least [`MIN_WATCH_INTERVAL`], at most
+/// [`MAX_WATCH_INTERVAL`].
+pub fn parse_poll_timeout(text: &str) -> Result<Duration, String> {
+    parse_duration_between(text, "poll-timeout", MIN_WATCH_INTERVAL, MAX_WATCH_INTERVAL)
+}
+
+/// [`parse_duration_at_most`], also refusing less than `min`.
+fn parse_duration_between(
+    text: &str,
+    key: &str,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, String> {
+    let d = parse_duration_at_most(text, key, max)?;
+    if d < min {
+        return Err(format!(
+            "{key} '{}' is less than its minimum {}",
+            text.trim(),
+            show_duration(min)
+        ));
+    }
+    Ok(d)
+}
+
 /// Where a run reports, for every binary: stdout's format, and syslog.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ReportArgs {
@@ -231,6 +294,8 @@ pub struct CheckArgs {
     pub is_writer: bool,
     #[command(flatten)]
     pub witness: WitnessArgs,
+    #[command(flatten)]
+    pub watch: WatchArgs,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

@@ -44,6 +44,28 @@ pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
 /// Largest `--check-interval` (and check-interval key): 10 min, [`MAX_LEASE_TTL`]'s bound,
 /// since the timing invariant needs the interval below the TTL anyway.
 pub const MAX_CHECK_INTERVAL: Duration = Duration::from_secs(600);
+/// Default `--interval` of `check-mysql --watch`: 100 ms between poll starts. Measured
+/// (BENCHMARKS.md "Watch mode"): a poll costs the watcher well under a millisecond of CPU, so
+/// 10 polls a second stay under 1 % of a core, and detection stays a small part of the
+/// sub-second failover budget (issue 12).
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// Default `--poll-timeout`: a poll not answered within 250 ms fails. Longer than a 150 ms
+/// stall (one slow fsync, a checkpoint), short enough that a hung server is seen within
+/// `poll-timeout + (fall - 1) * interval` (350 ms with the defaults).
+pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_millis(250);
+/// Default `--fall`: two failed polls in a row (one failed poll never moves the VIP).
+pub const DEFAULT_FALL: u32 = 2;
+/// Default `--rise`: three passed polls in a row before the node may hold the VIP again, so
+/// that a server flapping between answering and not does not pull the VIP back and forth.
+pub const DEFAULT_RISE: u32 = 3;
+/// Largest `--fall` / `--rise`.
+pub const MAX_STREAK: u32 = 100;
+/// Smallest `--interval` / `--poll-timeout`: 10 ms.
+pub const MIN_WATCH_INTERVAL: Duration = Duration::from_millis(10);
+/// Largest `--interval` / `--poll-timeout`: 1 min (the one-shot vrrp_script is the slow path).
+pub const MAX_WATCH_INTERVAL: Duration = Duration::from_secs(60);
+/// The track file's name in the state dir when `--track-file` is not given.
+pub const TRACK_FILE_NAME: &str = "check-mysql.track";
 /// Default `--timeout` of notify-down: stopping keepalived takes longer than a check (it
 /// sends its last adverts and runs its notify_stop scripts first).
 pub const DEFAULT_DOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -127,6 +149,8 @@ Exit codes:
       itself), or it was refused and another node holds the lease
       (with --is-writer: 0 this node is the writer, 1 it is not)
   64  usage error
+  73  with --watch: the track file cannot be written (the watcher stops; keepalived's
+      vrrp_track_process then faults the node)
   78  configuration error: option file unreadable, unsafe or with a bad value; role file
       unusable; the server refuses the check's account (the message names the fix); the
       split-brain guard's table or grant is missing on either node (with a peer) or on a
@@ -222,6 +246,59 @@ fn check_state_dir_help() -> String {
          check-mysql.last, the last verdict logged (syslog hears of each change once); and \
          with --peer check-mysql.received, the received position and since when (to see a \
          stalled replication connection) [default: {DEFAULT_STATE_DIR}]"
+    )
+}
+
+/// check-mysql's `--watch`.
+const WATCH_HELP: &str = "Run until stopped (SIGTERM): poll the server (and --peer) every \
+     --interval over one persistent connection each, judge each poll as the one-shot check \
+     does, and write keepalived's track_file (0 = may hold the VIP, the failing exit code = \
+     must not) when the state flips after --fall / --rise polls in a row. The last verdict is \
+     in check-mysql.watch.json in the state dir. Exits 78 on a configuration error and 73 when \
+     the track file cannot be written (keepalived's vrrp_track_process then faults the node)";
+
+/// check-mysql's `--interval`.
+fn watch_interval_help() -> String {
+    format!(
+        "With --watch: time ({DURATION_SYNTAX}) between the starts of two polls, {} to {} \
+         [default: {}]",
+        show_duration(MIN_WATCH_INTERVAL),
+        show_duration(MAX_WATCH_INTERVAL),
+        show_duration(DEFAULT_WATCH_INTERVAL)
+    )
+}
+
+/// check-mysql's `--poll-timeout`.
+fn poll_timeout_help() -> String {
+    format!(
+        "With --watch: deadline ({DURATION_SYNTAX}) of one poll, the peer's included; a poll \
+         not answered by then fails and its connection is dropped, never waited on \
+         [default: {}]",
+        show_duration(DEFAULT_POLL_TIMEOUT)
+    )
+}
+
+/// check-mysql's `--fall`.
+fn fall_help() -> String {
+    format!(
+        "With --watch: failed polls in a row before the track file says the node must not \
+         hold the VIP, 1 to {MAX_STREAK} [default: {DEFAULT_FALL}]"
+    )
+}
+
+/// check-mysql's `--rise`.
+fn rise_help() -> String {
+    format!(
+        "With --watch: passed polls in a row before the track file says the node may hold \
+         the VIP again, 1 to {MAX_STREAK} [default: {DEFAULT_RISE}]"
+    )
+}
+
+/// check-mysql's `--track-file`.
+fn track_file_help() -> String {
+    format!(
+        "With --watch: keepalived's track_file, replaced atomically (a temporary file in the \
+         same directory, renamed) [default: {TRACK_FILE_NAME} in the state dir]"
     )
 }
 

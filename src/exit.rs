@@ -20,6 +20,8 @@ pub enum Exit {
     SplitBrain = 6,
     /// Bad command line.
     Usage = 64,
+    /// `check-mysql --watch` cannot write keepalived's track file (sysexits(3) EX_CANTCREAT).
+    CantCreate = 73,
     /// Unreadable or unsafe option file, bad value.
     Config = 78,
 }
@@ -40,6 +42,7 @@ impl Exit {
             Exit::ReadOnly => "read-only",
             Exit::SplitBrain => "split-brain",
             Exit::Usage => "usage",
+            Exit::CantCreate => "track-file",
             Exit::Config => "config",
         }
     }
@@ -66,6 +69,7 @@ mod tests {
             (Exit::ReadOnly, 5, "read-only"),
             (Exit::SplitBrain, 6, "split-brain"),
             (Exit::Usage, 64, "usage"),
+            (Exit::CantCreate, 73, "track-file"),
             (Exit::Config, 78, "config"),
         ];
         for (e, code, name) in all {

@@ -43,6 +43,9 @@ pub fn main() -> ExitCode {
         println!("{line}");
         return exit.into();
     }
+    if args.watch.watch {
+        return crate::app::watch::main(&args);
+    }
     let syslog = SyslogTarget::from(&args.report);
     let result = run(&args);
     match &result {
@@ -97,11 +100,6 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     let role = crate::io::role::resolve(settings.role, &settings.state_dir, settings.vip)?;
     let (local, peer, lease) = observing.wait(&settings, &deadline);
 
-    let policy = Policy {
-        max_lag: settings.max_lag,
-        allow_no_replica: settings.allow_no_replica,
-        allow_read_only: settings.allow_read_only,
-    };
     let (received, memory_problem) = if settings.peer.is_some() {
         let now = local
             .as_ref()
@@ -111,30 +109,19 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
     } else {
         (Received::Unknown, None)
     };
-    // Witness mode: a refused node that sees another node holding a majority keeps its
-    // marker (and fails) even where it cannot see the peer.
-    let held_elsewhere = lease
-        .as_ref()
-        .is_some_and(|v| v.action == "peek" && v.holder.is_some());
-    let refused = marker && !held_elsewhere && remembered_refusal(&settings.state_dir, &peer);
-    let mut verdict = match &local {
-        Ok(obs) => verdict::verdict(obs, &peer, role.role, &policy, received, refused),
-        Err(e) => Verdict::unobserved(role.role, e, settings.connection.user.as_deref()),
-    };
-    if let Some(view) = &lease {
-        verdict
-            .findings
-            .extend(crate::verdict::split::lease_findings(view));
-        verdict.findings = crate::verdict::split::by_lease(verdict.findings, view);
-    }
-    if let Some(problem) = memory_problem {
-        verdict.findings.push(Finding {
-            level: Level::Warn,
-            kind: None,
-            situation: Situation::PeerPosition,
-            message: problem,
-        });
-    }
+    let refused = refusal_holds(&settings.state_dir, marker, lease.as_ref(), &peer);
+    let verdict = judge(
+        &settings,
+        role.role,
+        Seen {
+            local: &local,
+            peer: &peer,
+            lease: lease.as_ref(),
+            received,
+            refused,
+            memory_problem,
+        },
+    );
     Ok(Outcome {
         verdict,
         role_source: role.source,
@@ -144,6 +131,62 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, ConfigError> {
         elapsed_ms: deadline.elapsed().as_millis(),
         state_dir: settings.state_dir,
     })
+}
+
+/// What one check (or one poll of the watcher) saw, for [`judge`].
+pub(crate) struct Seen<'a> {
+    pub local: &'a Result<Observation, ObserveError>,
+    pub peer: &'a PeerObservation,
+    pub lease: Option<&'a LeaseView>,
+    /// Whether the standby received anything lately ([`reception::track`]).
+    pub received: Received,
+    /// notify-master's refusal still holds ([`refusal_holds`]).
+    pub refused: bool,
+    /// Why stall detection is off, if it is (said as a WARN, not hidden).
+    pub memory_problem: Option<String>,
+}
+
+/// The decision of one check, shared by the one-shot run and every poll of `--watch`: the
+/// pure verdict ([`verdict::verdict`]), then witness mode's lease findings.
+pub(crate) fn judge(settings: &CheckSettings, role: crate::model::role::Role, seen: Seen) -> Verdict {
+    let policy = Policy {
+        max_lag: settings.max_lag,
+        allow_no_replica: settings.allow_no_replica,
+        allow_read_only: settings.allow_read_only,
+    };
+    let mut verdict = match seen.local {
+        Ok(obs) => verdict::verdict(obs, seen.peer, role, &policy, seen.received, seen.refused),
+        Err(e) => Verdict::unobserved(role, e, settings.connection.user.as_deref()),
+    };
+    if let Some(view) = seen.lease {
+        verdict
+            .findings
+            .extend(crate::verdict::split::lease_findings(view));
+        verdict.findings = crate::verdict::split::by_lease(verdict.findings, view);
+    }
+    if let Some(problem) = seen.memory_problem {
+        verdict.findings.push(Finding {
+            level: Level::Warn,
+            kind: None,
+            situation: Situation::PeerPosition,
+            message: problem,
+        });
+    }
+    verdict
+}
+
+/// Whether notify-master's refusal still holds: its marker is present (`marker`), no other
+/// node holds the lease (witness mode: a refused node that sees another node holding a
+/// majority keeps its marker and fails even where it cannot see the peer), and the peer is
+/// still writable ([`remembered_refusal`], which forgets the marker otherwise).
+pub(crate) fn refusal_holds(
+    state_dir: &std::path::Path,
+    marker: bool,
+    lease: Option<&LeaseView>,
+    peer: &PeerObservation,
+) -> bool {
+    let held_elsewhere = lease.is_some_and(|v| v.action == "peek" && v.holder.is_some());
+    marker && !held_elsewhere && remembered_refusal(state_dir, peer)
 }
 
 /// `--is-writer`: `Ok(Ok(_))` when the role is writer and the server is writable,
@@ -268,7 +311,7 @@ impl Observing {
 /// (or not seen at all) the lease is not proven held, which fails it like a lost lease (it
 /// could not fence itself: notify-backup does, once keepalived acts on the failed check); a
 /// node seen fenced was not renewing.
-fn unfinished(local: Option<&Observation>, timeout: Duration) -> LeaseView {
+pub(crate) fn unfinished(local: Option<&Observation>, timeout: Duration) -> LeaseView {
     let why = format!(
         "the lease round did not finish within --timeout {}",
         humantime::format_duration(timeout)
@@ -289,7 +332,7 @@ fn unfinished(local: Option<&Observation>, timeout: Duration) -> LeaseView {
 /// majority, fences itself at once (bounded `SET GLOBAL read_only=ON`, read back); a fenced
 /// node with the refusal marker peeks at the rows (no UPDATE); otherwise nothing. The
 /// renewal may use 3/5 of what is left, so that the fence has the rest.
-fn lease_work(
+pub(crate) fn lease_work(
     w: &WitnessSettings,
     local_spec: &crate::io::mysql::ConnectionSpec,
     peer: &crate::io::mysql::ConnectionSpec,

@@ -6,3 +6,4 @@ pub(crate) mod notify;
 pub mod notify_backup;
 pub mod notify_down;
 pub mod notify_master;
+pub mod watch;

@@ -17,7 +17,8 @@ use crate::io::optfile::{self, OptionEntry, OptionFileError};
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
     DEFAULT_CATCHUP_TIMEOUT, DEFAULT_CHECK_INTERVAL, DEFAULT_LEASE_TTL, DEFAULT_MAX_LAG,
-    DEFAULT_PORT, DEFAULT_SOCKET, DEFAULT_TIMEOUT,
+    DEFAULT_FALL, DEFAULT_POLL_TIMEOUT, DEFAULT_PORT, DEFAULT_RISE, DEFAULT_SOCKET,
+    DEFAULT_TIMEOUT, DEFAULT_WATCH_INTERVAL, TRACK_FILE_NAME,
 };
 use crate::plan::lease::{DEFAULT_MARGIN, Timing};
 
@@ -481,9 +482,31 @@ pub struct CheckSettings {
     pub state_dir: PathBuf,
     pub allow_no_replica: bool,
     pub allow_read_only: bool,
+    /// `--watch`: the watcher's own settings; `None` for a one-shot run.
+    pub watch: Option<WatchSettings>,
+}
+
+/// `check-mysql --watch` (docs/contract.md "Watch mode").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// Between the starts of two polls.
+    pub interval: Duration,
+    /// Deadline of one poll (local and peer).
+    pub poll_timeout: Duration,
+    /// Failed polls in a row before the track file flips to "must not hold the VIP".
+    pub fall: u32,
+    /// Passed polls in a row before it flips back.
+    pub rise: u32,
+    /// keepalived's track_file.
+    pub track_file: PathBuf,
 }
 
 const CHECK_KEYS: &[&str] = &[
+    "interval",
+    "poll-timeout",
+    "fall",
+    "rise",
+    "track-file",
     "role",
     "vip",
     "peer",
@@ -571,6 +594,44 @@ fn check_settings_with(
         state_dir: opts.state_dir(&args.server),
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
+        watch: match args.watch.watch {
+            true => Some(watch_settings(&args.watch, &opts, &opts.state_dir(&args.server))?),
+            false => None,
+        },
+    })
+}
+
+/// `--watch`'s settings: each flag, else its key in `[check-mysql]`, else the default.
+fn watch_settings(
+    args: &crate::cli::WatchArgs,
+    opts: &OptionValues,
+    state_dir: &std::path::Path,
+) -> Result<WatchSettings, ConfigError> {
+    use crate::cli::{MAX_STREAK, parse_poll_timeout, parse_watch_interval};
+    let streak = |v: &str| match v.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_STREAK).contains(&n) => Ok(n),
+        _ => Err(format!("'{}' is not a whole number from 1 to {MAX_STREAK}", v.trim())),
+    };
+    Ok(WatchSettings {
+        interval: opts.pick(
+            args.interval,
+            "interval",
+            parse_watch_interval,
+            DEFAULT_WATCH_INTERVAL,
+        )?,
+        poll_timeout: opts.pick(
+            args.poll_timeout,
+            "poll-timeout",
+            parse_poll_timeout,
+            DEFAULT_POLL_TIMEOUT,
+        )?,
+        fall: opts.pick(args.fall, "fall", streak, DEFAULT_FALL)?,
+        rise: opts.pick(args.rise, "rise", streak, DEFAULT_RISE)?,
+        track_file: args
+            .track_file
+            .clone()
+            .or_else(|| opts.text("track-file").map(PathBuf::from))
+            .unwrap_or_else(|| state_dir.join(TRACK_FILE_NAME)),
     })
 }
 

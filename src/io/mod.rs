@@ -7,6 +7,7 @@ pub mod keepalived;
 pub mod lease;
 pub(crate) mod mysql;
 pub(crate) mod observe;
+pub(crate) mod poller;
 pub mod optfile;
 pub(crate) mod role;
 pub(crate) mod state;

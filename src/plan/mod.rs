@@ -5,3 +5,4 @@ pub mod fencing;
 pub mod guard;
 pub mod lease;
 pub mod promotion;
+pub mod watch;

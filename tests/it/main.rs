@@ -16,4 +16,5 @@ mod harness;
 mod keepalived;
 mod lease;
 mod notify;
+mod watch;
 mod witness;

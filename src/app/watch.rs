@@ -1,0 +1,544 @@
+//! `check-mysql --watch`: one long-running process per node that polls the server (and the
+//! peer) over persistent connections, judges each poll exactly as the one-shot check does
+//! ([`super::check::judge`]), and tells keepalived through its `track_file` when the node
+//! may or must not hold the VIP (docs/contract.md "Watch mode").
+//!
+//! Each poll is observation (the pollers, [`crate::io::poller`]) → decision (the verdict,
+//! then [`crate::plan::watch::Hysteresis`]) → action (the track file, syslog, the status
+//! file, systemd's watchdog). The loop itself never waits on a server: every wait is bounded
+//! by the poll's deadline, so that systemd's watchdog (`WatchdogSec`, fed once a poll) sees
+//! a stuck loop and nothing else.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::cli::{CheckArgs, Format};
+use crate::deadline::{Deadline, Worker};
+use crate::exit::Exit;
+use crate::io::config::{self, CheckSettings, WatchSettings};
+use crate::io::poller::{Poller, poll_kept};
+use crate::io::state;
+use crate::io::syslog::{Severity, syslog};
+use crate::model::lease::LeaseView;
+use crate::model::observation::{Failure, Observation, ObserveError, PeerObservation, Stage};
+use crate::plan::watch::{Hysteresis, Track};
+use crate::report::{self, Report, SyslogTarget};
+use crate::verdict::Verdict;
+use crate::verdict::reception::{self, Mark, Received};
+
+use super::check::{BINARY, Seen, judge, refusal_holds};
+
+/// The watcher's status file in the state dir: the last verdict as the one-shot check's
+/// JSON, with the watcher's own fields under `watch`.
+pub const STATUS_FILE: &str = "check-mysql.watch.json";
+
+/// How often the status file is rewritten while nothing changes (its `updated_unix_ms`
+/// tells a reader the watcher is alive).
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
+/// Why the watcher stopped (it runs until a signal ends it otherwise).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    /// keepalived's track file cannot be written: the watcher cannot vouch for anything, so
+    /// it stops, and keepalived's `vrrp_track_process` faults the node.
+    #[error("cannot write the track file {path}: {cause}")]
+    TrackFile { path: PathBuf, cause: String },
+}
+
+impl WatchError {
+    /// The one place where the watcher's end becomes its exit code.
+    pub fn exit(&self) -> Exit {
+        match self {
+            WatchError::Config(_) => Exit::Config,
+            WatchError::TrackFile { .. } => Exit::CantCreate,
+        }
+    }
+}
+
+/// Entry point of `check-mysql --watch`: runs until stopped; returns only on an error.
+pub fn main(args: &CheckArgs) -> std::process::ExitCode {
+    let target = SyslogTarget::from(&args.report);
+    let e = match run(args) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let exit = e.exit();
+    let message = match &e {
+        WatchError::Config(_) => format!("FAIL config: {e}"),
+        WatchError::TrackFile { .. } => format!("FAIL track-file: {e} (the watcher stops)"),
+    };
+    match args.report.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({
+                "status": "fail",
+                "exit_code": exit.code(),
+                "reason": exit.name(),
+                "message": e.to_string(),
+            })
+        ),
+        Format::Text => println!("{message}"),
+    }
+    syslog(BINARY, &target, Severity::Err, &message);
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Status(&message)]);
+    exit.into()
+}
+
+/// Resolve the settings, then poll forever. `Err` ends the watcher.
+pub fn run(args: &CheckArgs) -> Result<std::convert::Infallible, WatchError> {
+    let settings = config::check_settings(args, std::env::var("MYSQL_PWD").ok())?;
+    let Some(watch) = settings.watch.clone() else {
+        unreachable!("check-mysql --watch resolves watch settings")
+    };
+    let mut watcher = Watcher::start(settings, watch, SyslogTarget::from(&args.report), args);
+    loop {
+        let tick = Instant::now();
+        watcher.poll_once()?;
+        let next = tick + watcher.watch.interval;
+        if let Some(rest) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(rest);
+        }
+    }
+}
+
+/// One poll's observations.
+struct Polled {
+    local: Result<Observation, ObserveError>,
+    peer: PeerObservation,
+}
+
+/// The watcher's state between polls.
+struct Watcher {
+    settings: CheckSettings,
+    watch: WatchSettings,
+    syslog: SyslogTarget,
+    format: Format,
+    local: Poller<Result<Observation, ObserveError>>,
+    peer: Option<Poller<PeerObservation>>,
+    /// Witness mode: the latest lease round, `None` inside while a round has not finished
+    /// within the check's `--timeout`.
+    lease: Option<Arc<Mutex<Option<Option<LeaseView>>>>>,
+    track: Hysteresis,
+    /// The track file has been written (or found right) by this process at least once.
+    track_checked: bool,
+    /// The last reception mark (kept in memory: the one-shot check keeps its own file).
+    mark: Option<Mark>,
+    /// The verdict key last logged (syslog hears of each change once).
+    logged: Option<String>,
+    status_written: Option<(String, Instant)>,
+    polls: u64,
+    ready: bool,
+    watchdog: Option<Duration>,
+    last_watchdog: Option<Instant>,
+}
+
+impl Watcher {
+    fn start(
+        settings: CheckSettings,
+        watch: WatchSettings,
+        syslog: SyslogTarget,
+        args: &CheckArgs,
+    ) -> Watcher {
+        let start = std::fs::read_to_string(&watch.track_file)
+            .ok()
+            .and_then(|t| Track::parse(&t));
+        let local = local_poller(&settings, watch.poll_timeout);
+        let peer = settings
+            .peer
+            .clone()
+            .map(|spec| peer_poller(spec, watch.poll_timeout));
+        let lease = settings
+            .witness
+            .is_some()
+            .then(|| lease_thread(&settings));
+        let note = format!(
+            "watching every {} (poll timeout {}, fall {}, rise {}), track file {} ({})",
+            crate::cli::show_duration(watch.interval),
+            crate::cli::show_duration(watch.poll_timeout),
+            watch.fall,
+            watch.rise,
+            watch.track_file.display(),
+            match start {
+                Some(t) => format!("says {}", t.value()),
+                None => "missing or not a number: the first poll decides".into(),
+            }
+        );
+        crate::io::syslog::syslog(BINARY, &syslog, Severity::Info, &note);
+        Watcher {
+            track: Hysteresis::new(watch.fall, watch.rise, start),
+            settings,
+            watch,
+            syslog,
+            format: args.report.format,
+            local,
+            peer,
+            lease,
+            track_checked: false,
+            mark: None,
+            logged: None,
+            status_written: None,
+            polls: 0,
+            ready: false,
+            watchdog: sd_notify::watchdog_enabled(),
+            last_watchdog: None,
+        }
+    }
+
+    /// One poll: observe within `--poll-timeout`, judge, and act on the track file.
+    fn poll_once(&mut self) -> Result<(), WatchError> {
+        let started = Instant::now();
+        let deadline = Deadline::new(self.watch.poll_timeout);
+        let polled = self.observe(&deadline);
+        let (verdict, role_source, refused_role) = self.judge(&polled);
+        let code = match refused_role {
+            Some(_) => Exit::Config.code() as u8,
+            None => verdict.exit().code() as u8,
+        };
+        self.polls += 1;
+        let flipped = self.track.poll(code);
+        let written = match (flipped, self.track_checked) {
+            (Some(t), _) => Some(t),
+            // The first poll proves the file writable even when it already says the right
+            // thing (keepalived re-reads the same value: no state change).
+            (None, false) => self.track.current(),
+            (None, true) => None,
+        };
+        if let Some(t) = written {
+            self.write_track(t)?;
+            self.track_checked = true;
+        }
+        if let Some(t) = flipped {
+            self.announce_flip(t, &verdict);
+        }
+        self.log_change(&verdict);
+        let lease = self.latest_lease(polled.local.as_ref().ok());
+        self.write_status(&verdict, &role_source, &polled, lease.as_ref(), started);
+        self.feed_systemd(&verdict);
+        Ok(())
+    }
+
+    /// Ask both pollers at once, then wait for each until the poll's deadline.
+    fn observe(&mut self, deadline: &Deadline) -> Polled {
+        let local_asked = self.local.ask();
+        let peer_asked = self.peer.as_mut().map(Poller::ask);
+        let unanswered = no_answer(self.watch.poll_timeout);
+        let local = match local_asked {
+            true => self.local.answer(deadline.remaining()),
+            false => None,
+        }
+        .unwrap_or_else(|| {
+            Err(ObserveError {
+                target: self.settings.connection.target(),
+                stage: Stage::Connect,
+                failure: unanswered.clone(),
+            })
+        });
+        let peer = match (&mut self.peer, peer_asked) {
+            (Some(p), Some(true)) => p
+                .answer(deadline.remaining().max(Duration::from_millis(1)))
+                .unwrap_or_else(|| self.peer_silent(unanswered.clone())),
+            (Some(_), _) => self.peer_silent(unanswered),
+            (None, _) => PeerObservation::NotAsked,
+        };
+        Polled { local, peer }
+    }
+
+    fn peer_silent(&self, failure: Failure) -> PeerObservation {
+        let address = self
+            .settings
+            .peer
+            .as_ref()
+            .map(|p| p.target())
+            .unwrap_or_default();
+        PeerObservation::failed(address, failure)
+    }
+
+    /// The one-shot check's decision on this poll. The third value is a role that could
+    /// not be resolved (the role file unusable): the poll then fails as a configuration
+    /// error would, without ending the watcher (the file may be mended).
+    fn judge(&mut self, polled: &Polled) -> (Verdict, String, Option<String>) {
+        let received = match (&self.settings.peer, &polled.local) {
+            (Some(_), Ok(obs)) => self.received(reception::reception(obs, &polled.peer)),
+            _ => Received::Unknown,
+        };
+        let s = &self.settings;
+        let (role, source, role_error) = match crate::io::role::resolve(s.role, &s.state_dir, s.vip)
+        {
+            Ok(r) => (r.role, r.source, None),
+            Err(e) => (
+                crate::model::role::Role::Standby,
+                "unresolved".to_string(),
+                Some(e.to_string()),
+            ),
+        };
+        let marker = s.peer.is_some() && state::refusal_present(&s.state_dir);
+        let lease = self.latest_lease(polled.local.as_ref().ok());
+        let refused = refusal_holds(&s.state_dir, marker, lease.as_ref(), &polled.peer);
+        let verdict = judge(
+            s,
+            role,
+            Seen {
+                local: &polled.local,
+                peer: &polled.peer,
+                lease: lease.as_ref(),
+                received,
+                refused,
+                memory_problem: None,
+            },
+        );
+        (verdict, source, role_error)
+    }
+
+    /// The stall rule over the in-memory mark ([`reception::track`]).
+    fn received(&mut self, now: Option<reception::Reception>) -> Received {
+        let Some(now_ms) = state::uptime_ms() else {
+            return Received::Unknown;
+        };
+        let boot = state::boot_id();
+        let (next, received) =
+            reception::track(self.mark.as_ref(), now.as_ref(), now_ms, boot.as_deref());
+        self.mark = next;
+        received
+    }
+
+    /// Witness mode: the latest lease round's view; a round that has not finished within
+    /// the check's `--timeout` is judged as the one-shot check judges it.
+    fn latest_lease(&self, local: Option<&Observation>) -> Option<LeaseView> {
+        let shared = self.lease.as_ref()?;
+        let latest = shared.lock().ok()?.clone()?;
+        Some(latest.unwrap_or_else(|| super::check::unfinished(local, self.settings.timeout)))
+    }
+
+    fn write_track(&self, t: Track) -> Result<(), WatchError> {
+        let path = &self.watch.track_file;
+        let fail = |cause: String| WatchError::TrackFile {
+            path: path.clone(),
+            cause,
+        };
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(fail("not a file path".into()));
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        state::write_atomic(dir, &name.to_string_lossy(), Some(&t.render()))
+            .map_err(|e| fail(e.to_string()))
+    }
+
+    /// A flip: one line on stdout (the journal under systemd) and one syslog message.
+    fn announce_flip(&self, t: Track, verdict: &Verdict) {
+        let line = report::line(verdict);
+        let text = match t {
+            Track::Hold => format!("track file {} = 0 (may hold the VIP): {line}", self.path()),
+            Track::Refuse(c) => {
+                format!("track file {} = {c} (must not hold the VIP): {line}", self.path())
+            }
+        };
+        match self.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({"track": t.value(), "line": line, "polls": self.polls})
+            ),
+            Format::Text => println!("{text}"),
+        }
+        let severity = match t {
+            Track::Hold => Severity::Info,
+            Track::Refuse(_) => Severity::Err,
+        };
+        syslog(BINARY, &self.syslog, severity, &text);
+    }
+
+    fn path(&self) -> String {
+        self.watch.track_file.display().to_string()
+    }
+
+    /// A changed verdict that did not flip the file (a WARN, another failure) is logged
+    /// once, as the one-shot check logs it on change.
+    fn log_change(&mut self, verdict: &Verdict) {
+        let key = report::verdict_key(verdict);
+        if self.logged.as_deref() == Some(key.as_str()) {
+            return;
+        }
+        let first = self.logged.is_none();
+        self.logged = Some(key);
+        let worst = verdict.findings.iter().map(|f| f.level).max();
+        use crate::verdict::Level;
+        let severity = match worst {
+            Some(Level::Fail | Level::Alert) => Severity::Err,
+            Some(Level::Warn) => Severity::Warning,
+            _ if first => return,
+            _ => Severity::Info,
+        };
+        syslog(BINARY, &self.syslog, severity, &report::line(verdict));
+    }
+
+    /// The status file: the last verdict as the one-shot check's JSON with a `watch`
+    /// object, written when the verdict changes and at least every [`STATUS_EVERY`].
+    fn write_status(
+        &mut self,
+        verdict: &Verdict,
+        role_source: &str,
+        polled: &Polled,
+        lease: Option<&LeaseView>,
+        started: Instant,
+    ) {
+        // A flip of the track file is news even when the verdict is the same.
+        let key = format!(
+            "{:?} {}",
+            self.track.current(),
+            report::verdict_key(verdict)
+        );
+        let due = match &self.status_written {
+            Some((k, at)) => *k != key || at.elapsed() >= STATUS_EVERY,
+            None => true,
+        };
+        if !due {
+            return;
+        }
+        let report = Report::new(
+            verdict,
+            role_source,
+            polled.local.as_ref().ok(),
+            &polled.peer,
+            lease,
+            started.elapsed().as_millis(),
+            &[],
+        );
+        let Ok(mut json) = serde_json::to_value(&report) else {
+            return;
+        };
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        json["watch"] = serde_json::json!({
+            "pid": std::process::id(),
+            "track_file": self.path(),
+            "track": self.track.current().map(Track::value),
+            "streak": self.track.streak(),
+            "polls": self.polls,
+            "interval_ms": self.watch.interval.as_millis(),
+            "poll_timeout_ms": self.watch.poll_timeout.as_millis(),
+            "fall": self.watch.fall,
+            "rise": self.watch.rise,
+            "updated_unix_ms": now_ms,
+        });
+        // Best effort: the status file is for people; the track file is what counts.
+        let _ = state::write_atomic(&self.settings.state_dir, STATUS_FILE, Some(&json.to_string()));
+        self.status_written = Some((key, Instant::now()));
+    }
+
+    /// systemd (`Type=notify`, `WatchdogSec`): READY after the first poll, then a
+    /// watchdog ping at most every half of the watchdog period (sd_notify(3)).
+    fn feed_systemd(&mut self, verdict: &Verdict) {
+        if !self.ready {
+            self.ready = true;
+            let status = format!("first poll: {}", report::line(verdict));
+            let _ = sd_notify::notify(&[
+                sd_notify::NotifyState::Ready,
+                sd_notify::NotifyState::Status(&status),
+            ]);
+        }
+        let Some(period) = self.watchdog else {
+            return;
+        };
+        if self.last_watchdog.is_none_or(|at| at.elapsed() >= period / 4) {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            self.last_watchdog = Some(Instant::now());
+        }
+    }
+}
+
+/// A poll that did not answer within `--poll-timeout`.
+fn no_answer(poll_timeout: Duration) -> Failure {
+    Failure::NoAnswer {
+        cause: format!(
+            "no answer within --poll-timeout {} (server hung or unreachable)",
+            crate::cli::show_duration(poll_timeout)
+        ),
+    }
+}
+
+/// The local server's poller: the one-shot check's query over a kept connection.
+fn local_poller(
+    settings: &CheckSettings,
+    timeout: Duration,
+) -> Poller<Result<Observation, ObserveError>> {
+    let spec = settings.connection.clone();
+    let guarded = settings.peer.is_some();
+    let target = spec.target();
+    let mut kept = None;
+    Poller::start(move || {
+        poll_kept(
+            &mut kept,
+            &spec,
+            timeout,
+            |conn| match crate::io::observe::observe(conn, &target, guarded) {
+                Ok(obs) => Ok(Ok(obs)),
+                Err(e) => Err(Err(e)),
+            },
+            Err,
+        )
+    })
+}
+
+/// The peer's poller: the one-shot check's peer probe over a kept connection.
+fn peer_poller(spec: crate::io::mysql::ConnectionSpec, timeout: Duration) -> Poller<PeerObservation> {
+    let address = spec.target();
+    let mut kept = None;
+    Poller::start(move || {
+        poll_kept(
+            &mut kept,
+            &spec,
+            timeout,
+            |conn| {
+                let p = crate::io::observe::peer_history(conn, address.clone());
+                match p {
+                    PeerObservation::Reached { .. } => Ok(p),
+                    other => Err(other),
+                }
+            },
+            |e| PeerObservation::failed(address.clone(), e.failure),
+        )
+    })
+}
+
+/// Witness mode: renew (or peek at) the lease on its own thread every `--check-interval`,
+/// each round within the check's `--timeout`, exactly as the one-shot check does
+/// ([`super::check::lease_work`]), so that the timing invariant the settings enforced
+/// still holds. The shared value is the latest round (`None` inside: unfinished).
+fn lease_thread(settings: &CheckSettings) -> Arc<Mutex<Option<Option<LeaseView>>>> {
+    let shared = Arc::new(Mutex::new(None));
+    let out = Arc::clone(&shared);
+    let settings = settings.clone();
+    std::thread::spawn(move || {
+        let (Some(w), Some(peer)) = (settings.witness.clone(), settings.peer.clone()) else {
+            return;
+        };
+        let every = Duration::from_secs(u64::from(w.timing.renew_interval_secs));
+        loop {
+            let started = Instant::now();
+            let deadline = Deadline::new(settings.timeout);
+            let marker = state::refusal_present(&settings.state_dir);
+            let (w2, local, peer2, dir) = (
+                w.clone(),
+                settings.connection.clone(),
+                peer.clone(),
+                settings.state_dir.clone(),
+            );
+            let round = Worker::start(move || {
+                super::check::lease_work(&w2, &local, &peer2, &dir, marker, &deadline)
+            });
+            let view = round.wait(deadline.remaining());
+            if let Ok(mut slot) = out.lock() {
+                *slot = Some(view);
+            }
+            std::thread::sleep(every.saturating_sub(started.elapsed()));
+        }
+    });
+    shared
+}

@@ -1,0 +1,177 @@
+//! `check-mysql --watch`'s pure decision: when keepalived's track_file changes
+//! (docs/contract.md "Watch mode").
+//!
+//! keepalived reads a `track_file` as an integer; with `weight 0` any non-zero value puts the
+//! VRRP instance in FAULT (keepalived.conf(5), `track_file`). The watcher writes `0` while
+//! the node may hold the VIP and the exit code of the failing verdict when it must not, and
+//! only when its state flips: `fall` failed polls in a row flip it to "must not", `rise`
+//! passed polls in a row flip it back, so that one slow poll never moves the VIP.
+
+/// What the track file says: the node may hold the VIP (`0`), or must not (the exit code
+/// that made it flip, never 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    Hold,
+    Refuse(u8),
+}
+
+impl Track {
+    /// The file's contents: the value and a newline.
+    pub fn render(self) -> String {
+        format!("{}\n", self.value())
+    }
+
+    pub fn value(self) -> u8 {
+        match self {
+            Track::Hold => 0,
+            Track::Refuse(code) => code,
+        }
+    }
+
+    /// Read the file as keepalived does (a decimal integer, surrounding white space
+    /// ignored). `None` for anything else: the watcher then writes its first verdict at
+    /// once instead of trusting it.
+    pub fn parse(text: &str) -> Option<Track> {
+        match text.trim().parse::<u8>().ok()? {
+            0 => Some(Track::Hold),
+            code => Some(Track::Refuse(code)),
+        }
+    }
+}
+
+/// The hysteresis between polls and the track file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hysteresis {
+    fall: u32,
+    rise: u32,
+    /// What the file says; `None` before the first poll when the file said nothing usable.
+    current: Option<Track>,
+    /// Polls in a row that disagree with `current`.
+    streak: u32,
+}
+
+impl Hysteresis {
+    /// `start`: what the track file says when the watcher starts (`None`: missing or not a
+    /// number). A watcher restarted beside a running keepalived goes on from the file, so
+    /// that a restart alone never moves the VIP.
+    pub fn new(fall: u32, rise: u32, start: Option<Track>) -> Hysteresis {
+        Hysteresis {
+            fall: fall.max(1),
+            rise: rise.max(1),
+            current: start,
+            streak: 0,
+        }
+    }
+
+    pub fn current(&self) -> Option<Track> {
+        self.current
+    }
+
+    /// Feed one poll's exit code (0 = passed; a poll that did not answer in time is 1).
+    /// Returns the new value when the file must be written.
+    pub fn poll(&mut self, code: u8) -> Option<Track> {
+        let seen = match code {
+            0 => Track::Hold,
+            c => Track::Refuse(c),
+        };
+        let Some(current) = self.current else {
+            // Nothing to keep: the first poll decides.
+            self.current = Some(seen);
+            return Some(seen);
+        };
+        let agrees = matches!(
+            (current, seen),
+            (Track::Hold, Track::Hold) | (Track::Refuse(_), Track::Refuse(_))
+        );
+        if agrees {
+            self.streak = 0;
+            return None;
+        }
+        self.streak += 1;
+        let needed = match current {
+            Track::Hold => self.fall,
+            Track::Refuse(_) => self.rise,
+        };
+        if self.streak < needed {
+            return None;
+        }
+        self.streak = 0;
+        self.current = Some(seen);
+        Some(seen)
+    }
+
+    /// Polls in a row so far that disagree with the file (for the status file).
+    pub fn streak(&self) -> u32 {
+        self.streak
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (fall, rise, start, polls, what is written after each poll)
+    type Case = (
+        u32,
+        u32,
+        Option<Track>,
+        &'static [u8],
+        &'static [Option<Track>],
+    );
+
+    const H: Option<Track> = Some(Track::Hold);
+    const fn r(code: u8) -> Option<Track> {
+        Some(Track::Refuse(code))
+    }
+
+    #[test]
+    fn the_file_flips_only_after_fall_or_rise_polls_in_a_row() {
+        const TABLE: &[Case] = &[
+            // One failed poll (a 150 ms stall that missed the poll deadline) never moves it.
+            (2, 3, H, &[1, 0, 1, 0, 0], &[None, None, None, None, None]),
+            // Two in a row: flip, with the code of the poll that flipped it.
+            (2, 3, H, &[1, 3], &[None, r(3)]),
+            // Failing with other codes keeps it failed, written once.
+            (2, 3, H, &[1, 1, 2, 3, 1], &[None, r(1), None, None, None]),
+            // Back only after `rise` passes in a row; a failure in between starts again.
+            (
+                2,
+                3,
+                r(1),
+                &[0, 0, 1, 0, 0, 0],
+                &[None, None, None, None, None, H],
+            ),
+            // fall 1 / rise 1: every change is written at once.
+            (1, 1, H, &[6, 0, 1], &[r(6), H, r(1)]),
+            // No usable file at start: the first poll decides, then hysteresis.
+            (2, 3, None, &[0, 1, 1], &[H, None, r(1)]),
+            (2, 3, None, &[5, 0, 0, 0], &[r(5), None, None, H]),
+            // A file that already says what the polls say is never rewritten.
+            (2, 3, H, &[0, 0, 0], &[None, None, None]),
+            (2, 3, r(2), &[3, 1], &[None, None]),
+        ];
+        for &(fall, rise, start, polls, written) in TABLE {
+            let mut h = Hysteresis::new(fall, rise, start);
+            let got: Vec<Option<Track>> = polls.iter().map(|&c| h.poll(c)).collect();
+            assert_eq!(got, written, "fall {fall} rise {rise} start {start:?} {polls:?}");
+        }
+    }
+
+    /// What keepalived reads (an integer; weight 0: non-zero is FAULT).
+    #[test]
+    fn the_file_is_an_integer_keepalived_reads() {
+        assert_eq!(Track::Hold.render(), "0\n");
+        assert_eq!(Track::Refuse(6).render(), "6\n");
+        for (text, parsed) in [
+            ("0\n", H),
+            (" 0 ", H),
+            ("3\n", r(3)),
+            ("", None),
+            ("x", None),
+            ("-1", None),
+            ("300", None),
+        ] {
+            assert_eq!(Track::parse(text), parsed, "{text:?}");
+        }
+    }
+}
