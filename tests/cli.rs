@@ -344,7 +344,7 @@ struct Surface {
 fn surfaces() -> Vec<Surface> {
     use keepalived_mysql::app::{notify_backup, notify_down};
     use keepalived_mysql::cli::DEFAULT_STATE_DIR;
-    use keepalived_mysql::cli::{DEFAULT_DEFAULTS_FILE, DEFAULT_PIDFILE, show_duration};
+    use keepalived_mysql::cli::{self, DEFAULT_DEFAULTS_FILE, DEFAULT_PIDFILE, show_duration};
     use keepalived_mysql::io::config;
     let connection = [
         "--defaults-file",
@@ -411,12 +411,22 @@ fn surfaces() -> Vec<Surface> {
                 "--witness",
                 "--lease-ttl",
                 "--check-interval",
+                "--watch",
+                "--interval",
+                "--poll-timeout",
+                "--fall",
+                "--rise",
+                "--track-file",
             ]),
             defaults: [
                 connection_defaults(),
                 vec![
                     ("--max-lag", show_duration(config::DEFAULT_MAX_LAG)),
                     ("--role", "auto".to_string()),
+                    ("--interval", show_duration(cli::DEFAULT_WATCH_INTERVAL)),
+                    ("--poll-timeout", show_duration(cli::DEFAULT_POLL_TIMEOUT)),
+                    ("--fall", cli::DEFAULT_FALL.to_string()),
+                    ("--rise", cli::DEFAULT_RISE.to_string()),
                 ],
                 witness_defaults(),
             ]
@@ -639,7 +649,7 @@ fn man_section<'a>(man: &'a str, heading: &str) -> &'a str {
 #[test]
 fn each_binary_lists_exactly_its_exit_codes() {
     for (name, codes) in [
-        ("check-mysql", &[0, 1, 2, 3, 4, 5, 6, 64, 78][..]),
+        ("check-mysql", &[0, 1, 2, 3, 4, 5, 6, 64, 73, 78][..]),
         ("notify-master", &[0, 1, 3, 6, 64, 78][..]),
         ("notify-backup", &[0, 1, 64, 78][..]),
         ("notify-down", &[0, 1, 64, 78][..]),
@@ -1088,6 +1098,23 @@ fn guard_flags_are_bounded_and_is_writer_conflicts_are_named() {
             &["--check-interval", "1h"],
             &["check-interval", "maximum 10m"],
         ),
+        // Watch mode's flags: only with --watch, and bounded.
+        ("check-mysql", &["--interval", "100ms"], &["--watch"]),
+        ("check-mysql", &["--track-file", "/tmp/x"], &["--watch"]),
+        (
+            "check-mysql",
+            &["--watch", "--interval", "5ms"],
+            &["interval", "minimum 10ms"],
+        ),
+        (
+            "check-mysql",
+            &["--watch", "--poll-timeout", "2m"],
+            &["poll-timeout", "maximum 60s"],
+        ),
+        ("check-mysql", &["--watch", "--fall", "0"], &["--fall"]),
+        ("check-mysql", &["--watch", "--rise", "101"], &["--rise"]),
+        ("check-mysql", &["--watch", "--is-writer"], &["--is-writer"]),
+        ("check-mysql", &["--watch", "-v"], &["--verbose"]),
     ];
     for (name, flags, names) in usage {
         let out = run(name, flags);

@@ -148,7 +148,11 @@ pub(crate) struct Seen<'a> {
 
 /// The decision of one check, shared by the one-shot run and every poll of `--watch`: the
 /// pure verdict ([`verdict::verdict`]), then witness mode's lease findings.
-pub(crate) fn judge(settings: &CheckSettings, role: crate::model::role::Role, seen: Seen) -> Verdict {
+pub(crate) fn judge(
+    settings: &CheckSettings,
+    role: crate::model::role::Role,
+    seen: Seen,
+) -> Verdict {
     let policy = Policy {
         max_lag: settings.max_lag,
         allow_no_replica: settings.allow_no_replica,

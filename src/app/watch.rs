@@ -130,6 +130,8 @@ struct Watcher {
     logged: Option<String>,
     status_written: Option<(String, Instant)>,
     polls: u64,
+    /// The peer's silence as last recorded ([`Watcher::remember_peer_silence`]).
+    silence: Option<crate::plan::guard::Silence>,
     ready: bool,
     watchdog: Option<Duration>,
     last_watchdog: Option<Instant>,
@@ -150,10 +152,7 @@ impl Watcher {
             .peer
             .clone()
             .map(|spec| peer_poller(spec, watch.poll_timeout));
-        let lease = settings
-            .witness
-            .is_some()
-            .then(|| lease_thread(&settings));
+        let lease = settings.witness.is_some().then(|| lease_thread(&settings));
         let note = format!(
             "watching every {} (poll timeout {}, fall {}, rise {}), track file {} ({})",
             crate::cli::show_duration(watch.interval),
@@ -181,6 +180,7 @@ impl Watcher {
             logged: None,
             status_written: None,
             polls: 0,
+            silence: None,
             ready: false,
             watchdog: sd_notify::watchdog_enabled(),
             last_watchdog: None,
@@ -192,6 +192,7 @@ impl Watcher {
         let started = Instant::now();
         let deadline = Deadline::new(self.watch.poll_timeout);
         let polled = self.observe(&deadline);
+        self.remember_peer_silence(&polled.peer);
         let (verdict, role_source, refused_role) = self.judge(&polled);
         let code = match refused_role {
             Some(_) => Exit::Config.code() as u8,
@@ -218,6 +219,36 @@ impl Watcher {
         self.write_status(&verdict, &role_source, &polled, lease.as_ref(), started);
         self.feed_systemd(&verdict);
         Ok(())
+    }
+
+    /// notify-master's shortcut for a peer that gives no answer
+    /// ([`crate::plan::guard::probe_budget`]): while the peer's polls get no answer the
+    /// record says since when (rewritten every failed poll, so that its age shows the
+    /// watcher alive); it is removed at the first answer. Best effort: without it
+    /// notify-master waits its whole `--timeout`, as it does without a watcher.
+    fn remember_peer_silence(&mut self, peer: &PeerObservation) {
+        use crate::plan::guard::Silence;
+        let dir = &self.settings.state_dir;
+        match (peer, state::uptime_ms()) {
+            (PeerObservation::Unreachable { address, .. }, Some(now)) => {
+                let since_ms = match &self.silence {
+                    Some(s) if s.peer == *address => s.since_ms,
+                    _ => now,
+                };
+                let record = Silence {
+                    peer: address.clone(),
+                    since_ms,
+                    last_ms: now,
+                };
+                let _ = state::write_atomic(dir, state::PEER_SILENT_FILE, Some(&record.render()));
+                self.silence = Some(record);
+            }
+            _ => {
+                if self.silence.take().is_some() {
+                    let _ = state::write_atomic(dir, state::PEER_SILENT_FILE, None);
+                }
+            }
+        }
     }
 
     /// Ask both pollers at once, then wait for each until the poll's deadline.
@@ -336,7 +367,10 @@ impl Watcher {
         let text = match t {
             Track::Hold => format!("track file {} = 0 (may hold the VIP): {line}", self.path()),
             Track::Refuse(c) => {
-                format!("track file {} = {c} (must not hold the VIP): {line}", self.path())
+                format!(
+                    "track file {} = {c} (must not hold the VIP): {line}",
+                    self.path()
+                )
             }
         };
         match self.format {
@@ -428,7 +462,11 @@ impl Watcher {
             "updated_unix_ms": now_ms,
         });
         // Best effort: the status file is for people; the track file is what counts.
-        let _ = state::write_atomic(&self.settings.state_dir, STATUS_FILE, Some(&json.to_string()));
+        let _ = state::write_atomic(
+            &self.settings.state_dir,
+            STATUS_FILE,
+            Some(&json.to_string()),
+        );
         self.status_written = Some((key, Instant::now()));
     }
 
@@ -446,7 +484,10 @@ impl Watcher {
         let Some(period) = self.watchdog else {
             return;
         };
-        if self.last_watchdog.is_none_or(|at| at.elapsed() >= period / 4) {
+        if self
+            .last_watchdog
+            .is_none_or(|at| at.elapsed() >= period / 4)
+        {
             let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
             self.last_watchdog = Some(Instant::now());
         }
@@ -464,6 +505,9 @@ fn no_answer(poll_timeout: Duration) -> Failure {
 }
 
 /// The local server's poller: the one-shot check's query over a kept connection.
+// `poll_kept`'s work returns the answer either way (`Err` only says "drop the
+// connection"), so its large `Err` is not an error value moved around.
+#[allow(clippy::result_large_err)]
 fn local_poller(
     settings: &CheckSettings,
     timeout: Duration,
@@ -487,7 +531,11 @@ fn local_poller(
 }
 
 /// The peer's poller: the one-shot check's peer probe over a kept connection.
-fn peer_poller(spec: crate::io::mysql::ConnectionSpec, timeout: Duration) -> Poller<PeerObservation> {
+#[allow(clippy::result_large_err)]
+fn peer_poller(
+    spec: crate::io::mysql::ConnectionSpec,
+    timeout: Duration,
+) -> Poller<PeerObservation> {
     let address = spec.target();
     let mut kept = None;
     Poller::start(move || {

@@ -16,8 +16,8 @@ use crate::io::optfile::{self, OptionEntry, OptionFileError};
 
 // Defined in cli.rs, which builds the help text from them.
 pub use crate::cli::{
-    DEFAULT_CATCHUP_TIMEOUT, DEFAULT_CHECK_INTERVAL, DEFAULT_LEASE_TTL, DEFAULT_MAX_LAG,
-    DEFAULT_FALL, DEFAULT_POLL_TIMEOUT, DEFAULT_PORT, DEFAULT_RISE, DEFAULT_SOCKET,
+    DEFAULT_CATCHUP_TIMEOUT, DEFAULT_CHECK_INTERVAL, DEFAULT_FALL, DEFAULT_LEASE_TTL,
+    DEFAULT_MAX_LAG, DEFAULT_POLL_TIMEOUT, DEFAULT_PORT, DEFAULT_RISE, DEFAULT_SOCKET,
     DEFAULT_TIMEOUT, DEFAULT_WATCH_INTERVAL, TRACK_FILE_NAME,
 };
 use crate::plan::lease::{DEFAULT_MARGIN, Timing};
@@ -595,7 +595,11 @@ fn check_settings_with(
         allow_no_replica: args.allow_no_replica || opts.flag("allow-no-replica")?,
         allow_read_only: args.allow_read_only || opts.flag("allow-read-only")?,
         watch: match args.watch.watch {
-            true => Some(watch_settings(&args.watch, &opts, &opts.state_dir(&args.server))?),
+            true => Some(watch_settings(
+                &args.watch,
+                &opts,
+                &opts.state_dir(&args.server),
+            )?),
             false => None,
         },
     })
@@ -610,7 +614,10 @@ fn watch_settings(
     use crate::cli::{MAX_STREAK, parse_poll_timeout, parse_watch_interval};
     let streak = |v: &str| match v.trim().parse::<u32>() {
         Ok(n) if (1..=MAX_STREAK).contains(&n) => Ok(n),
-        _ => Err(format!("'{}' is not a whole number from 1 to {MAX_STREAK}", v.trim())),
+        _ => Err(format!(
+            "'{}' is not a whole number from 1 to {MAX_STREAK}",
+            v.trim()
+        )),
     };
     Ok(WatchSettings {
         interval: opts.pick(

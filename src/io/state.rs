@@ -127,6 +127,15 @@ pub fn lease_id(dir: &Path) -> Option<u32> {
     read(dir, LEASE_ID_FILE).ok().flatten()?.trim().parse().ok()
 }
 
+/// `check-mysql --watch`'s record of a peer that gives no answer
+/// ([`crate::plan::guard::Silence`]), read by notify-master.
+pub const PEER_SILENT_FILE: &str = "check-mysql.peer-silent";
+
+/// The watcher's record of a silent peer, if there is a readable one.
+pub fn peer_silence(dir: &Path) -> Option<crate::plan::guard::Silence> {
+    crate::plan::guard::Silence::parse(&read(dir, PEER_SILENT_FILE).ok()??)
+}
+
 /// Whether the refusal marker is there (an unreadable one counts as there: fail safe).
 pub fn refusal_present(dir: &Path) -> bool {
     !matches!(read(dir, REFUSAL_FILE), Ok(None))

@@ -1,4 +1,4 @@
-//! notify-master's split-brain guard, two-node mode (issue 11 §1, /work/guard-design.md,
+//! notify-master's split-brain guard, two-node mode (issue 11 §1,
 //! docs/contract.md "Split brain"), pure: what the peer probe found and whether the claim is
 //! held in, whether to unfence out ([`decide`]); the order in which the claim is taken
 //! ([`claim_order`]); whether this node has applied everything the peer has written
@@ -10,6 +10,8 @@
 //! connection). Two notify-masters racing take the first lock in the same place, so one of
 //! them holds both or neither: they can never each hold half. Refusing is always safe (the
 //! node stays fenced); only [`Step::Proceed`] lets notify-master go on to unfence.
+
+use std::time::Duration;
 
 use crate::model::gtid;
 use crate::model::observation::{Dialect, PeerObservation, Refusal};
@@ -177,6 +179,79 @@ pub fn restart_io(
     restarted: bool,
 ) -> bool {
     peer_ahead && io_running && !restarted && unmoved_for >= SILENT_IO
+}
+
+/// `check-mysql --watch`'s record of a peer that gives no answer (docs/contract.md "Watch
+/// mode"): which peer, since when its polls have had no answer, and when the last of them
+/// failed, both in milliseconds since boot ([`crate::io::state::uptime_ms`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    pub peer: String,
+    pub since_ms: u64,
+    pub last_ms: u64,
+}
+
+/// A record older than this (its last failed poll) is not used: the watcher that wrote it
+/// may have stopped, and the peer may be back.
+pub const SILENCE_FRESH: Duration = Duration::from_secs(1);
+
+/// The shortest wait of notify-master's first peer probe, however long the peer has been
+/// silent: the peer is always asked afresh.
+pub const MIN_PROBE: Duration = Duration::from_millis(100);
+
+impl Silence {
+    pub fn render(&self) -> String {
+        format!(
+            "peer={} since_ms={} last_ms={}\n",
+            self.peer, self.since_ms, self.last_ms
+        )
+    }
+
+    pub fn parse(text: &str) -> Option<Silence> {
+        let mut peer = None;
+        let (mut since, mut last) = (None, None);
+        for field in text.split_whitespace() {
+            match field.split_once('=')? {
+                ("peer", v) => peer = Some(v.to_string()),
+                ("since_ms", v) => since = v.parse().ok(),
+                ("last_ms", v) => last = v.parse().ok(),
+                _ => {}
+            }
+        }
+        Some(Silence {
+            peer: peer?,
+            since_ms: since?,
+            last_ms: last?,
+        })
+    }
+}
+
+/// How long notify-master's first probe waits for `peer` (issue 12): `--timeout`, less what
+/// the watcher has already seen of the same peer's silence, but at least [`MIN_PROBE`]. The
+/// peer is declared silent only after `--timeout` of silence in all, as without the watcher
+/// (the two-node rule "a peer that does not answer within --timeout is gone"); the watcher
+/// only lets part of that silence be counted before notify-master starts. A record of
+/// another peer, from the future, or stale ([`SILENCE_FRESH`]) counts nothing.
+pub fn probe_budget(
+    timeout: Duration,
+    peer: &str,
+    silence: Option<&Silence>,
+    now_ms: Option<u64>,
+) -> Duration {
+    let (Some(s), Some(now)) = (silence, now_ms) else {
+        return timeout;
+    };
+    let fresh = s.peer == peer
+        && s.since_ms <= s.last_ms
+        && s.last_ms <= now
+        && Duration::from_millis(now - s.last_ms) <= SILENCE_FRESH;
+    if !fresh {
+        return timeout;
+    }
+    timeout
+        .saturating_sub(Duration::from_millis(now - s.since_ms))
+        .max(MIN_PROBE)
+        .min(timeout)
 }
 
 #[cfg(test)]
@@ -407,6 +482,54 @@ mod tests {
                 expected,
                 "{ahead} {running} {unmoved:?} {restarted}"
             );
+        }
+    }
+
+    #[test]
+    fn the_watchers_record_of_a_silent_peer_shortens_the_first_probe() {
+        let t = Duration::from_millis(800);
+        let rec = |since_ms, last_ms| Silence {
+            peer: "10.0.0.2:3306".into(),
+            since_ms,
+            last_ms,
+        };
+        let ms = Duration::from_millis;
+        // (record, now, budget)
+        let table: Vec<(Option<Silence>, Option<u64>, Duration)> = vec![
+            // No watcher, or no clock: the whole --timeout.
+            (None, Some(10_000), t),
+            (Some(rec(9_000, 9_900)), None, t),
+            // Silent for 500 ms, last seen 100 ms ago: 300 ms more make 800.
+            (Some(rec(9_500, 9_900)), Some(10_000), ms(300)),
+            // Silent for longer than --timeout: still asked afresh, for MIN_PROBE.
+            (Some(rec(5_000, 9_950)), Some(10_000), MIN_PROBE),
+            // Stale (the watcher stopped 1.5 s ago): nothing counts.
+            (Some(rec(5_000, 8_500)), Some(10_000), t),
+            // From the future, or inconsistent: nothing counts.
+            (Some(rec(9_500, 10_500)), Some(10_000), t),
+            (Some(rec(9_900, 9_500)), Some(10_000), t),
+        ];
+        for (record, now, want) in table {
+            assert_eq!(
+                probe_budget(t, "10.0.0.2:3306", record.as_ref(), now),
+                want,
+                "{record:?} at {now:?}"
+            );
+        }
+        // Another peer's record counts nothing.
+        let other = Silence {
+            peer: "10.0.0.9:3306".into(),
+            ..rec(9_000, 9_990)
+        };
+        assert_eq!(
+            probe_budget(t, "10.0.0.2:3306", Some(&other), Some(10_000)),
+            t
+        );
+        // The file round-trips; garbage is no record.
+        let r = rec(1, 2);
+        assert_eq!(Silence::parse(&r.render()), Some(r));
+        for bad in ["", "peer=x", "peer=x since_ms=1 last_ms=z", "nonsense"] {
+            assert_eq!(Silence::parse(bad), None, "{bad:?}");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The witness lease's rules (issue 11 §2; /work/shared/design/split-brain-notes.md
+//! The witness lease's rules (issue 11 §2, after the split-brain design note
 //! "Candidate: a lease row on each of three voters"): pure, table-tested. Who holds a
 //! majority ([`tally`]), when a claim stops and what it gives back ([`after_vote`],
 //! [`release_won_votes`]), the timing invariant and the writer's deadline ([`Timing`]), and

@@ -153,7 +153,10 @@ mod tests {
         for &(fall, rise, start, polls, written) in TABLE {
             let mut h = Hysteresis::new(fall, rise, start);
             let got: Vec<Option<Track>> = polls.iter().map(|&c| h.poll(c)).collect();
-            assert_eq!(got, written, "fall {fall} rise {rise} start {start:?} {polls:?}");
+            assert_eq!(
+                got, written,
+                "fall {fall} rise {rise} start {start:?} {polls:?}"
+            );
         }
     }
 

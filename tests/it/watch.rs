@@ -96,7 +96,9 @@ fn the_track_file_follows_a_killed_and_restarted_writer() {
     let a_peer = p.b.address();
     let mut w = Watcher::start(
         &p.a,
-        &["--role", "writer", "--peer", &a_peer, "--fall", "2", "--rise", "2"],
+        &[
+            "--role", "writer", "--peer", &a_peer, "--fall", "2", "--rise", "2",
+        ],
         &[],
     );
     w.wait_track("0");
@@ -119,7 +121,10 @@ fn a_hung_writer_is_seen_within_the_poll_deadline_and_back_after_it_resumes() {
     w.wait_track("1");
     let s = w.status();
     assert!(
-        s["message"].as_str().unwrap_or("").contains("--poll-timeout")
+        s["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--poll-timeout")
             || s.to_string().contains("--poll-timeout"),
         "{s}"
     );
@@ -162,8 +167,15 @@ fn one_persistent_connection_per_server() {
         true => Ok(()),
         false => Err(format!("{} polls", polls(&w))),
     });
-    assert_eq!((watcher_connections(&p.a), watcher_connections(&p.b)), (1, 1));
-    assert_eq!((ids(&p.a), ids(&p.b)), before, "the connections were replaced");
+    assert_eq!(
+        (watcher_connections(&p.a), watcher_connections(&p.b)),
+        (1, 1)
+    );
+    assert_eq!(
+        (ids(&p.a), ids(&p.b)),
+        before,
+        "the connections were replaced"
+    );
     drop(w.child.child().kill());
 }
 
@@ -182,13 +194,18 @@ fn a_track_file_it_cannot_write_stops_the_watcher_with_73() {
         &[],
     );
     let status = wait_until("the watcher exits", || {
-        w.child.try_wait().ok_or_else(|| "still running".to_string())
+        w.child
+            .try_wait()
+            .ok_or_else(|| "still running".to_string())
     });
     assert_eq!(status.code(), Some(73));
     let out = w.child.child().stdout.take().unwrap();
     let text = std::io::read_to_string(out).unwrap();
     assert_eq!(text.trim().lines().count(), 1, "{text}");
-    assert!(text.starts_with("FAIL track-file: cannot write the track file"), "{text}");
+    assert!(
+        text.starts_with("FAIL track-file: cannot write the track file"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -197,7 +214,8 @@ fn it_tells_systemd_it_is_ready_and_alive() {
     let dir = tempfile::tempdir().unwrap();
     let sock_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let path = sock_path.to_str().unwrap();
     let mut w = Watcher::start(
         &p.a,
@@ -216,7 +234,8 @@ fn it_tells_systemd_it_is_ready_and_alive() {
     w.wait_track("0");
     // Stopped, it says nothing more: systemd's watchdog would restart it.
     crate::common::process::signal(w.child.id(), libc::SIGSTOP).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     // What was sent before the stop drains; then nothing comes for 300 ms.
     let mut after_stop = 0;
     while sock.recv(&mut buf).is_ok() {
@@ -226,3 +245,30 @@ fn it_tells_systemd_it_is_ready_and_alive() {
     crate::common::process::signal(w.child.id(), libc::SIGCONT).unwrap();
 }
 
+/// While the peer's polls get no answer the watcher keeps a record of it for notify-master
+/// (`check-mysql.peer-silent`: which peer, since when); the peer's first answer removes it.
+#[test]
+fn a_silent_peer_is_recorded_for_notify_master_until_it_answers() {
+    let p = Pair::dual_master();
+    p.b.sql("SET GLOBAL read_only = ON");
+    let peer = p.b.address();
+    let mut w = Watcher::start(&p.a, &["--role", "writer", "--peer", &peer], &[]);
+    w.wait_track("0");
+    let record = w.state.path().join("check-mysql.peer-silent");
+    assert!(!record.exists());
+    p.b.pause();
+    let text = wait_until("the silence record", || {
+        std::fs::read_to_string(&record).map_err(|e| e.to_string())
+    });
+    assert!(
+        text.starts_with(&format!("peer={peer} since_ms=")),
+        "{text}"
+    );
+    // A silent peer is no reason for the writer to give up the VIP.
+    assert_eq!(w.track_value().as_deref(), Some("0"));
+    p.b.resume();
+    wait_until("the record removed", || match record.exists() {
+        false => Ok(()),
+        true => Err("still there".into()),
+    });
+}

@@ -510,3 +510,55 @@ fn notify_master_promotes_with_two_voters_when_the_third_is_misconfigured() {
         .output_mentions(&[&witness, "packaging/split-brain.sql"]);
     assert!(read_only(&p.b), "b must stay fenced");
 }
+
+/// `check-mysql --watch` in witness mode renews the lease on its own schedule (every
+/// check-interval, on its own thread beside the polls), and, cut off from the peer and the
+/// witness, fences itself and flips the track file to 6 (split-brain: lease lost).
+#[test]
+fn the_watcher_renews_the_lease_and_fences_itself_when_cut_off() {
+    use crate::common::process::{KillOnDrop, die_with_parent};
+    let (p, mut w) = trio();
+    let a = node(&p.a, p.b.port, w.port);
+    let mut cmd = Command::new(bin_path("check-mysql"));
+    cmd.env_clear()
+        .args(a.argv(&["--role", "writer", "--watch", "--interval", "50ms"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut cmd);
+    let mut watcher = KillOnDrop::new(cmd.spawn().expect("spawn the watcher"));
+    let track = a.state.path().join("check-mysql.track");
+    let mut wait_track = |want: &str| {
+        crate::common::wait_until(&format!("track file says {want}"), || {
+            if let Some(s) = watcher.try_wait() {
+                return Err(format!("the watcher exited: {s}"));
+            }
+            let got = std::fs::read_to_string(&track).unwrap_or_default();
+            match got.trim() == want {
+                true => Ok(()),
+                false => Err(format!("says {:?}", got.trim())),
+            }
+        })
+    };
+    wait_track("0");
+    let expires = |s: &Server| {
+        s.sql("SELECT CAST(expires AS CHAR) FROM keepalived_mysql.guard WHERE id = 1")[0][0]
+            .clone()
+            .unwrap_or_default()
+    };
+    crate::common::wait_until("the watcher holds the lease on W", || {
+        match holder(&w) == "1" {
+            true => Ok(()),
+            false => Err(format!("holder {}", holder(&w))),
+        }
+    });
+    let first = expires(&w);
+    crate::common::wait_until("a renewal on W", || match expires(&w) > first {
+        true => Ok(()),
+        false => Err(format!("expires still {first}")),
+    });
+    w.kill();
+    p.b.pause();
+    wait_track("6");
+    p.b.resume();
+    assert!(read_only(&p.a), "A must have fenced itself");
+}

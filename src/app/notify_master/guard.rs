@@ -108,8 +108,17 @@ impl Guarded {
     /// peer answered. On a worker thread: the connection's reads may wait longer (the claim's
     /// `GET_LOCK` slices), so its socket timeout cannot bound the handshake of a hung peer
     /// (which accepts TCP and never answers); the deadline does.
+    ///
+    /// The wait is `--timeout`, shortened by what `check-mysql --watch` has already seen of
+    /// this peer's silence ([`guard::probe_budget`]).
     fn connect_and_probe(&mut self, ctx: &Context) -> PeerObservation {
-        let deadline = Deadline::new(ctx.settings.timeout);
+        let budget = guard::probe_budget(
+            ctx.settings.timeout,
+            &self.peer,
+            state::peer_silence(&ctx.settings.state_dir).as_ref(),
+            state::uptime_ms(),
+        );
+        let deadline = Deadline::new(budget);
         let io = ctx.settings.timeout + Duration::from_secs(1);
         let (spec, peer) = (self.spec.clone(), self.peer.clone());
         let worker = crate::deadline::Worker::start(move || {
@@ -129,7 +138,16 @@ impl Guarded {
                 obs
             }
             None => {
-                PeerObservation::failed(self.peer.clone(), Failure::deadline(ctx.settings.timeout))
+                let mut failure = Failure::deadline(ctx.settings.timeout);
+                if budget < ctx.settings.timeout
+                    && let Failure::NoAnswer { cause } = &mut failure
+                {
+                    cause.push_str(&format!(
+                        " (check-mysql --watch had seen it silent before: this probe waited {})",
+                        crate::cli::show_duration(budget)
+                    ));
+                }
+                PeerObservation::failed(self.peer.clone(), failure)
             }
         }
     }

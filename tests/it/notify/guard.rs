@@ -224,6 +224,50 @@ fn a_silent_peer_does_not_stop_the_promotion() {
     );
 }
 
+/// `check-mysql --watch`'s fresh record that the same peer has given no answer for a while
+/// shortens notify-master's first probe of it: a hung peer (it accepts TCP and never
+/// answers) is then given only what is left of `--timeout` (here the minimum, 100 ms), and
+/// the promotion goes on as with any silent peer. Without the record it waits `--timeout`.
+#[test]
+fn the_watchers_record_of_a_silent_peer_shortens_the_first_probe() {
+    use std::os::unix::net::UnixDatagram;
+    let p = Pair::dual_master();
+    let b = Node::new(&p.b);
+    b.run("notify-backup", &[]).expect(0, "OK standby");
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = format!("127.0.0.1:{}", hung.local_addr().unwrap().port());
+    let uptime = std::fs::read_to_string("/proc/uptime").unwrap();
+    let now_ms = (uptime
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+        * 1000.0) as u64;
+    std::fs::write(
+        b.state_dir().join("check-mysql.peer-silent"),
+        format!("peer={peer} since_ms={} last_ms={now_ms}\n", now_ms - 5000),
+    )
+    .unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let sock_path = logs.path().join("syslog.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_nonblocking(true).unwrap();
+    b.run_guarded("notify-master", &["--peer", &peer], Some(&sock_path), GUARD)
+        .expect(0, "OK writer");
+    b.expect_read_only(false);
+    let mut logged = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = sock.recv(&mut buf) {
+        logged.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(
+        logged.iter().any(|m| m
+            .contains("check-mysql --watch had seen it silent before: this probe waited 100ms")),
+        "{logged:#?}"
+    );
+}
+
 /// `writer_since` is UTC whatever the server's time zone: a node in another zone, or a
 /// daylight-saving change, must not make the earlier writer look later to the yield rule.
 #[test]
