@@ -122,8 +122,6 @@ struct Watcher {
     /// within the check's `--timeout`.
     lease: Option<Arc<Mutex<Option<Option<LeaseView>>>>>,
     track: Hysteresis,
-    /// The track file has been written (or found right) by this process at least once.
-    track_checked: bool,
     /// The last reception mark (kept in memory: the one-shot check keeps its own file).
     mark: Option<Mark>,
     /// The verdict key last logged (syslog hears of each change once).
@@ -161,13 +159,13 @@ impl Watcher {
             watch.rise,
             watch.track_file.display(),
             match start {
-                Some(t) => format!("says {}", t.value()),
-                None => "missing or not a number: the first poll decides".into(),
+                Some(t) => format!("it says {} until the first poll decides", t.value()),
+                None => "missing or not a number until the first poll decides".into(),
             }
         );
         crate::io::syslog::syslog(BINARY, &syslog, Severity::Info, &note);
         Watcher {
-            track: Hysteresis::new(watch.fall, watch.rise, start),
+            track: Hysteresis::new(watch.fall, watch.rise),
             settings,
             watch,
             syslog,
@@ -175,7 +173,6 @@ impl Watcher {
             local,
             peer,
             lease,
-            track_checked: false,
             mark: None,
             logged: None,
             status_written: None,
@@ -200,16 +197,10 @@ impl Watcher {
         };
         self.polls += 1;
         let flipped = self.track.poll(code);
-        let written = match (flipped, self.track_checked) {
-            (Some(t), _) => Some(t),
-            // The first poll proves the file writable even when it already says the right
-            // thing (keepalived re-reads the same value: no state change).
-            (None, false) => self.track.current(),
-            (None, true) => None,
-        };
-        if let Some(t) = written {
+        // The first poll always writes (Hysteresis starts with nothing): the file then says
+        // what this process saw, and is proven writable.
+        if let Some(t) = flipped {
             self.write_track(t)?;
-            self.track_checked = true;
         }
         if let Some(t) = flipped {
             self.announce_flip(t, &verdict);

@@ -28,9 +28,11 @@ impl Track {
         }
     }
 
-    /// Read the file as keepalived does (a decimal integer, surrounding white space
-    /// ignored). `None` for anything else: the watcher then writes its first verdict at
-    /// once instead of trusting it.
+    /// Read the file back (a decimal integer, surrounding white space ignored), for the
+    /// watcher's start-up message; `None` for anything else. keepalived itself reads
+    /// anything that is not a number, an empty file and a missing one as 0 (keepalived
+    /// 2.2.7 trackers/track_file.c, `strtol`): the watcher never removes the file or leaves
+    /// it empty.
     pub fn parse(text: &str) -> Option<Track> {
         match text.trim().parse::<u8>().ok()? {
             0 => Some(Track::Hold),
@@ -44,22 +46,31 @@ impl Track {
 pub struct Hysteresis {
     fall: u32,
     rise: u32,
-    /// What the file says; `None` before the first poll when the file said nothing usable.
+    /// What this watcher has written; `None` before its first poll.
     current: Option<Track>,
     /// Polls in a row that disagree with `current`.
     streak: u32,
 }
 
 impl Hysteresis {
-    /// `start`: what the track file says when the watcher starts (`None`: missing or not a
-    /// number). A watcher restarted beside a running keepalived goes on from the file, so
-    /// that a restart alone never moves the VIP.
-    pub fn new(fall: u32, rise: u32, start: Option<Track>) -> Hysteresis {
+    /// A watcher's first poll decides on its own, whatever the file said before: the file
+    /// says what this process saw, never what an earlier one did (keepalived counts a
+    /// restarted watcher as soon as it runs, `vrrp_track_process`; until the first poll,
+    /// within one `--poll-timeout`, the one-shot `vrrp_script` is what vouches).
+    pub fn new(fall: u32, rise: u32) -> Hysteresis {
         Hysteresis {
             fall: fall.max(1),
             rise: rise.max(1),
-            current: start,
+            current: None,
             streak: 0,
+        }
+    }
+
+    #[cfg(test)]
+    fn from(fall: u32, rise: u32, current: Option<Track>) -> Hysteresis {
+        Hysteresis {
+            current,
+            ..Hysteresis::new(fall, rise)
         }
     }
 
@@ -143,15 +154,15 @@ mod tests {
             ),
             // fall 1 / rise 1: every change is written at once.
             (1, 1, H, &[6, 0, 1], &[r(6), H, r(1)]),
-            // No usable file at start: the first poll decides, then hysteresis.
+            // A new watcher: the first poll decides, then hysteresis.
             (2, 3, None, &[0, 1, 1], &[H, None, r(1)]),
             (2, 3, None, &[5, 0, 0, 0], &[r(5), None, None, H]),
-            // A file that already says what the polls say is never rewritten.
+            // A file that already says what the polls say is not rewritten.
             (2, 3, H, &[0, 0, 0], &[None, None, None]),
             (2, 3, r(2), &[3, 1], &[None, None]),
         ];
         for &(fall, rise, start, polls, written) in TABLE {
-            let mut h = Hysteresis::new(fall, rise, start);
+            let mut h = Hysteresis::from(fall, rise, start);
             let got: Vec<Option<Track>> = polls.iter().map(|&c| h.poll(c)).collect();
             assert_eq!(
                 got, written,
