@@ -172,7 +172,7 @@ def status_json(path):
         d = out
         for p in parts[:-1]:
             d = d.setdefault(p, {})
-        if value.lstrip("-").isdigit() and parts[-1] in ("check_exit", "acked", "failed", "pid", "mysqld_pid", "keepalived_pid",
+        if value.lstrip("-").isdigit() and parts[-1] in ("check_exit", "acked", "failed", "pid", "mysqld_pid", "keepalived_pid", "watcher_pid",
                                                   "holder", "votes", "voters", "expires_in_ms"):
             value = int(value)
         elif value in ("true", "false"):
