@@ -201,6 +201,8 @@ impl Watcher {
         // what this process saw, and is proven writable.
         if let Some(t) = flipped {
             self.write_track(t)?;
+        } else {
+            self.repair_track()?;
         }
         if let Some(t) = flipped {
             self.announce_flip(t, &verdict);
@@ -350,6 +352,34 @@ impl Watcher {
         };
         state::write_atomic(dir, &name.to_string_lossy(), Some(&t.render()))
             .map_err(|e| fail(e.to_string()))
+    }
+
+    /// The file must say what the watcher decided, every poll: keepalived reads a missing,
+    /// empty or non-numeric file as 0, "may hold the VIP" (keepalived 2.2.7
+    /// trackers/track_file.c), so a file removed, emptied or overwritten by someone else
+    /// (keepalived's own `init_file ... overwrite` at a restart) is written again at once,
+    /// and said once. One small read per poll.
+    fn repair_track(&mut self) -> Result<(), WatchError> {
+        let Some(want) = self.track.current() else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(&self.watch.track_file).ok();
+        let found = text.as_deref().and_then(Track::parse);
+        if found == Some(want) {
+            return Ok(());
+        }
+        self.write_track(want)?;
+        let said = match &text {
+            None => "was missing".to_string(),
+            Some(t) => format!("said {:?}", t.trim()),
+        };
+        let message = format!(
+            "track file {} {said}, not {}: written again",
+            self.path(),
+            want.value()
+        );
+        syslog(BINARY, &self.syslog, Severity::Warning, &message);
+        Ok(())
     }
 
     /// A flip: one line on stdout (the journal under systemd) and one syslog message.

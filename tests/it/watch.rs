@@ -272,3 +272,20 @@ fn a_silent_peer_is_recorded_for_notify_master_until_it_answers() {
         true => Err("still there".into()),
     });
 }
+
+/// keepalived reads a missing, empty or non-numeric track file as 0 ("may hold the VIP"):
+/// whoever removes or changes the file, the watcher writes its own value again.
+#[test]
+fn a_track_file_removed_or_changed_by_someone_else_is_written_again() {
+    let p = Pair::dual_master();
+    // A writer that is read-only: must not hold the VIP (5).
+    p.a.sql("SET GLOBAL read_only = ON");
+    let mut w = Watcher::start(&p.a, &["--role", "writer"], &[]);
+    w.wait_track("5");
+    std::fs::remove_file(&w.track).unwrap();
+    w.wait_track("5");
+    std::fs::write(&w.track, "").unwrap();
+    w.wait_track("5");
+    std::fs::write(&w.track, "0\n").unwrap();
+    w.wait_track("5");
+}
