@@ -1,14 +1,18 @@
 //! The files of `packaging/` as they are in the source tree, without building or installing
-//! anything and without root: the dual-master fragment is what `mariadbd` accepts, and the
-//! example keepalived configs of the two nodes agree and give the check enough time.
-//! (`tests/package/` builds the packages, installs the .deb and checks them as installed.)
+//! anything and without root: the dual-master fragment is what `mariadbd` accepts, the
+//! example keepalived configs of the two nodes agree and give the check enough time, and the
+//! watcher's systemd unit runs the installed watcher as the script user, hardened, and is what
+//! `systemd-analyze verify` accepts. (`tests/package/` builds the packages, installs the .deb
+//! and checks them as installed.)
 //!
-//! Needs MariaDB's `mariadbd` (`apt-get install mariadb-server`); a missing one fails the
+//! Needs MariaDB's `mariadbd` (`apt-get install mariadb-server`), `systemd-analyze`
+//! (`apt-get install systemd`) and `man` (`apt-get install man-db`); a missing one fails the
 //! test with what to install.
 
 mod common;
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use common::mariadb::{INSTALL_HINT, mariadb_program};
@@ -190,5 +194,285 @@ fn keepalived_examples_give_the_check_more_time_than_its_deadline() {
     assert!(
         deadline_ms < timeout_s * 1000,
         "check-mysql --timeout {deadline} is not below keepalived's timeout {timeout_s}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The watcher's systemd unit
+
+const UNIT: &str = "keepalived-mysql-watch.service";
+
+/// `packaging/NAME` as text.
+fn packaging(name: &str) -> String {
+    fs::read_to_string(format!("{SOURCE}/packaging/{name}"))
+        .unwrap_or_else(|e| panic!("read packaging/{name}: {e}"))
+}
+
+/// The unit's settings as (section, key, value), in order; comments and blank lines dropped.
+fn unit_settings() -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut settings = Vec::new();
+    for line in packaging(UNIT).lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+            continue;
+        }
+        let (key, value) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("packaging/{UNIT}: not a setting: {line:?}"));
+        settings.push((section.clone(), key.trim().into(), value.trim().into()));
+    }
+    settings
+}
+
+/// The one value of `key` in `[section]` (a key set twice is a mistake here).
+#[track_caller]
+fn unit_value(settings: &[(String, String, String)], section: &str, key: &str) -> String {
+    let values: Vec<&String> = settings
+        .iter()
+        .filter(|(s, k, _)| s == section && k == key)
+        .map(|(_, _, v)| v)
+        .collect();
+    match values.as_slice() {
+        [one] => one.to_string(),
+        _ => panic!(
+            "packaging/{UNIT}: [{section}] {key}= is set {} times",
+            values.len()
+        ),
+    }
+}
+
+/// Where the packages install check-mysql, from Cargo.toml's asset lists: the .deb's and the
+/// .rpm's, which must agree.
+fn installed_check_mysql() -> String {
+    let manifest = fs::read_to_string(format!("{SOURCE}/Cargo.toml")).unwrap();
+    let quoted = |line: &str| -> Vec<String> {
+        line.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let deb = manifest
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("[\"target/release/check-mysql\""))
+        .map(|l| {
+            let q = quoted(l);
+            let dest = format!("/{}", q[1]);
+            if dest.ends_with('/') {
+                format!("{dest}check-mysql")
+            } else {
+                dest
+            }
+        })
+        .expect("Cargo.toml: a .deb asset for target/release/check-mysql");
+    let rpm = manifest
+        .lines()
+        .find(|l| l.contains("source = \"target/release/check-mysql\""))
+        .and_then(|l| {
+            let q = quoted(l);
+            let at = q.iter().position(|w| w == "target/release/check-mysql")?;
+            // { source = "SRC", dest = "DEST", ... }: the quoted strings alternate.
+            l.contains("dest = ").then(|| q[at + 1].clone())
+        })
+        .expect("Cargo.toml: an .rpm asset for target/release/check-mysql");
+    assert_eq!(
+        deb, rpm,
+        "the .deb and the .rpm install check-mysql at different paths"
+    );
+    deb
+}
+
+/// The state dir that tmpfiles.d creates, and its owner.
+fn tmpfiles_state_dir() -> (String, String) {
+    let text = packaging("keepalived-mysql.tmpfiles");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("d "))
+        .expect("packaging/keepalived-mysql.tmpfiles: a `d` line");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (fields[1].to_string(), fields[3].to_string())
+}
+
+/// The unit runs the installed check-mysql --watch as the package's script user, tells
+/// systemd when it is ready and that it is alive, is restarted whatever happens, may write
+/// only the state dir tmpfiles.d creates, and starts before keepalived.
+#[test]
+fn watch_unit_runs_the_installed_watcher_as_the_script_user() {
+    let settings = unit_settings();
+    let get = |section: &str, key: &str| unit_value(&settings, section, key);
+
+    assert_eq!(
+        get("Service", "ExecStart"),
+        format!("{} --watch", installed_check_mysql()),
+        "ExecStart= must run the check-mysql that the packages install"
+    );
+    assert_eq!(get("Service", "Type"), "notify");
+    assert_eq!(get("Service", "NotifyAccess"), "main");
+    let watchdog = get("Service", "WatchdogSec");
+    let watchdog = humantime::parse_duration(&watchdog)
+        .unwrap_or_else(|e| panic!("WatchdogSec={watchdog}: {e}"));
+    assert!(
+        !watchdog.is_zero(),
+        "WatchdogSec= must be set: a hung watcher is killed and restarted"
+    );
+    assert_eq!(get("Service", "Restart"), "always");
+    assert_eq!(
+        get("Unit", "StartLimitIntervalSec"),
+        "0",
+        "systemd must never stop restarting the watcher"
+    );
+
+    // The script user: the one postinst creates and tmpfiles.d gives the state dir.
+    let postinst = packaging("maintainer-scripts/postinst");
+    let script_user = postinst
+        .lines()
+        .find_map(|l| l.strip_prefix("SCRIPT_USER="))
+        .expect("postinst sets SCRIPT_USER=");
+    let (state_dir, owner) = tmpfiles_state_dir();
+    assert_eq!(get("Service", "User"), script_user);
+    assert_eq!(get("Service", "Group"), script_user);
+    assert_eq!(owner, script_user, "tmpfiles.d's state dir owner");
+    assert_eq!(get("Service", "ReadWritePaths"), state_dir);
+    assert_eq!(get("Service", "ProtectSystem"), "strict");
+    assert_eq!(get("Service", "CapabilityBoundingSet"), "");
+    assert_eq!(get("Service", "NoNewPrivileges"), "yes");
+    // What the watcher talks over: MariaDB (TCP, unix socket), syslog, sd_notify, --vip
+    // (netlink).
+    assert_eq!(
+        get("Service", "RestrictAddressFamilies"),
+        "AF_UNIX AF_INET AF_INET6 AF_NETLINK"
+    );
+
+    let before = get("Unit", "Before");
+    assert!(
+        before.split_whitespace().any(|u| u == "keepalived.service"),
+        "the watcher must start before keepalived: Before={before}"
+    );
+    let after = get("Unit", "After");
+    for u in ["mariadb.service", "mysql.service", "network-online.target"] {
+        assert!(
+            after.split_whitespace().any(|a| a == u),
+            "After= lacks {u}: {after}"
+        );
+    }
+    assert_eq!(get("Install", "WantedBy"), "multi-user.target");
+}
+
+/// Installed disabled: no maintainer script enables, starts or stops the unit (they may only
+/// reload systemd), and cargo-deb is not told to (`systemd-units` would make it add
+/// `deb-systemd-helper enable` and `deb-systemd-invoke start`).
+#[test]
+fn watch_unit_is_never_enabled_or_started_by_the_package() {
+    for script in ["postinst", "postrm"] {
+        let text = packaging(&format!("maintainer-scripts/{script}"));
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            assert!(
+                !line.contains("systemctl") || line.contains("systemctl --system daemon-reload"),
+                "{script} runs systemctl for more than daemon-reload: {line}"
+            );
+            assert!(
+                !line.contains("deb-systemd-") && !line.contains("invoke-rc.d"),
+                "{script} manages a service: {line}"
+            );
+        }
+    }
+    let manifest = fs::read_to_string(format!("{SOURCE}/Cargo.toml")).unwrap();
+    assert!(
+        !manifest
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains("systemd-units")),
+        "Cargo.toml has a systemd-units table: cargo-deb would enable and start the units"
+    );
+}
+
+/// `systemd-analyze verify` finds nothing wrong with the unit, and `systemd-analyze security`
+/// rates its hardening at most 2.0 ("OK"; 1.7 as written: what stays open is the network,
+/// which it needs, and what User= already restricts).
+///
+/// Both are run on a copy whose ExecStart= is the check-mysql this test built (verify
+/// fails on a command that does not exist, and the package need not be installed), with
+/// `MANPATH` at the man pages build.rs wrote (verify runs `man` on Documentation=). The
+/// keepalived_script user need not exist on this machine: verify does not look it up.
+#[test]
+fn watch_unit_passes_systemd_analyze() {
+    require(
+        "the watch unit tests",
+        None,
+        &[
+            tool("systemd-analyze", "apt-get install systemd"),
+            tool("man", "apt-get install man-db"),
+        ],
+    );
+    let analyze = common::programs::program("systemd-analyze", "apt-get install systemd");
+    let built = env!("CARGO_BIN_EXE_check-mysql");
+    let installed = installed_check_mysql();
+    let text = packaging(UNIT);
+    let exec = format!("ExecStart={installed} ");
+    assert!(text.contains(&exec), "packaging/{UNIT} has no {exec:?}");
+    let text = text.replace(&exec, &format!("ExecStart={built} "));
+
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join(UNIT);
+    // man looks for PAGE.8.gz under MANPATH/man8; build.rs writes target/<profile>/generated/man.
+    let generated = Path::new(built).parent().unwrap().join("generated/man");
+    assert!(
+        generated.join("check-mysql.8.gz").is_file(),
+        "build.rs wrote no man page at {}",
+        generated.display()
+    );
+    fs::create_dir(dir.path().join("man")).unwrap();
+    std::os::unix::fs::symlink(&generated, dir.path().join("man/man8")).unwrap();
+    let verify = |unit_text: &str| {
+        fs::write(&unit, unit_text).unwrap();
+        let out = Command::new(&analyze)
+            .arg("verify")
+            .arg(&unit)
+            .env("MANPATH", dir.path().join("man"))
+            .env("SYSTEMD_PAGER", "")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run systemd-analyze verify");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Other units on this machine (keepalived.service, ...) are loaded too; what they
+        // provoke is not this unit's business.
+        let ours = said.lines().any(|l| l.contains(UNIT));
+        (out.status, ours, said)
+    };
+    let (status, ours, said) = verify(&text);
+    assert!(
+        status.success() && !ours,
+        "systemd-analyze verify packaging/{UNIT} (ExecStart={built}): {status}\n{said}"
+    );
+    // The same check notices a mistake (verify warns but exits 0 on an unknown key), so the
+    // clean result above means something.
+    let (_, ours, said) = verify(&text.replace("[Service]\n", "[Service]\nNoSuchSetting=yes\n"));
+    assert!(
+        ours,
+        "systemd-analyze verify did not name the unit for an unknown key:\n{said}"
+    );
+
+    fs::write(&unit, &text).unwrap();
+    let out = Command::new(&analyze)
+        .args(["security", "--offline=yes", "--threshold=20", "--no-pager"])
+        .arg(&unit)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run systemd-analyze security");
+    assert!(
+        out.status.success(),
+        "systemd-analyze security --offline=yes --threshold=20 packaging/{UNIT}: {} (its \
+         hardening was weakened?)\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

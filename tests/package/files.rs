@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use crate::common::programs::program;
 use crate::packages::expected_files;
 use crate::{
-    BINARIES, DOC, LIBEXEC, PACKAGE, SCRIPT_USER, STATE_DIR, VERSION, output, output_text, run,
-    stdout,
+    BINARIES, DOC, LIBEXEC, PACKAGE, SCRIPT_USER, SOURCE, STATE_DIR, VERSION, WATCH_UNIT, output,
+    output_text, run, stdout,
 };
 
 /// The .deb is installed system-wide: one test at a time installs it.
@@ -201,6 +201,75 @@ pub fn check_script_user_and_state_dir() {
     let probe = format!("{STATE_DIR}/.package-test-probe");
     run(Command::new("runuser").args(["-u", SCRIPT_USER, "--", "touch", &probe]));
     fs::remove_file(&probe).unwrap();
+}
+
+/// The watcher's unit is installed as it is in `packaging/`, root-owned 0644, and disabled:
+/// nothing links it into a `.wants` directory, `systemctl is-enabled` says `disabled`, and
+/// `systemd-analyze verify` accepts it as installed (its ExecStart= and man page are there).
+pub fn check_watch_unit_installed_disabled() {
+    let md = fs::symlink_metadata(WATCH_UNIT)
+        .unwrap_or_else(|e| panic!("the package did not install {WATCH_UNIT}: {e}"));
+    assert!(md.is_file(), "{WATCH_UNIT} is not a regular file");
+    assert_eq!(
+        (md.uid(), md.gid(), md.mode() & 0o7777),
+        (0, 0, 0o644),
+        "{WATCH_UNIT}: uid, gid, mode"
+    );
+    let source = format!("{SOURCE}/packaging/keepalived-mysql-watch.service");
+    assert_eq!(
+        fs::read_to_string(WATCH_UNIT).unwrap(),
+        fs::read_to_string(&source).unwrap(),
+        "{WATCH_UNIT} differs from {source}"
+    );
+
+    let name = Path::new(WATCH_UNIT).file_name().unwrap();
+    let mut links = Vec::new();
+    for root in ["/etc/systemd/system", "/usr/lib/systemd/system"] {
+        links_to(Path::new(root), name, &mut links);
+    }
+    assert!(
+        links.is_empty(),
+        "the package enabled {WATCH_UNIT} (it must be installed disabled): {links:?}"
+    );
+    let name = name.to_str().unwrap();
+    let out = output(Command::new("systemctl").args(["is-enabled", name]));
+    assert_eq!(
+        stdout(&out).trim(),
+        "disabled",
+        "systemctl is-enabled {name}\n{}",
+        output_text(&out)
+    );
+
+    // As installed: the real ExecStart= and `man check-mysql` (Documentation=).
+    let out = output(Command::new("systemd-analyze").args(["verify", WATCH_UNIT]));
+    let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && !said.contains(name),
+        "systemd-analyze verify {WATCH_UNIT}\n{}",
+        output_text(&out)
+    );
+}
+
+/// Every symlink under `dir` (recursively, not following links) named `name` or pointing at
+/// a file named `name`.
+fn links_to(dir: &Path, name: &std::ffi::OsStr, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Ok(md) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if md.file_type().is_symlink() {
+            let target = fs::read_link(&path).unwrap_or_default();
+            if path.file_name() == Some(name) || target.file_name() == Some(name) {
+                found.push(path);
+            }
+        } else if md.is_dir() {
+            links_to(&path, name, found);
+        }
+    }
 }
 
 /// postinst on a machine without systemd-tmpfiles (a container, a host without systemd): it

@@ -11,9 +11,9 @@
 //! (one such test at a time: `files::Installed`). The lint-only checks of `packaging/` (no
 //! root, nothing built) are `tests/packaging_files.rs`.
 //!
-//! Needs root and: dpkg, keepalived, man-db, rpm, util-linux, MariaDB (server and client),
-//! cargo-deb and cargo-generate-rpm (`./test` installs them all). What is missing fails the
-//! test with what to install; nothing is skipped.
+//! Needs root and: dpkg, keepalived, man-db, rpm, systemd, util-linux, MariaDB (server and
+//! client), cargo-deb and cargo-generate-rpm (`./test` installs them all). What is missing
+//! fails the test with what to install; nothing is skipped.
 //!
 //! The packages are built in their own target dir (`target/tmp/package-build`): `cargo test`
 //! holds the lock of `target/debug`, and a nested cargo build in the same target dir would
@@ -51,6 +51,8 @@ const EXAMPLES: [&str; 6] = [
     "split-brain.sql",
     "dual-master.cnf",
 ];
+/// check-mysql --watch's systemd unit, installed disabled.
+const WATCH_UNIT: &str = "/usr/lib/systemd/system/keepalived-mysql-watch.service";
 const SCRIPT_USER: &str = "keepalived_script";
 const STATE_DIR: &str = "/run/keepalived-mysql";
 
@@ -162,6 +164,16 @@ fn deb_installs_root_owned_files_with_their_modes_and_nothing_in_etc() {
 fn deb_creates_the_script_user_and_its_state_dir() {
     let _deb = install_deb(&[tool("runuser", "apt-get install util-linux")]);
     files::check_script_user_and_state_dir();
+}
+
+#[test]
+fn deb_installs_the_watch_unit_disabled() {
+    let _deb = install_deb(&[
+        tool("systemctl", "apt-get install systemd"),
+        tool("systemd-analyze", "apt-get install systemd"),
+        tool("man", "apt-get install man-db"),
+    ]);
+    files::check_watch_unit_installed_disabled();
 }
 
 #[test]

@@ -7,7 +7,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::common::programs::find_program;
-use crate::{BINARIES, DOC, EXAMPLES, LIBEXEC, SOURCE, describe, output, output_text, run, stdout};
+use crate::{
+    BINARIES, DOC, EXAMPLES, LIBEXEC, SOURCE, WATCH_UNIT, describe, output, output_text, run,
+    stdout,
+};
 
 pub struct Packages {
     pub deb: PathBuf,
@@ -97,6 +100,7 @@ pub fn expected_files(zsh: &str) -> Vec<(String, u32)> {
         files.push((format!("{DOC}/examples/{e}"), 0o644));
     }
     files.push(("/usr/lib/tmpfiles.d/keepalived-mysql.conf".into(), 0o644));
+    files.push((WATCH_UNIT.into(), 0o644));
     files.sort();
     files
 }
