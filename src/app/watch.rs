@@ -97,10 +97,7 @@ pub fn run(args: &CheckArgs) -> Result<std::convert::Infallible, WatchError> {
     loop {
         let tick = Instant::now();
         watcher.poll_once()?;
-        let next = tick + watcher.watch.interval;
-        if let Some(rest) = next.checked_duration_since(Instant::now()) {
-            std::thread::sleep(rest);
-        }
+        watcher.sleep_until(tick + watcher.watch.interval);
     }
 }
 
@@ -491,8 +488,24 @@ impl Watcher {
         self.status_written = Some((key, Instant::now()));
     }
 
+    /// Sleep until `next`, waking to feed systemd's watchdog when the interval is longer
+    /// than a quarter of its period (a long `--interval` is no hang).
+    fn sleep_until(&mut self, next: Instant) {
+        loop {
+            let Some(rest) = next.checked_duration_since(Instant::now()) else {
+                return;
+            };
+            let nap = match self.watchdog {
+                Some(period) => rest.min(period / 4),
+                None => rest,
+            };
+            std::thread::sleep(nap);
+            self.ping_watchdog();
+        }
+    }
+
     /// systemd (`Type=notify`, `WatchdogSec`): READY after the first poll, then a
-    /// watchdog ping at most every half of the watchdog period (sd_notify(3)).
+    /// watchdog ping at most every quarter of the watchdog period (sd_notify(3)).
     fn feed_systemd(&mut self, verdict: &Verdict) {
         if !self.ready {
             self.ready = true;
@@ -502,6 +515,10 @@ impl Watcher {
                 sd_notify::NotifyState::Status(&status),
             ]);
         }
+        self.ping_watchdog();
+    }
+
+    fn ping_watchdog(&mut self) {
         let Some(period) = self.watchdog else {
             return;
         };
