@@ -127,6 +127,8 @@ struct Watcher {
     polls: u64,
     /// The peer's silence as last recorded ([`Watcher::remember_peer_silence`]).
     silence: Option<crate::plan::guard::Silence>,
+    /// When the peer last answered a poll (ms since boot).
+    peer_answered_ms: Option<u64>,
     ready: bool,
     watchdog: Option<Duration>,
     last_watchdog: Option<Instant>,
@@ -175,6 +177,7 @@ impl Watcher {
             status_written: None,
             polls: 0,
             silence: None,
+            peer_answered_ms: None,
             ready: false,
             watchdog: sd_notify::watchdog_enabled(),
             last_watchdog: None,
@@ -213,17 +216,22 @@ impl Watcher {
 
     /// notify-master's shortcut for a peer that gives no answer
     /// ([`crate::plan::guard::probe_budget`]): while the peer's polls get no answer the
-    /// record says since when (rewritten every failed poll, so that its age shows the
-    /// watcher alive); it is removed at the first answer. Best effort: without it
+    /// record says since when: the peer's last answer (or, if it never answered this
+    /// watcher, its first failed poll). Rewritten every failed poll, so that its age shows
+    /// the watcher alive; removed at the first answer. Best effort: without it
     /// notify-master waits its whole `--timeout`, as it does without a watcher.
     fn remember_peer_silence(&mut self, peer: &PeerObservation) {
         use crate::plan::guard::Silence;
         let dir = &self.settings.state_dir;
-        match (peer, state::uptime_ms()) {
+        let now = state::uptime_ms();
+        if peer.answered() {
+            self.peer_answered_ms = now;
+        }
+        match (peer, now) {
             (PeerObservation::Unreachable { address, .. }, Some(now)) => {
                 let since_ms = match &self.silence {
                     Some(s) if s.peer == *address => s.since_ms,
-                    _ => now,
+                    _ => self.peer_answered_ms.unwrap_or(now),
                 };
                 let record = Silence {
                     peer: address.clone(),

@@ -172,3 +172,46 @@ pub fn assert_one_history(lab: &Lab, writer: &str) -> Value {
             .collect::<Vec<_>>(),
     })
 }
+
+/// The first syslog line of `node` since `since_ms` that contains every one of `needles`;
+/// waits for it. Returns its epoch ms and the line.
+#[track_caller]
+pub fn wait_syslog(
+    lab: &Lab,
+    node: &str,
+    since_ms: u64,
+    what: &str,
+    needles: &[&str],
+) -> (u64, String) {
+    lab.wait(what, WAIT, || {
+        lab.syslog(node, since_ms)
+            .into_iter()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .map(|l| {
+                let ms = l
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
+                (ms, l)
+            })
+            .ok_or_else(|| format!("no line of {node} with {needles:?} since {since_ms}"))
+    })
+}
+
+/// `server_id` acknowledged no client write begun after `fault` (the client writes through
+/// the VIP: a node that lost it, even one still writable, must not take any).
+#[track_caller]
+pub fn assert_no_client_write_after(lab: &Lab, server_id: u32, fault: &crate::lab::Fault) {
+    // Begun after the fault: `at_ms` is taken just before the signal, so a write that began
+    // before it may end a few ms after it.
+    let late: Vec<_> = lab
+        .acked()
+        .into_iter()
+        .filter(|a| a.server_id == server_id && a.start_ms > fault.at_ms)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "server_id {server_id} acknowledged client writes begun after the fault: {late:?}"
+    );
+}

@@ -20,6 +20,7 @@ mod converge;
 mod guard;
 mod lab;
 mod samples;
+mod watch;
 mod witness;
 mod writes;
 

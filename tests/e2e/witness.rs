@@ -14,7 +14,8 @@
 use serde_json::{Value, json};
 
 use crate::converge::{
-    assert_never_two_writers, assert_never_two_writers_until, assert_one_history, wait_one_writer,
+    assert_never_two_writers, assert_never_two_writers_until, assert_no_client_write_after,
+    assert_one_history, wait_one_writer, wait_syslog,
 };
 use crate::guard::reaches;
 use crate::lab::{Fault, Lab, WAIT, check_exit, node_state, now_ms, serial};
@@ -44,32 +45,6 @@ fn wait_takeover_by_b(lab: &Lab, fault: &Fault) -> (u64, u64) {
         }
     });
     wait_b_writes(lab, fault, vip_at)
-}
-
-/// The first syslog line of `node` since `since_ms` that contains every one of `needles`;
-/// waits for it. Returns its epoch ms and the line.
-#[track_caller]
-fn wait_syslog(
-    lab: &Lab,
-    node: &str,
-    since_ms: u64,
-    what: &str,
-    needles: &[&str],
-) -> (u64, String) {
-    lab.wait(what, WAIT, || {
-        lab.syslog(node, since_ms)
-            .into_iter()
-            .find(|l| needles.iter().all(|n| l.contains(n)))
-            .map(|l| {
-                let ms = l
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|m| m.parse().ok())
-                    .unwrap_or(0);
-                (ms, l)
-            })
-            .ok_or_else(|| format!("no line of {node} with {needles:?} since {since_ms}"))
-    })
 }
 
 /// The lease as `lab status` shows `node`'s check-mysql seeing it.
@@ -373,17 +348,7 @@ fn witness_hung_writer_fails_over_to_b() {
     lab.assert_fenced("a");
     let resumed_ms = extra["heal_at_ms"].as_u64().expect("heal_at_ms");
     let (before, after) = assert_never_two_writers_until(&lab, resumed_ms);
-    // Started after the fault: `at_ms` is taken just before the SIGSTOP, so a write that
-    // began before it may end a few ms after it.
-    let late: Vec<_> = lab
-        .acked()
-        .into_iter()
-        .filter(|a| a.server_id == 1 && a.start_ms > fault.at_ms)
-        .collect();
-    assert!(
-        late.is_empty(),
-        "A acknowledged client writes begun after it hung (the client writes through the VIP): {late:?}"
-    );
+    assert_no_client_write_after(&lab, 1, &fault);
     // The lease holder never yields to the resumed node, which has no lease (it fences
     // itself): before the fix, B's check said "this node yields" (exit 6) by writer_since.
     let b_log = lab.syslog("b", resumed_ms);
