@@ -83,19 +83,31 @@ fn dual_master_cnf_is_what_mariadbd_accepts() {
     );
 }
 
-/// Node A's and node B's keepalived.conf differ only where the nodes differ.
+/// The example keepalived.conf pairs (node A, node B): the one-shot setup, and the watch
+/// setup (`check-mysql --watch`, README "Watch mode (sub-second failover)").
+const KEEPALIVED_EXAMPLES: [(&str, &str); 2] = [
+    ("keepalived-node-a.conf", "keepalived-node-b.conf"),
+    (
+        "keepalived-node-a-watch.conf",
+        "keepalived-node-b-watch.conf",
+    ),
+];
+
+/// Node A's and node B's keepalived.conf differ only where the nodes differ, in both setups.
 #[test]
 fn keepalived_examples_differ_only_in_priority_and_addresses() {
-    let read = |n: &str| fs::read_to_string(format!("{SOURCE}/packaging/{n}")).unwrap();
-    let (a, b) = (
-        read("keepalived-node-a.conf"),
-        read("keepalived-node-b.conf"),
-    );
+    for (a, b) in KEEPALIVED_EXAMPLES {
+        nodes_differ_only_in_priority_and_addresses(a, b);
+    }
+}
+
+fn nodes_differ_only_in_priority_and_addresses(a_name: &str, b_name: &str) {
+    let (a, b) = (packaging(a_name), packaging(b_name));
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
     assert_eq!(
         a.len(),
         b.len(),
-        "node A's and node B's configs have different lengths"
+        "{a_name} and {b_name} have different lengths"
     );
     for (la, lb) in a.iter().zip(&b) {
         if la == lb {
@@ -111,7 +123,7 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
         let allowed = la.starts_with('#') || key(la) == "priority" || swapped == *lb;
         assert!(
             allowed && !key(la).is_empty(),
-            "node A and B differ in:\n  {la}\n  {lb}"
+            "{a_name} and {b_name} differ in:\n  {la}\n  {lb}"
         );
     }
     // Each node's check probes the other node (--peer): a dead peer is then told from a
@@ -159,7 +171,203 @@ fn keepalived_examples_differ_only_in_priority_and_addresses() {
         ] {
             assert!(
                 text.iter().any(|l| l.trim_start().starts_with(needed)),
-                "example keepalived.conf lacks {needed}"
+                "{a_name} or {b_name} lacks {needed}"
+            );
+        }
+    }
+}
+
+/// What a watch example adds to its one-shot example, as keepalived reads it (comments and
+/// blank lines dropped, lines trimmed), in order, each with the block it sits in.
+const WATCH_PIECES: &[(&str, &[&str])] = &[
+    ("global_defs", &["vrrp_version 3"]),
+    (
+        "",
+        &[
+            "track_file mysql_watch_file {",
+            "file /run/keepalived-mysql/check-mysql.track",
+            "init_file 1",
+            "}",
+        ],
+    ),
+    (
+        "",
+        &[
+            "vrrp_track_process mysql_watch_process {",
+            "process /usr/libexec/keepalived-mysql/check-mysql --watch",
+            "param_match partial",
+            "}",
+        ],
+    ),
+    (
+        "vrrp_instance VI_MYSQL",
+        &["track_file {", "mysql_watch_file weight 0", "}"],
+    ),
+    (
+        "vrrp_instance VI_MYSQL",
+        &["track_process {", "mysql_watch_process weight 0", "}"],
+    ),
+];
+
+/// A keepalived.conf taken apart: `rest`, the file without its header comment (up to the
+/// first blank line), without the watch pieces and their comments, with each `advert_int`
+/// line (and its comments) replaced by `advert_int` alone and runs of blank lines made one;
+/// `pieces`, the watch pieces found (see [`WATCH_PIECES`]); `advert_int`, its values.
+struct TakenApart {
+    rest: Vec<String>,
+    pieces: Vec<(String, Vec<String>)>,
+    advert_int: Vec<String>,
+}
+
+fn take_apart(text: &str) -> TakenApart {
+    let keepalived_line = |l: &str| l.split('#').next().unwrap_or("").trim().to_string();
+    let starts_piece = |t: &str| {
+        t == "vrrp_version 3"
+            || t.starts_with("track_file ")
+            || t.starts_with("vrrp_track_process ")
+            || t.starts_with("track_process ")
+    };
+    let mut lines = text.lines().skip_while(|l| !l.trim().is_empty()).peekable();
+    let mut taken = TakenApart {
+        rest: Vec::new(),
+        pieces: Vec::new(),
+        advert_int: Vec::new(),
+    };
+    let mut blocks: Vec<String> = Vec::new();
+    let drop_comments = |rest: &mut Vec<String>| {
+        while rest.last().is_some_and(|l| l.trim_start().starts_with('#')) {
+            rest.pop();
+        }
+    };
+    while let Some(line) = lines.next() {
+        let t = keepalived_line(line);
+        if starts_piece(&t) {
+            drop_comments(&mut taken.rest);
+            let mut piece = vec![t.clone()];
+            let mut depth = usize::from(t.ends_with('{'));
+            while depth > 0 {
+                let inner = keepalived_line(lines.next().expect("an unclosed block"));
+                if inner.ends_with('{') {
+                    depth += 1;
+                } else if inner == "}" {
+                    depth -= 1;
+                }
+                if !inner.is_empty() {
+                    piece.push(inner);
+                }
+            }
+            taken.pieces.push((blocks.join(" / "), piece));
+            continue;
+        }
+        if let Some(value) = t.strip_prefix("advert_int ") {
+            drop_comments(&mut taken.rest);
+            taken.advert_int.push(value.trim().to_string());
+            taken.rest.push("advert_int".into());
+            continue;
+        }
+        if let Some(name) = t.strip_suffix('{') {
+            blocks.push(name.trim().to_string());
+        } else if t == "}" {
+            blocks.pop();
+        }
+        if line.trim().is_empty() && taken.rest.last().is_some_and(|l| l.trim().is_empty()) {
+            continue;
+        }
+        taken.rest.push(line.to_string());
+    }
+    taken
+}
+
+/// Each watch example is its one-shot example plus exactly the watch pieces: the same lines,
+/// comments included, except the header comment, `advert_int` (0.2 instead of 1) and the
+/// pieces with their comments, which must be exactly [`WATCH_PIECES`], in their blocks. A
+/// change to a one-shot example that the watch example does not follow fails here.
+#[test]
+fn watch_examples_are_the_one_shot_ones_plus_the_watch_pieces() {
+    for (a, b) in KEEPALIVED_EXAMPLES.iter().skip(1) {
+        for watch in [a, b] {
+            let one_shot = watch.replace("-watch.conf", ".conf");
+            let (w, o) = (
+                take_apart(&packaging(watch)),
+                take_apart(&packaging(&one_shot)),
+            );
+            assert!(
+                o.pieces.is_empty(),
+                "{one_shot} has watch pieces: {:?}",
+                o.pieces
+            );
+            let expected: Vec<(String, Vec<String>)> = WATCH_PIECES
+                .iter()
+                .map(|(block, lines)| {
+                    (
+                        block.to_string(),
+                        lines.iter().map(|l| l.to_string()).collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(w.pieces, expected, "{watch}: the watch pieces");
+            assert_eq!(o.advert_int, ["1"], "{one_shot}: advert_int");
+            assert_eq!(
+                w.advert_int,
+                ["0.2"],
+                "{watch}: advert_int (VRRPv3, sub-second)"
+            );
+            if let Some(at) =
+                (0..w.rest.len().max(o.rest.len())).find(|&i| w.rest.get(i) != o.rest.get(i))
+            {
+                panic!(
+                    "{watch} is not {one_shot} plus the watch pieces: from line {} of what \
+                     remains of each:\n  {watch}: {:?}\n  {one_shot}: {:?}",
+                    at + 1,
+                    w.rest.get(at),
+                    o.rest.get(at)
+                );
+            }
+            // Each one-shot example points at its watch variant.
+            assert!(
+                packaging(&one_shot).contains(watch),
+                "{one_shot}'s header does not mention {watch}"
+            );
+        }
+    }
+}
+
+/// The watch examples' track_file is the watcher's default track file (check-mysql.track in
+/// the default state dir, which tmpfiles.d creates), and their vrrp_track_process names the
+/// check-mysql the packages install, followed by `--watch`, the watcher's first argument.
+#[test]
+fn watch_examples_track_the_default_file_and_the_installed_watcher() {
+    use keepalived_mysql::cli::{DEFAULT_STATE_DIR, TRACK_FILE_NAME};
+    let (created, _) = tmpfiles_state_dir();
+    assert_eq!(created, DEFAULT_STATE_DIR, "tmpfiles.d's state dir");
+    let track_file = format!("{DEFAULT_STATE_DIR}/{TRACK_FILE_NAME}");
+    let process = format!("{} --watch", installed_check_mysql());
+    for (a, b) in KEEPALIVED_EXAMPLES.iter().skip(1) {
+        for watch in [a, b] {
+            let text = packaging(watch);
+            let setting = |key: &str| -> Vec<String> {
+                text.lines()
+                    .map(|l| l.split('#').next().unwrap_or("").trim())
+                    .filter_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+                    .collect()
+            };
+            assert_eq!(
+                setting("file "),
+                [track_file.as_str()],
+                "{watch}: track_file"
+            );
+            assert_eq!(
+                setting("process "),
+                [process.as_str()],
+                "{watch}: vrrp_track_process"
+            );
+            // Not `overwrite`: it would clobber a running watcher's verdict at keepalived's
+            // start (FAULT until the watcher's next poll writes it again).
+            assert_eq!(setting("init_file "), ["1"], "{watch}: init_file");
+            // The chk_mysql safety net runs the same binary.
+            assert!(
+                text.contains(&format!("script \"{} ", installed_check_mysql())),
+                "{watch}: chk_mysql does not run the installed check-mysql"
             );
         }
     }
