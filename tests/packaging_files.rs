@@ -211,12 +211,14 @@ const WATCH_PIECES: &[(&str, &[&str])] = &[
 
 /// A keepalived.conf taken apart: `rest`, the file without its header comment (up to the
 /// first blank line), without the watch pieces and their comments, with each `advert_int`
-/// line (and its comments) replaced by `advert_int` alone and runs of blank lines made one;
-/// `pieces`, the watch pieces found (see [`WATCH_PIECES`]); `advert_int`, its values.
+/// line (and its comments) replaced by `advert_int` alone, the same for `priority`, and runs
+/// of blank lines made one; `pieces`, the watch pieces found (see [`WATCH_PIECES`]);
+/// `advert_int` and `priority`, their values.
 struct TakenApart {
     rest: Vec<String>,
     pieces: Vec<(String, Vec<String>)>,
     advert_int: Vec<String>,
+    priority: Vec<String>,
 }
 
 fn take_apart(text: &str) -> TakenApart {
@@ -232,6 +234,7 @@ fn take_apart(text: &str) -> TakenApart {
         rest: Vec::new(),
         pieces: Vec::new(),
         advert_int: Vec::new(),
+        priority: Vec::new(),
     };
     let mut blocks: Vec<String> = Vec::new();
     let drop_comments = |rest: &mut Vec<String>| {
@@ -265,6 +268,12 @@ fn take_apart(text: &str) -> TakenApart {
             taken.rest.push("advert_int".into());
             continue;
         }
+        if let Some(value) = t.strip_prefix("priority ") {
+            drop_comments(&mut taken.rest);
+            taken.priority.push(value.trim().to_string());
+            taken.rest.push("priority".into());
+            continue;
+        }
         if let Some(name) = t.strip_suffix('{') {
             blocks.push(name.trim().to_string());
         } else if t == "}" {
@@ -279,8 +288,9 @@ fn take_apart(text: &str) -> TakenApart {
 }
 
 /// Each watch example is its one-shot example plus exactly the watch pieces: the same lines,
-/// comments included, except the header comment, `advert_int` (0.2 instead of 1) and the
-/// pieces with their comments, which must be exactly [`WATCH_PIECES`], in their blocks. A
+/// comments included, except the header comment, `advert_int` (0.2 instead of 1),
+/// `priority` (230/220 instead of 100/90: VRRPv3's skew scales with it) and the pieces with
+/// their comments, which must be exactly [`WATCH_PIECES`], in their blocks. A
 /// change to a one-shot example that the watch example does not follow fails here.
 #[test]
 fn watch_examples_are_the_one_shot_ones_plus_the_watch_pieces() {
@@ -312,6 +322,12 @@ fn watch_examples_are_the_one_shot_ones_plus_the_watch_pieces() {
                 ["0.2"],
                 "{watch}: advert_int (VRRPv3, sub-second)"
             );
+            let (want_o, want_w) = match watch.contains("node-a") {
+                true => ("100", "230"),
+                false => ("90", "220"),
+            };
+            assert_eq!(o.priority, [want_o], "{one_shot}: priority");
+            assert_eq!(w.priority, [want_w], "{watch}: priority (a short VRRPv3 skew)");
             if let Some(at) =
                 (0..w.rest.len().max(o.rest.len())).find(|&i| w.rest.get(i) != o.rest.get(i))
             {

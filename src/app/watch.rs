@@ -123,6 +123,8 @@ struct Watcher {
     mark: Option<Mark>,
     /// The verdict key last logged (syslog hears of each change once).
     logged: Option<String>,
+    /// A different verdict key and how many polls in a row it has held.
+    pending: Option<(String, u32)>,
     status_written: Option<(String, Instant)>,
     polls: u64,
     /// The peer's silence as last recorded ([`Watcher::remember_peer_silence`]).
@@ -150,6 +152,11 @@ impl Watcher {
             .clone()
             .map(|spec| peer_poller(spec, watch.poll_timeout));
         let lease = settings.witness.is_some().then(|| lease_thread(&settings));
+        if let Some(shared) = &lease {
+            first_round(shared, settings.timeout);
+        }
+        // A record left by an earlier watcher says nothing about this one's peer.
+        let _ = state::write_atomic(&settings.state_dir, state::PEER_SILENT_FILE, None);
         let note = format!(
             "watching every {} (poll timeout {}, fall {}, rise {}), track file {} ({})",
             crate::cli::show_duration(watch.interval),
@@ -174,6 +181,7 @@ impl Watcher {
             lease,
             mark: None,
             logged: None,
+            pending: None,
             status_written: None,
             polls: 0,
             silence: None,
@@ -337,7 +345,8 @@ impl Watcher {
     /// the check's `--timeout` is judged as the one-shot check judges it.
     fn latest_lease(&self, local: Option<&Observation>) -> Option<LeaseView> {
         let shared = self.lease.as_ref()?;
-        let latest = shared.lock().ok()?.clone()?;
+        // No round finished yet ([`first_round`] waited for one) is an unfinished round.
+        let latest = shared.lock().ok().and_then(|l| l.clone()).flatten();
         Some(latest.unwrap_or_else(|| super::check::unfinished(local, self.settings.timeout)))
     }
 
@@ -411,6 +420,7 @@ impl Watcher {
             Track::Refuse(_) => Severity::Err,
         };
         syslog(BINARY, &self.syslog, severity, &text);
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Status(&text)]);
     }
 
     fn path(&self) -> String {
@@ -418,13 +428,30 @@ impl Watcher {
     }
 
     /// A changed verdict that did not flip the file (a WARN, another failure) is logged
-    /// once, as the one-shot check logs it on change.
+    /// once, as the one-shot check logs it on change, once it has held for `--fall` polls
+    /// in a row: at ten polls a second a verdict that flickers (a standby a few
+    /// transactions behind under load) would otherwise fill syslog.
     fn log_change(&mut self, verdict: &Verdict) {
         let key = report::verdict_key(verdict);
         if self.logged.as_deref() == Some(key.as_str()) {
+            self.pending = None;
             return;
         }
+        let held = match &mut self.pending {
+            Some((k, n)) if *k == key => {
+                *n += 1;
+                *n
+            }
+            _ => {
+                self.pending = Some((key.clone(), 1));
+                1
+            }
+        };
         let first = self.logged.is_none();
+        if held < self.watch.fall && !first {
+            return;
+        }
+        self.pending = None;
         self.logged = Some(key);
         let worst = verdict.findings.iter().map(|f| f.level).max();
         use crate::verdict::Level;
@@ -599,6 +626,19 @@ fn peer_poller(
             |e| PeerObservation::failed(address.clone(), e.failure),
         )
     })
+}
+
+/// Witness mode: wait (at most the check's `--timeout` and a little) for the lease thread's
+/// first round, so that the watcher's first decision, which it writes at once, never judges
+/// a writable node without its lease.
+fn first_round(shared: &Arc<Mutex<Option<Option<LeaseView>>>>, timeout: Duration) {
+    let until = Instant::now() + timeout + Duration::from_millis(100);
+    while Instant::now() < until {
+        if shared.lock().map(|l| l.is_some()).unwrap_or(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Witness mode: renew (or peek at) the lease on its own thread every `--check-interval`,

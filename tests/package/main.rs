@@ -43,9 +43,11 @@ const BINARIES: [&str; 4] = [
 ];
 const LIBEXEC: &str = "/usr/libexec/keepalived-mysql";
 const DOC: &str = "/usr/share/doc/keepalived-mysql";
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 8] = [
     "keepalived-node-a.conf",
     "keepalived-node-b.conf",
+    "keepalived-node-a-watch.conf",
+    "keepalived-node-b-watch.conf",
     "mysql-helpers.cnf",
     "grants.sql",
     "split-brain.sql",

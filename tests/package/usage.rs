@@ -48,7 +48,12 @@ fn keepalived_config_test(config: &Path) -> (Option<i32>, String) {
 pub fn check_keepalived_accepts_the_examples() {
     let dir = tempfile::tempdir().unwrap();
     let interface = vrrp_interface();
-    for node in ["keepalived-node-a.conf", "keepalived-node-b.conf"] {
+    for node in [
+        "keepalived-node-a.conf",
+        "keepalived-node-b.conf",
+        "keepalived-node-a-watch.conf",
+        "keepalived-node-b-watch.conf",
+    ] {
         let text = fs::read_to_string(format!("{DOC}/examples/{node}")).unwrap();
         for b in ["check-mysql", "notify-master", "notify-backup"] {
             assert!(
