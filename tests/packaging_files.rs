@@ -327,7 +327,11 @@ fn watch_examples_are_the_one_shot_ones_plus_the_watch_pieces() {
                 false => ("90", "220"),
             };
             assert_eq!(o.priority, [want_o], "{one_shot}: priority");
-            assert_eq!(w.priority, [want_w], "{watch}: priority (a short VRRPv3 skew)");
+            assert_eq!(
+                w.priority,
+                [want_w],
+                "{watch}: priority (a short VRRPv3 skew)"
+            );
             if let Some(at) =
                 (0..w.rest.len().max(o.rest.len())).find(|&i| w.rest.get(i) != o.rest.get(i))
             {

@@ -127,6 +127,8 @@ struct Watcher {
     pending: Option<(String, u32)>,
     status_written: Option<(String, Instant)>,
     polls: u64,
+    /// When the previous poll started (a long gap: the watcher was stopped).
+    last_started: Option<Instant>,
     /// The peer's silence as last recorded ([`Watcher::remember_peer_silence`]).
     silence: Option<crate::plan::guard::Silence>,
     /// When the peer last answered a poll (ms since boot).
@@ -184,6 +186,7 @@ impl Watcher {
             pending: None,
             status_written: None,
             polls: 0,
+            last_started: None,
             silence: None,
             peer_answered_ms: None,
             ready: false,
@@ -194,8 +197,27 @@ impl Watcher {
 
     /// One poll: observe within `--poll-timeout`, judge, and act on the track file.
     fn poll_once(&mut self) -> Result<(), WatchError> {
+        use crate::plan::watch::{Urgent, urgent};
         let started = Instant::now();
-        let deadline = Deadline::new(self.watch.poll_timeout);
+        let gap = self.last_started.map(|at| started.duration_since(at));
+        self.last_started = Some(started);
+        // A watcher that did not run for a while says so before it asks anything: its poll
+        // may take a whole --poll-timeout, and keepalived may act on the old file meanwhile.
+        let (interval, timeout) = (self.watch.interval, self.watch.poll_timeout);
+        if urgent(gap, interval, timeout, false) == Some(Urgent::Frozen) {
+            let gap = gap.unwrap_or_default();
+            let why = format!(
+                "this watcher did not run for {} (stopped or starved): the peer may have taken \
+                 over meanwhile, so this node must not hold the VIP until {} polls in a row pass",
+                crate::cli::show_duration(Duration::from_millis(gap.as_millis() as u64)),
+                self.watch.rise
+            );
+            if let Some(t) = self.track.force(Exit::SplitBrain.code() as u8) {
+                self.write_track(t)?;
+                self.announce(t, &why);
+            }
+        }
+        let deadline = Deadline::new(timeout);
         let polled = self.observe(&deadline);
         self.remember_peer_silence(&polled.peer);
         let (verdict, role_source, refused_role) = self.judge(&polled);
@@ -204,16 +226,20 @@ impl Watcher {
             None => verdict.exit().code() as u8,
         };
         self.polls += 1;
-        let flipped = self.track.poll(code);
+        let yields = crate::plan::watch::yields(&verdict);
+        let flipped = match urgent(None, interval, timeout, yields) {
+            // Two writers: not one poll more.
+            Some(_) => self.track.force(code),
+            None => self.track.poll(code),
+        };
         // The first poll always writes (Hysteresis starts with nothing): the file then says
         // what this process saw, and is proven writable.
-        if let Some(t) = flipped {
-            self.write_track(t)?;
-        } else {
-            self.repair_track()?;
-        }
-        if let Some(t) = flipped {
-            self.announce_flip(t, &verdict);
+        match flipped {
+            Some(t) => {
+                self.write_track(t)?;
+                self.announce(t, &report::line(&verdict));
+            }
+            None => self.repair_track()?,
         }
         self.log_change(&verdict);
         let lease = self.latest_lease(polled.local.as_ref().ok());
@@ -396,22 +422,19 @@ impl Watcher {
         Ok(())
     }
 
-    /// A flip: one line on stdout (the journal under systemd) and one syslog message.
-    fn announce_flip(&self, t: Track, verdict: &Verdict) {
-        let line = report::line(verdict);
+    /// A flip: one line on stdout (the journal under systemd), one syslog message, and
+    /// systemd's STATUS=; `why`, the verdict's line or what forced the flip.
+    fn announce(&self, t: Track, why: &str) {
         let text = match t {
-            Track::Hold => format!("track file {} = 0 (may hold the VIP): {line}", self.path()),
+            Track::Hold => format!("track file {} = 0 (may hold the VIP): {why}", self.path()),
             Track::Refuse(c) => {
-                format!(
-                    "track file {} = {c} (must not hold the VIP): {line}",
-                    self.path()
-                )
+                format!("track file {} = {c} (must not hold the VIP): {why}", self.path())
             }
         };
         match self.format {
             Format::Json => println!(
                 "{}",
-                serde_json::json!({"track": t.value(), "line": line, "polls": self.polls})
+                serde_json::json!({"track": t.value(), "line": why, "polls": self.polls})
             ),
             Format::Text => println!("{text}"),
         }

@@ -5,7 +5,10 @@
 //! VRRP instance in FAULT (keepalived.conf(5), `track_file`). The watcher writes `0` while
 //! the node may hold the VIP and the exit code of the failing verdict when it must not, and
 //! only when its state flips: `fall` failed polls in a row flip it to "must not", `rise`
-//! passed polls in a row flip it back, so that one slow poll never moves the VIP.
+//! passed polls in a row flip it back, so that one slow poll never moves the VIP; two
+//! things flip it at once ([`urgent`]).
+
+use std::time::Duration;
 
 /// What the track file says: the node may hold the VIP (`0`), or must not (the exit code
 /// that made it flip, never 0).
@@ -111,10 +114,69 @@ impl Hysteresis {
         Some(seen)
     }
 
+    /// Flip to "must not hold the VIP" at once, without waiting for `fall` polls (see
+    /// [`urgent`]); `None` when the file already says so.
+    pub fn force(&mut self, code: u8) -> Option<Track> {
+        self.streak = 0;
+        match self.current {
+            Some(Track::Refuse(_)) => None,
+            _ => {
+                let t = Track::Refuse(code.max(1));
+                self.current = Some(t);
+                Some(t)
+            }
+        }
+    }
+
     /// Polls in a row so far that disagree with the file (for the status file).
     pub fn streak(&self) -> u32 {
         self.streak
     }
+}
+
+/// How long the watcher may go without running (its loop's gap between two polls, beyond
+/// what a poll and an interval take) before it assumes the world moved on without it.
+pub const FROZEN_MARGIN: Duration = Duration::from_secs(1);
+
+/// Why a poll flips the file at once, without `fall` polls in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgent {
+    /// Both nodes are writable and this one yields (docs/contract.md "Split brain"): every
+    /// poll more is a moment with two writers.
+    Yields,
+    /// The watcher itself did not run for longer than `interval + poll_timeout +`
+    /// [`FROZEN_MARGIN`] (the process or the host was stopped: SIGSTOP, a frozen VM): the
+    /// peer may have taken over meanwhile, and this node's keepalived, resumed as MASTER,
+    /// may even take the VIP back. Its word is not good until `rise` polls have passed.
+    Frozen,
+}
+
+/// Whether this poll flips the file at once (docs/contract.md "Watch mode"): `gap`, the time
+/// since the previous poll started (`None` for the first poll); `yields`, the verdict says
+/// both nodes are writable and this one yields.
+pub fn urgent(
+    gap: Option<Duration>,
+    interval: Duration,
+    poll_timeout: Duration,
+    yields: bool,
+) -> Option<Urgent> {
+    if yields {
+        return Some(Urgent::Yields);
+    }
+    match gap {
+        Some(g) if g > interval + poll_timeout + FROZEN_MARGIN => Some(Urgent::Frozen),
+        _ => None,
+    }
+}
+
+/// Whether the verdict says both nodes are writable and this one yields (a FAIL
+/// `split-brain` finding: [`crate::verdict::split`]).
+pub fn yields(verdict: &crate::verdict::Verdict) -> bool {
+    use crate::verdict::{Level, Situation};
+    verdict
+        .findings
+        .iter()
+        .any(|f| f.level == Level::Fail && f.situation == Situation::SplitBrain)
 }
 
 #[cfg(test)]
@@ -187,5 +249,34 @@ mod tests {
         ] {
             assert_eq!(Track::parse(text), parsed, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_yielding_writer_or_a_watcher_that_was_stopped_flips_at_once() {
+        let ms = Duration::from_millis;
+        let (i, t) = (ms(100), ms(250));
+        // (gap, yields, urgent)
+        let table = [
+            (None, false, None),
+            (Some(ms(100)), false, None),
+            // A slow poll (up to the poll timeout) and a late loop are no freeze.
+            (Some(ms(1350)), false, None),
+            (Some(ms(1351)), false, Some(Urgent::Frozen)),
+            (Some(ms(30_000)), false, Some(Urgent::Frozen)),
+            (None, true, Some(Urgent::Yields)),
+            (Some(ms(30_000)), true, Some(Urgent::Yields)),
+        ];
+        for (gap, yields, want) in table {
+            assert_eq!(urgent(gap, i, t, yields), want, "{gap:?} {yields}");
+        }
+        // Forced: at once, and once.
+        let mut h = Hysteresis::from(2, 3, H);
+        assert_eq!(h.force(6), r(6));
+        assert_eq!(h.force(6), None);
+        // Back only after `rise` passed polls.
+        assert_eq!([h.poll(0), h.poll(0), h.poll(0)], [None, None, H]);
+        // A new watcher forced before its first poll.
+        let mut h = Hysteresis::new(2, 3);
+        assert_eq!(h.force(0), r(1));
     }
 }
