@@ -4,8 +4,10 @@
 # run check-mysql with the split-brain guard (issue 11): `--peer` (two-node mode) and `--peer
 # --witness` (witness mode, a third local mariadbd as W), each on the standby and on the writer,
 # next to the plain check in the same role; then the check's cost with 1, 4 and 16 replication
-# connections. Writes bench/results/check-cost.md, and then BENCHMARKS.md (bench/report.sh) from
-# it and bench/results/failover.md.
+# connections; and, in the same run, the cost of `check-mysql --watch` (issue 12: the long-running
+# watcher, at its default interval) on the writer and on the standby, next to the one-shot
+# check's cost per second at keepalived's `interval 1`. Writes bench/results/check-cost.md, and
+# then BENCHMARKS.md (bench/report.sh) from it and bench/results/failover.md.
 #
 # The servers: A (server_id 1, the writer: read_only=OFF, writer_since set as notify-master sets
 # it), B (2, the standby: read_only=ON), W (3, standalone). packaging/split-brain.sql on all
@@ -13,11 +15,21 @@
 # the guard's table) for the plain and two-node rows, `wcheck` (the witness section's grants)
 # for the witness rows. Witness mode runs with the --check-interval / --lease-ttl defaults.
 #
+# The watcher (WATCH_SECONDS, default 30): `check-mysql --watch` with the binary's defaults
+# (--interval 100ms, --poll-timeout 250ms, --fall 2, --rise 3) and `--peer` as the lab runs it,
+# first on the writer A (peer B), then on the standby B (peer A), one after the other, each for
+# WATCH_SECONDS after its first verdict; as its own account `watcher` (the monitor's grants) so
+# that information_schema.PROCESSLIST counts its connections alone. From /proc/PID: CPU
+# (utime+stime over the wall time of that window, % of one core), VmHWM (peak RSS), VmRSS at
+# the end, Threads.
+#
 #   bench/bench.sh            (root; needs mariadb-server mariadb-client hyperfine time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${RUNS:-300}
+WATCH_SECONDS=${WATCH_SECONDS:-30}
+[[ $WATCH_SECONDS =~ ^[1-9][0-9]*$ ]] || { echo "bench: WATCH_SECONDS must be a positive number" >&2; exit 1; }
 OUT=bench/results
 mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
@@ -124,6 +136,9 @@ for p in "$PA" "$PB"; do
               CREATE USER monitor@'127.0.0.1' IDENTIFIED BY 'mon-pw';
               GRANT SLAVE MONITOR ON *.* TO monitor@'127.0.0.1';
               GRANT SELECT ON keepalived_mysql.guard TO monitor@'127.0.0.1';
+              CREATE USER watcher@'127.0.0.1' IDENTIFIED BY 'watch-pw';
+              GRANT SLAVE MONITOR ON *.* TO watcher@'127.0.0.1';
+              GRANT SELECT ON keepalived_mysql.guard TO watcher@'127.0.0.1';
               $WITNESS_GRANTS
               GRANT SLAVE MONITOR ON *.* TO wcheck@'127.0.0.1';"
 done
@@ -260,6 +275,49 @@ for i in "${!NAMES[@]}"; do
     printf '%s\t%s\n' "${NAMES[$i]}" "$r" >>"$WORK/rss.txt"
 done
 
+# The watcher (issue 12), on the same pair before the scale runs change it: one at a time, the
+# writer's (A, --peer B) then the standby's (B, --peer A), each at the binary's defaults, as
+# its own account. Sampled from /proc after its first verdict (the track file written), for
+# WATCH_SECONDS: CPU ticks (utime+stime, fields 14 and 15 of /proc/PID/stat), VmHWM, VmRSS,
+# Threads; its connections from each server's PROCESSLIST at the end of the window.
+echo "bench: check-mysql --watch, ${WATCH_SECONDS}s on the writer, then ${WATCH_SECONDS}s on the standby"
+CLK_TCK=$(getconf CLK_TCK)
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+proc_status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+now_ms() { date +%s%3N; }
+watch_conns() { sql "$1" "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='watcher'"; }
+watch_polls() { # STATE_DIR: polls so far, from the watcher's status file (rewritten every second)
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["watch"]["polls"])' \
+        "$1/check-mysql.watch.json" 2>/dev/null || echo 0
+}
+: >"$WORK/watch.tsv"
+for role in writer standby; do
+    if [[ $role == writer ]]; then port=$PA peer=$PB; else port=$PB peer=$PA; fi
+    wcnf=$WORK/watcher-$role.cnf; cnf "$wcnf" "$port" watcher watch-pw
+    wstate=$WORK/state-watch-$role
+    mkdir -p "$wstate"
+    "$CHECK" --watch --defaults-file "$wcnf" --role "$role" --peer "127.0.0.1:$peer" \
+        --state-dir "$wstate" --no-syslog >"$WORK/watch-$role.out" 2>&1 &
+    wpid=$!
+    PIDS+=("$wpid")
+    for _ in $(seq 1 100); do [[ -s $wstate/check-mysql.track ]] && break; sleep 0.05; done
+    track=$(cat "$wstate/check-mysql.track" 2>/dev/null || echo missing)
+    [[ $track == 0 ]] || { echo "bench: the $role's watcher does not pass (track file: $track): $(cat "$WORK/watch-$role.out")" >&2; exit 1; }
+    sleep 1.1 # the status file rewritten once (its poll count)
+    t0=$(now_ms); c0=$(proc_ticks "$wpid"); p0=$(watch_polls "$wstate")
+    sleep "$WATCH_SECONDS"
+    t1=$(now_ms); c1=$(proc_ticks "$wpid"); p1=$(watch_polls "$wstate")
+    kill -0 "$wpid" 2>/dev/null || { echo "bench: the $role's watcher died: $(cat "$WORK/watch-$role.out")" >&2; exit 1; }
+    track=$(cat "$wstate/check-mysql.track")
+    polls=$((p1 - p0))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$((t1 - t0))" "$((c1 - c0))" \
+        "$CLK_TCK" "$(proc_status "$wpid" VmHWM)" "$(proc_status "$wpid" VmRSS)" \
+        "$(proc_status "$wpid" Threads)" "$(watch_conns "$port")" "$(watch_conns "$peer")" \
+        "$track" "$polls" >>"$WORK/watch.tsv"
+    kill -TERM "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+done
+
 echo "bench: scale, 1/4/16 replication connections"
 # These runs take B for a writer (as before the guard rows existed): unfenced again.
 sql "$PB" "SET GLOBAL read_only=OFF"
@@ -283,14 +341,16 @@ MACHINE=$(bench_machine_md "$LOAD_START" "$OTHERS_START")
 {
 # shellcheck disable=SC2016 # backquotes: markdown, not a command substitution
 printf 'Command: `RUNS=%s bash bench/bench.sh` (as root). %s\n\n' "$RUNS" "$MACHINE"
-python3 - "$WORK/cost.json" "$RUNS" "$WORK/rss.txt" "${PRE_GUARD_REV:0:7}" "${scale_json[@]}" <<'PY'
+python3 - "$WORK/cost.json" "$RUNS" "$WORK/rss.txt" "${PRE_GUARD_REV:0:7}" "$WORK/watch.tsv" "$WATCH_SECONDS" "${scale_json[@]}" <<'PY'
 import json, math, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 runs = sys.argv[2]
 rss = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[3]) if l.strip())
 rss = {k: int(v) for k, v in rss.items()}
 base_rev = sys.argv[4]
-scale = [json.load(open(p))["results"][0] for p in sys.argv[5:]]
+watch = [l.rstrip("\n").split("\t") for l in open(sys.argv[5]) if l.strip()]
+watch_seconds = sys.argv[6]
+scale = [json.load(open(p))["results"][0] for p in sys.argv[7:]]
 ms = lambda s: f"{s * 1000:.2f}"
 cpu = lambda r: r["user"] + r["system"]
 print(f"Per-check cost ({runs} runs each after 20 warm-ups; the standby of a healthy "
@@ -402,6 +462,43 @@ for role, label, name, _, _ in rows:
     r = results[name]
     print(f"| {role} | {label} | {r['mean'] / seed['mean']:.3f} | {cpu(r) / cpu(seed):.3f} | "
           f"{r['mean'] / one['mean']:.3f} | {cpu(r) / cpu(one):.3f} |")
+# The watcher (issue 12) beside the one-shot check at keepalived's `interval 1`: one run per
+# second costs the row's CPU ms per second (ms/s / 10 = % of one core).
+print()
+print("### Watcher (`check-mysql --watch`, issue 12)\n")
+print(f"One `check-mysql --watch` at a time on the same pair, in the same run as the tables "
+      f"above, at the binary's defaults (`--interval 100ms`, `--poll-timeout 250ms`, `--fall 2`, "
+      f"`--rise 3`), with `--peer` as the lab runs it (the writer A with peer B, then the standby "
+      f"B with peer A), as its own account; each measured for {watch_seconds} s after its first "
+      "verdict. CPU: utime+stime from /proc/PID/stat over that window's wall time, in % of one "
+      "core; peak RSS: VmHWM; steady RSS: VmRSS at the end; connections: rows of its account in "
+      "each server's `information_schema.PROCESSLIST` at the end. *One-shot at `interval 1`*: "
+      "keepalived runs `chk_mysql` once a second, so its cost per second is the hyperfine row's "
+      "CPU ms (the `--peer` row of that role, as the lab runs it) per second, each run a new "
+      "process (peak RSS per run) and new connections (one to its server, one to the peer, "
+      "closed at exit).\n")
+print("| role | check | CPU % of one core | CPU ms per s | peak RSS MiB | steady RSS MiB "
+      "| threads | connections on its server | connections on the peer | polls |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+wrows = {}
+for role, wall_ms, ticks, hz, hwm, vmrss, threads, own, peer, track, polls in watch:
+    cpu_ms = int(ticks) * 1000 / int(hz)
+    per_s = cpu_ms / (int(wall_ms) / 1000)
+    wrows[role] = (per_s, int(hwm), int(own), int(peer))
+    print(f"| {role} | **check-mysql --watch** (track file {track}) | {per_s / 10:.2f} | "
+          f"{per_s:.2f} | {int(hwm) / 1024:.1f} | {int(vmrss) / 1024:.1f} | {threads} | {own} | "
+          f"{peer} | {polls} in {int(wall_ms) / 1000:.1f} s (±10: its status file is rewritten once a second) |")
+    one = results[f"check-mysql --peer, {role}"]
+    print(f"| {role} | one-shot `check-mysql --peer` at `interval 1` | {cpu(one) * 100:.2f} | "
+          f"{cpu(one) * 1000:.2f} | {rss[f'check-mysql --peer, {role}'] / 1024:.1f} (per run) | — "
+          "| — | 1 per run | 1 per run | 1 per s |")
+print()
+for role, (per_s, hwm, own, peer) in wrows.items():
+    ok_cpu, ok_rss, ok_conn = per_s / 10 <= 1, hwm / 1024 <= 6, own == 1 and peer <= 1
+    print(f"- Issue 12's watcher target ({role}; ≤ 1 % of one core, RSS ≤ 6 MiB, one "
+          f"connection): CPU {per_s / 10:.2f} % **{'met' if ok_cpu else 'not met'}**; peak RSS "
+          f"{hwm / 1024:.1f} MiB **{'met' if ok_rss else 'not met'}**; connections {own} on its "
+          f"server and {peer} on the peer **{'met' if ok_conn else 'not met'}**.")
 PY
 } > "$WORK/check-cost.md"
 mv "$WORK/check-cost.md" "$OUT/check-cost.md"

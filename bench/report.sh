@@ -9,6 +9,7 @@ section() { # FILE COMMAND
     if [[ -s $1 ]]; then
         cat "$1"
     else
+        # shellcheck disable=SC2016 # backquotes: markdown, not a command substitution
         printf '_Not measured yet: run `%s` (as root)._\n' "$2"
     fi
 }
@@ -27,17 +28,27 @@ reproduce; each rewrites its section and this file.
   third local server as the witness) on the standby and on the writer, next to the plain check
   in each role and the check as it was before the guard; then `check-mysql` with 1, 4 and 16
   replication connections.
-- `RUNS=5 bash bench/failover.sh`: failover in the lab (`lab/lab`), ours vs the seed's check
-  on the same lab, a writer killed (SIGKILL) and a writer hung (SIGSTOP); ours without the
-  guard (`lab up --no-guard`, the baseline), with the two-node guard and in witness mode (`lab
-  up --witness`), and in witness mode the isolated writer's takeover (`isolate-a`). Subsets:
-  `CHECKS`, `SETUPS` (noguard guard witness), `SCENARIOS` (kill-writer hang-writer isolate-a).
+  In the same run (issue 12): `check-mysql --watch` on the writer and on the standby for 30 s
+  each (CPU, peak and steady RSS, threads, connections), beside the one-shot check's cost per
+  second at keepalived's `interval 1`.
+- `RUNS=5 bash bench/failover.sh` (under `flock /tmp/kam-lab.lock`: one lab at a time):
+  failover in the lab (`lab/lab`). By default issue 12's set: the one-shot check (`lab up`,
+  the two-node guard: *today*) beside the watcher (`lab up --watch`), a writer killed
+  (SIGKILL), hung (SIGSTOP), its whole host frozen (`host-freeze`, also in witness mode: `lab
+  up --watch --witness`) and stalled (`stalls 150 5 60`: the VIP must not move), with where
+  the time goes from each run's logs. `SET=issue11`: issue 11's set (ours without the guard,
+  with the two-node guard and in witness mode, killed, hung, isolated writer; the seed's
+  check), its own subsection. Subsets: `CHECKS`, `SETUPS` (noguard guard witness watch
+  watch-witness), `SCENARIOS` (kill-writer hang-writer isolate-a host-freeze stalls).
 
 Targets (issue 4): per check at most 1/10 of the seed script's wall and CPU time, no slower than
 the single client query, peak RSS ≤ 8 MiB; a hung writer detected as fast as a killed one.
 Issue 11 (the split-brain guard): a killed or hung writer's failover with the guard on (two-node
 and witness) no slower than without it by more than noise; the isolated writer's takeover time;
-the added cost of one check.
+the added cost of one check. Issue 12 (the watcher): fault → first acknowledged write on B ≤ 0.6 s
+for a killed writer, ≤ 1.0 s for a hung one, ≤ 1.5 s for a frozen writer host (two-node mode),
+≤ lease TTL + 1 s in witness mode; writer stalls of 150 ms every 5 s never move the VIP; the
+watcher at its default interval ≤ 1 % of one core, RSS ≤ 6 MiB, one connection.
 
 Reading the split-brain guard rows: with `--peer` the check connects to the peer as well (a
 second connection, on its own thread, within the same `--timeout`) to read its GTID history;
@@ -75,15 +86,17 @@ MD
     section bench/results/check-cost.md "RUNS=300 bash bench/bench.sh"
     printf '\n## Failover in the lab\n\n'
     section bench/results/failover.md "RUNS=5 bash bench/failover.sh"
-    # Results made before bench/failover.sh had the guard's setups have no setup column.
-    if [[ -s bench/results/failover.md ]] && ! grep -q '^| check | setup |' bench/results/failover.md; then
+    # Issue 11's rows stay, from their own run (its date, binaries and load in its first lines).
+    printf '\n### Issue 11: the split-brain guard (its own run)\n\n'
+    if [[ -s bench/results/failover-issue11.md ]]; then
         cat <<'MD'
+_Kept from issue 11's run (not re-measured with issue 12's rows: the date, the binaries' commit
+and the machine's load are in the first paragraph); `SET=issue11 RUNS=5 bash
+bench/failover.sh` measures them again and rewrites this subsection._
 
-_The split-brain guard's failover rows (setups noguard, guard, witness; the isolated writer's
-takeover) are not measured yet: `RUNS=5 bash bench/failover.sh` (as root) once the lab has
-`up --no-guard` and `up --witness`._
 MD
     fi
+    section bench/results/failover-issue11.md "SET=issue11 RUNS=5 bash bench/failover.sh"
 } >"$OUT.new"
 mv "$OUT.new" "$OUT"
 echo "report: wrote $OUT"
