@@ -611,7 +611,7 @@ fn local_poller(
     let spec = settings.connection.clone();
     let guarded = settings.peer.is_some();
     let target = spec.target();
-    let mut kept = None;
+    let mut kept = crate::io::poller::Kept::default();
     Poller::start(move || {
         poll_kept(
             &mut kept,
@@ -633,7 +633,7 @@ fn peer_poller(
     timeout: Duration,
 ) -> Poller<PeerObservation> {
     let address = spec.target();
-    let mut kept = None;
+    let mut kept = crate::io::poller::Kept::default();
     Poller::start(move || {
         poll_kept(
             &mut kept,

@@ -75,34 +75,54 @@ impl<T: Send + 'static> Poller<T> {
     }
 }
 
+/// Polls one connection serves before it is replaced. The `mysql` crate reads into a 4 MiB
+/// buffer (mysql_common `MySyncFramed`, `DEFAULT_MAX_ALLOWED_PACKET`) that it fills front
+/// to back and rewinds only when the end is reached, so every poll's answer lands on pages
+/// never touched before: measured, the watcher's RSS grew by 4 KiB a poll, to about 4 MiB
+/// more per connection. A new connection every 100 polls (10 s at the default interval;
+/// one handshake, about a millisecond) keeps that under half a MiB.
+pub const POLLS_PER_CONNECTION: u32 = 100;
+
+/// A poller thread's connection and how many polls it has served.
+#[derive(Default)]
+pub struct Kept {
+    conn: Option<Conn>,
+    served: u32,
+}
+
 /// One poll over the kept connection (made first, within `timeout`, if there is none).
 /// `work` says whether the answer was good (`Ok`) or a failure (`Err`); the connection is
-/// dropped after a failure, and after an answer that took longer than `timeout` (the caller
-/// gave up on it: a connection that stalls is not reused). `unreached` turns a failed
-/// connect into the poll's answer.
+/// dropped after a failure, after an answer that took longer than `timeout` (the caller
+/// gave up on it: a connection that stalls is not reused), and after
+/// [`POLLS_PER_CONNECTION`] polls. `unreached` turns a failed connect into the poll's
+/// answer.
 pub fn poll_kept<T>(
-    kept: &mut Option<Conn>,
+    kept: &mut Kept,
     spec: &ConnectionSpec,
     timeout: Duration,
     work: impl FnOnce(&mut Conn) -> Result<T, T>,
     unreached: impl FnOnce(ObserveError) -> T,
 ) -> T {
     let started = Instant::now();
-    if kept.is_none() {
+    if kept.conn.is_none() {
         match spec.connect_with_io_timeout(&Deadline::new(timeout), timeout) {
-            Ok(conn) => *kept = Some(conn),
+            Ok(conn) => *kept = Kept {
+                conn: Some(conn),
+                served: 0,
+            },
             Err(e) => return unreached(e),
         }
     }
-    let Some(conn) = kept.as_mut() else {
+    let Some(conn) = kept.conn.as_mut() else {
         unreachable!("connected above")
     };
     let (answer, good) = match work(conn) {
         Ok(a) => (a, true),
         Err(a) => (a, false),
     };
-    if !good || started.elapsed() > timeout {
-        *kept = None;
+    kept.served += 1;
+    if !good || started.elapsed() > timeout || kept.served >= POLLS_PER_CONNECTION {
+        kept.conn = None;
     }
     answer
 }
