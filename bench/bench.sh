@@ -304,16 +304,16 @@ for role in writer standby; do
     track=$(cat "$wstate/check-mysql.track" 2>/dev/null || echo missing)
     [[ $track == 0 ]] || { echo "bench: the $role's watcher does not pass (track file: $track): $(cat "$WORK/watch-$role.out")" >&2; exit 1; }
     sleep 1.1 # the status file rewritten once (its poll count)
-    t0=$(now_ms); c0=$(proc_ticks "$wpid"); p0=$(watch_polls "$wstate")
+    t0=$(now_ms); c0=$(proc_ticks "$wpid"); p0=$(watch_polls "$wstate"); r0=$(proc_status "$wpid" VmRSS)
     sleep "$WATCH_SECONDS"
     t1=$(now_ms); c1=$(proc_ticks "$wpid"); p1=$(watch_polls "$wstate")
     kill -0 "$wpid" 2>/dev/null || { echo "bench: the $role's watcher died: $(cat "$WORK/watch-$role.out")" >&2; exit 1; }
     track=$(cat "$wstate/check-mysql.track")
     polls=$((p1 - p0))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$((t1 - t0))" "$((c1 - c0))" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$((t1 - t0))" "$((c1 - c0))" \
         "$CLK_TCK" "$(proc_status "$wpid" VmHWM)" "$(proc_status "$wpid" VmRSS)" \
         "$(proc_status "$wpid" Threads)" "$(watch_conns "$port")" "$(watch_conns "$peer")" \
-        "$track" "$polls" >>"$WORK/watch.tsv"
+        "$track" "$polls" "$r0" >>"$WORK/watch.tsv"
     kill -TERM "$wpid" 2>/dev/null || true
     wait "$wpid" 2>/dev/null || true
 done
@@ -471,22 +471,24 @@ print(f"One `check-mysql --watch` at a time on the same pair, in the same run as
       f"`--rise 3`), with `--peer` as the lab runs it (the writer A with peer B, then the standby "
       f"B with peer A), as its own account; each measured for {watch_seconds} s after its first "
       "verdict. CPU: utime+stime from /proc/PID/stat over that window's wall time, in % of one "
-      "core; peak RSS: VmHWM; steady RSS: VmRSS at the end; connections: rows of its account in "
+      "core; peak RSS: VmHWM; RSS: VmRSS at the start and at the end of the window (a growth "
+      "is the watcher's memory still rising while it polls); connections: rows of its account in "
       "each server's `information_schema.PROCESSLIST` at the end. *One-shot at `interval 1`*: "
       "keepalived runs `chk_mysql` once a second, so its cost per second is the hyperfine row's "
       "CPU ms (the `--peer` row of that role, as the lab runs it) per second, each run a new "
       "process (peak RSS per run) and new connections (one to its server, one to the peer, "
       "closed at exit).\n")
-print("| role | check | CPU % of one core | CPU ms per s | peak RSS MiB | steady RSS MiB "
+print("| role | check | CPU % of one core | CPU ms per s | peak RSS MiB | RSS MiB, start → end "
       "| threads | connections on its server | connections on the peer | polls |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 wrows = {}
-for role, wall_ms, ticks, hz, hwm, vmrss, threads, own, peer, track, polls in watch:
+for role, wall_ms, ticks, hz, hwm, vmrss, threads, own, peer, track, polls, rss0 in watch:
     cpu_ms = int(ticks) * 1000 / int(hz)
     per_s = cpu_ms / (int(wall_ms) / 1000)
     wrows[role] = (per_s, int(hwm), int(own), int(peer))
     print(f"| {role} | **check-mysql --watch** (track file {track}) | {per_s / 10:.2f} | "
-          f"{per_s:.2f} | {int(hwm) / 1024:.1f} | {int(vmrss) / 1024:.1f} | {threads} | {own} | "
+          f"{per_s:.2f} | {int(hwm) / 1024:.1f} | {int(rss0) / 1024:.1f} → {int(vmrss) / 1024:.1f} "
+          f"({(int(vmrss) - int(rss0)) / (int(wall_ms) / 1000):+.1f} KiB/s) | {threads} | {own} | "
           f"{peer} | {polls} in {int(wall_ms) / 1000:.1f} s (±10: its status file is rewritten once a second) |")
     one = results[f"check-mysql --peer, {role}"]
     print(f"| {role} | one-shot `check-mysql --peer` at `interval 1` | {cpu(one) * 100:.2f} | "

@@ -6,6 +6,7 @@
 # keepalived daemons of other labs or tests. Prints "none" or a count per program.
 bench_others_running() {
     local out
+    # shellcheck disable=SC2009 # a count per program name over all processes: not pgrep's job
     out=$(ps -eo comm= | grep -E '^(cargo|rustc|mariadbd|keepalived)$' | sort | uniq -c |
         awk '{printf "%s%s x %s", sep, $1, $2; sep=", "}' || true)
     echo "${out:-none}"

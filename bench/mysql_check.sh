@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2006,SC2086 # the seed's own style, kept as it was (the baseline)
 # The seed's mysql_check.sh (shared/seeds/004), kept as the baseline for BENCHMARKS.md.
 # Changed only where the benchmark needs it, each marked "bench:":
 #   - credentials come from an option file ($DEFAULTS) instead of `-u$user -p$pw`;

@@ -73,6 +73,27 @@ deadline at all: it hangs until keepalived kills it at the `vrrp_script` `timeou
 and its `mysql` clients may outlive that. A shorter `--timeout` narrows our gap, at the price of
 failing a node whose server is merely slow for that long.
 
+Reading issue 12's rows (the section's *Where the time goes* table, from each run's syslog, ms
+per line, and the client's logs): with the watcher, a killed server fails A's next poll at once
+(the persistent connection breaks, the reconnect is refused) and the second one (`--fall 2`)
+100 ms later; keepalived reads the track file through inotify, A goes FAULT and sends priority
+0, B waits its VRRPv3 skew (28 ms at priority 220) and runs notify-master, which finds the peer
+refusing (no probe to wait for) and catches up in a few ms: B is writable about 0.17 s after
+the kill. A hung server costs one `--poll-timeout` (250 ms) before A's watcher can judge, and
+then notify-master's peer probe waits until the peer has been silent for its `--timeout` (800
+ms) in all (the silence B's watcher already saw counts): B is writable about 0.76 s after the
+SIGSTOP. A frozen host judges nothing: B's master-down timer (3 × 0.2 s + skew) starts
+notify-master at about 0.63 s, and the rest of the 800 ms of silence makes B writable at about
+0.76 s; in witness mode B's notify-master waits for A's lease rows to expire (one lease TTL, 6
+s, after A's last renewal). What the client adds is its own: it opens a connection per write
+with `connect-timeout=1` (whole seconds in the MariaDB client), and an attempt that began on the
+hung or frozen A (the kernel completes the handshake, nobody answers) or whose SYN went to the
+VIP while it moved waits out that second before the next attempt reaches B: that, not the
+failover, is the 1.1 s of the hung and frozen rows and the occasional 1.2 s of a killed one.
+With the one-shot check the same steps take seconds: a check once a second (`interval 1`), two
+failures in a row (`fall 2`), VRRPv2's skew at `advert_int 1` (~0.65 s) or a master-down timer
+of 3 s, and the 800 ms probe for a hung or frozen peer.
+
 Where the per-check time goes (perf, on this machine): about 1 ms is exec and dynamic loading,
 shared by every process; about 0.3 ms (a sixth of its CPU samples) is the `mysql_common` crate
 compiling two Unicode regular expressions to parse the server's version on every connect (not
