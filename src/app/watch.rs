@@ -46,13 +46,17 @@ pub enum WatchError {
     /// it stops, and keepalived's `vrrp_track_process` faults the node.
     #[error("cannot write the track file {path}: {cause}")]
     TrackFile { path: PathBuf, cause: String },
+    /// A watch setting that cannot work (the track file's place, another watcher on it, a
+    /// poll timeout systemd's watchdog would not wait for).
+    #[error("{0}")]
+    Setting(String),
 }
 
 impl WatchError {
     /// The one place where the watcher's end becomes its exit code.
     pub fn exit(&self) -> Exit {
         match self {
-            WatchError::Config(_) => Exit::Config,
+            WatchError::Config(_) | WatchError::Setting(_) => Exit::Config,
             WatchError::TrackFile { .. } => Exit::CantCreate,
         }
     }
@@ -67,7 +71,7 @@ pub fn main(args: &CheckArgs) -> std::process::ExitCode {
     };
     let exit = e.exit();
     let message = match &e {
-        WatchError::Config(_) => format!("FAIL config: {e}"),
+        WatchError::Config(_) | WatchError::Setting(_) => format!("FAIL config: {e}"),
         WatchError::TrackFile { .. } => format!("FAIL track-file: {e} (the watcher stops)"),
     };
     match args.report.format {
@@ -93,7 +97,12 @@ pub fn run(args: &CheckArgs) -> Result<std::convert::Infallible, WatchError> {
     let Some(watch) = settings.watch.clone() else {
         unreachable!("check-mysql --watch resolves watch settings")
     };
-    let mut watcher = Watcher::start(settings, watch, SyslogTarget::from(&args.report), args);
+    let lock = claim_track_file(&watch.track_file)?;
+    if let Some(period) = sd_notify::watchdog_enabled() {
+        check_watchdog(watch.poll_timeout, period).map_err(WatchError::Setting)?;
+    }
+    let target = SyslogTarget::from(&args.report);
+    let mut watcher = Watcher::start(settings, watch, target, args, lock);
     loop {
         let tick = Instant::now();
         watcher.poll_once()?;
@@ -126,9 +135,13 @@ struct Watcher {
     /// A different verdict key and how many polls in a row it has held.
     pending: Option<(String, u32)>,
     status_written: Option<(String, Instant)>,
+    /// The status file could not be written last time (said once).
+    status_failed: bool,
+    /// The exclusive lock beside the track file, held for the process's life.
+    _lock: std::fs::File,
     polls: u64,
-    /// When the previous poll started (a long gap: the watcher was stopped).
-    last_started: Option<Instant>,
+    /// When the previous poll started, ms since boot (a long gap: the watcher was stopped).
+    last_started: Option<u64>,
     /// The peer's silence as last recorded ([`Watcher::remember_peer_silence`]).
     silence: Option<crate::plan::guard::Silence>,
     /// When the peer last answered a poll (ms since boot).
@@ -144,6 +157,7 @@ impl Watcher {
         watch: WatchSettings,
         syslog: SyslogTarget,
         args: &CheckArgs,
+        lock: std::fs::File,
     ) -> Watcher {
         let start = std::fs::read_to_string(&watch.track_file)
             .ok()
@@ -185,6 +199,8 @@ impl Watcher {
             logged: None,
             pending: None,
             status_written: None,
+            status_failed: false,
+            _lock: lock,
             polls: 0,
             last_started: None,
             silence: None,
@@ -199,8 +215,13 @@ impl Watcher {
     fn poll_once(&mut self) -> Result<(), WatchError> {
         use crate::plan::watch::{Urgent, urgent};
         let started = Instant::now();
-        let gap = self.last_started.map(|at| started.duration_since(at));
-        self.last_started = Some(started);
+        // On the boot clock (/proc/uptime), which counts a suspend too.
+        let now_ms = state::uptime_ms();
+        let gap = match (self.last_started, now_ms) {
+            (Some(at), Some(now)) => Some(Duration::from_millis(now.saturating_sub(at))),
+            _ => None,
+        };
+        self.last_started = now_ms;
         // A watcher that did not run for a while says so before it asks anything: its poll
         // may take a whole --poll-timeout, and keepalived may act on the old file meanwhile.
         let (interval, timeout) = (self.watch.interval, self.watch.poll_timeout);
@@ -220,11 +241,8 @@ impl Watcher {
         let deadline = Deadline::new(timeout);
         let polled = self.observe(&deadline);
         self.remember_peer_silence(&polled.peer);
-        let (verdict, role_source, refused_role) = self.judge(&polled);
-        let code = match refused_role {
-            Some(_) => Exit::Config.code() as u8,
-            None => verdict.exit().code() as u8,
-        };
+        let (verdict, role_source) = self.judge(&polled);
+        let code = verdict.exit().code() as u8;
         self.polls += 1;
         let yields = crate::plan::watch::yields(&verdict);
         let flipped = match urgent(None, interval, timeout, yields) {
@@ -238,10 +256,15 @@ impl Watcher {
             Some(t) => {
                 self.write_track(t)?;
                 self.announce(t, &report::line(&verdict));
+                // The flip's message says the verdict: not a second time.
+                self.logged = Some(report::verdict_key(&verdict));
+                self.pending = None;
             }
-            None => self.repair_track()?,
+            None => {
+                self.repair_track()?;
+                self.log_change(&verdict);
+            }
         }
-        self.log_change(&verdict);
         let lease = self.latest_lease(polled.local.as_ref().ok());
         self.write_status(&verdict, &role_source, &polled, lease.as_ref(), started);
         self.feed_systemd(&verdict);
@@ -322,8 +345,11 @@ impl Watcher {
     /// The one-shot check's decision on this poll. The third value is a role that could
     /// not be resolved (the role file unusable): the poll then fails as a configuration
     /// error would, without ending the watcher (the file may be mended).
-    fn judge(&mut self, polled: &Polled) -> (Verdict, String, Option<String>) {
+    fn judge(&mut self, polled: &Polled) -> (Verdict, String) {
         let received = match (&self.settings.peer, &polled.local) {
+            // A peer that missed one poll's deadline says nothing about reception: the
+            // clock of "received nothing" goes on from the last poll that could tell.
+            (Some(_), Ok(_)) if !polled.peer.answered() => Received::Unknown,
             (Some(_), Ok(obs)) => self.received(reception::reception(obs, &polled.peer)),
             _ => Received::Unknown,
         };
@@ -340,7 +366,7 @@ impl Watcher {
         let marker = s.peer.is_some() && state::refusal_present(&s.state_dir);
         let lease = self.latest_lease(polled.local.as_ref().ok());
         let refused = refusal_holds(&s.state_dir, marker, lease.as_ref(), &polled.peer);
-        let verdict = judge(
+        let mut verdict = judge(
             s,
             role,
             Seen {
@@ -352,7 +378,19 @@ impl Watcher {
                 memory_problem: None,
             },
         );
-        (verdict, source, role_error)
+        if let Some(why) = role_error {
+            // First, so that the line, the JSON and the exit code (78) say it.
+            verdict.findings.insert(
+                0,
+                crate::verdict::Finding {
+                    level: crate::verdict::Level::Fail,
+                    kind: Some(crate::verdict::Reason::Config),
+                    situation: crate::verdict::Situation::Watcher,
+                    message: why,
+                },
+            );
+        }
+        (verdict, source)
     }
 
     /// The stall rule over the in-memory mark ([`reception::track`]).
@@ -428,16 +466,25 @@ impl Watcher {
         let text = match t {
             Track::Hold => format!("track file {} = 0 (may hold the VIP): {why}", self.path()),
             Track::Refuse(c) => {
-                format!("track file {} = {c} (must not hold the VIP): {why}", self.path())
+                format!(
+                    "track file {} = {c} (must not hold the VIP): {why}",
+                    self.path()
+                )
             }
         };
-        match self.format {
-            Format::Json => println!(
-                "{}",
-                serde_json::json!({"track": t.value(), "line": why, "polls": self.polls})
-            ),
-            Format::Text => println!("{text}"),
-        }
+        // A closed stdout (a pipe whose reader left) must not end the watcher.
+        use std::io::Write;
+        let out = match self.format {
+            Format::Json => serde_json::json!({
+                "track_file": self.path(),
+                "track": t.value(),
+                "line": why,
+                "polls": self.polls,
+            })
+            .to_string(),
+            Format::Text => text.clone(),
+        };
+        let _ = writeln!(std::io::stdout(), "{out}");
         let severity = match t {
             Track::Hold => Severity::Info,
             Track::Refuse(_) => Severity::Err,
@@ -537,12 +584,21 @@ impl Watcher {
             "rise": self.watch.rise,
             "updated_unix_ms": now_ms,
         });
-        // Best effort: the status file is for people; the track file is what counts.
-        let _ = state::write_atomic(
-            &self.settings.state_dir,
-            STATUS_FILE,
-            Some(&json.to_string()),
-        );
+        // Best effort: the status file is for people; the track file is what counts. A
+        // failure is said once (then again after it worked).
+        let dir = &self.settings.state_dir;
+        match state::write_atomic(dir, STATUS_FILE, Some(&json.to_string())) {
+            Ok(()) => self.status_failed = false,
+            Err(e) if !self.status_failed => {
+                self.status_failed = true;
+                let message = format!(
+                    "cannot write {}: {e} (the track file is still written)",
+                    dir.join(STATUS_FILE).display()
+                );
+                syslog(BINARY, &self.syslog, Severity::Warning, &message);
+            }
+            Err(_) => {}
+        }
         self.status_written = Some((key, Instant::now()));
     }
 
@@ -588,6 +644,68 @@ impl Watcher {
             self.last_watchdog = Some(Instant::now());
         }
     }
+}
+
+/// The track file's place must exist (a typo must not create a file keepalived never
+/// reads: directories are not created), be absolute (keepalived's `track_file` is), and be
+/// this watcher's alone: an exclusive lock on `.NAME.lock` beside it, held for the process's
+/// life, keeps a second watcher from fighting over the file (each would rewrite the other's
+/// value every poll, and keepalived would act on each). A lock that cannot be created is the
+/// track file's directory refusing writes (73).
+fn claim_track_file(path: &Path) -> Result<std::fs::File, WatchError> {
+    let bad = |why: String| WatchError::Setting(format!("--track-file {}: {why}", path.display()));
+    if !path.is_absolute() {
+        return Err(bad(
+            "must be an absolute path (keepalived reads it by that path)".into(),
+        ));
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(bad("not a file path".into()));
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(bad(format!("{} is not a directory", dir.display()))),
+        Err(e) => return Err(bad(format!("directory {}: {e}", dir.display()))),
+    }
+    if path.is_dir() {
+        return Err(bad("is a directory".into()));
+    }
+    let lock_path = dir.join(format!(".{}.lock", name.to_string_lossy()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| WatchError::TrackFile {
+            path: path.to_path_buf(),
+            cause: format!("cannot create its lock {}: {e}", lock_path.display()),
+        })?;
+    use std::os::fd::AsFd;
+    match crate::io::sys::try_lock_exclusive(file.as_fd()) {
+        Ok(()) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(bad(
+            "another check-mysql --watch writes this track file (its lock is held): stop it \
+             first, or give this one another --track-file"
+                .into(),
+        )),
+        Err(e) => Err(bad(format!("cannot lock {}: {e}", lock_path.display()))),
+    }
+}
+
+/// Under systemd's watchdog (`WatchdogSec`, sd_notify(3)): a poll is never waited on longer
+/// than `--poll-timeout`, and the loop feeds the watchdog between polls, so the watchdog is
+/// fed within one poll timeout; refused unless that is under half its period (a hung server
+/// would otherwise get a healthy watcher killed again and again).
+pub fn check_watchdog(poll_timeout: Duration, period: Duration) -> Result<(), String> {
+    if poll_timeout * 2 < period {
+        return Ok(());
+    }
+    Err(format!(
+        "--poll-timeout {} is not below half of systemd's watchdog period ({}, WatchdogSec): \
+         lower it, or raise WatchdogSec in a drop-in",
+        crate::cli::show_duration(poll_timeout),
+        crate::cli::show_duration(period)
+    ))
 }
 
 /// A poll that did not answer within `--poll-timeout`.
@@ -698,4 +816,44 @@ fn lease_thread(settings: &CheckSettings) -> Arc<Mutex<Option<Option<LeaseView>>
         }
     });
     shared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// systemd's watchdog is fed within one poll timeout: it must be under half the period.
+    #[test]
+    fn a_poll_timeout_the_watchdog_would_not_wait_for_is_refused() {
+        let ms = Duration::from_millis;
+        for (poll_timeout, period, ok) in [
+            (ms(250), ms(2000), true),
+            (ms(999), ms(2000), true),
+            (ms(1000), ms(2000), false),
+            (ms(3000), ms(2000), false),
+        ] {
+            let r = check_watchdog(poll_timeout, period);
+            assert_eq!(r.is_ok(), ok, "{poll_timeout:?} {period:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn the_track_file_must_be_absolute_in_an_existing_directory_and_unclaimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("check-mysql.track");
+        let first = claim_track_file(&file).expect("the first watcher claims it");
+        let second = claim_track_file(&file).unwrap_err().to_string();
+        assert!(second.contains("another check-mysql --watch"), "{second}");
+        drop(first);
+        assert!(claim_track_file(&file).is_ok(), "released with the first");
+        for (path, says) in [
+            (PathBuf::from("relative.track"), "absolute"),
+            (dir.path().join("missing/t"), "directory"),
+            (dir.path().to_path_buf(), "is a directory"),
+        ] {
+            let e = claim_track_file(&path).unwrap_err();
+            assert!(matches!(e, WatchError::Setting(_)), "{path:?}: {e}");
+            assert!(e.to_string().contains(says), "{path:?}: {e}");
+        }
+    }
 }

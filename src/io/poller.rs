@@ -106,10 +106,12 @@ pub fn poll_kept<T>(
     let started = Instant::now();
     if kept.conn.is_none() {
         match spec.connect_with_io_timeout(&Deadline::new(timeout), timeout) {
-            Ok(conn) => *kept = Kept {
-                conn: Some(conn),
-                served: 0,
-            },
+            Ok(conn) => {
+                *kept = Kept {
+                    conn: Some(conn),
+                    served: 0,
+                }
+            }
             Err(e) => return unreached(e),
         }
     }

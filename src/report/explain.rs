@@ -117,6 +117,13 @@ const ADVICE: &[(Situation, &str, &str)] = &[
         "unfenced",
     ),
     (
+        Situation::Watcher,
+        "check-mysql --watch cannot use the role file the line names: let the notify helpers \
+             rewrite it (a keepalived transition) or remove it (the role then comes from \
+             --vip); the watcher goes on",
+        "watcher",
+    ),
+    (
         Situation::GuardMissing,
         "run packaging/split-brain.sql as root on the node the message names (each node \
              once), then the guard grants of packaging/grants.sql",

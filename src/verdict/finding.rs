@@ -105,11 +105,15 @@ pub enum Situation {
     /// Witness mode: the writer holds the lease, but not on every voter (one is down,
     /// unreachable or misconfigured): one more lost voter and it fences itself.
     LeaseDegraded,
+    /// `check-mysql --watch`'s own trouble at a poll: the role file in the state dir cannot
+    /// be used (docs/contract.md "Watch mode"); a configuration error, reported without
+    /// ending the watcher.
+    Watcher,
 }
 
 impl Situation {
     /// Every situation, in declaration order (the tests check that none is missing).
-    pub const ALL: [Situation; 26] = [
+    pub const ALL: [Situation; 27] = [
         Situation::Down,
         Situation::Saturated,
         Situation::CheckAccount,
@@ -136,6 +140,7 @@ impl Situation {
         Situation::LeaseLost,
         Situation::LeaseElsewhere,
         Situation::LeaseDegraded,
+        Situation::Watcher,
     ];
 }
 
@@ -292,6 +297,7 @@ mod tests {
                 Situation::LeaseLost => 23,
                 Situation::LeaseElsewhere => 24,
                 Situation::LeaseDegraded => 25,
+                Situation::Watcher => 26,
             };
             assert_eq!(index, i, "{s:?} out of place in Situation::ALL");
         }

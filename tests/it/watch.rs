@@ -182,30 +182,84 @@ fn one_persistent_connection_per_server() {
 #[test]
 fn a_track_file_it_cannot_write_stops_the_watcher_with_73() {
     let s = Pair::dual_master();
+    // A directory nobody can create files in, root included.
+    let track = "/proc/kam-it-watch.track";
+    let (code, text) = exit_and_line(Watcher::start(
+        &s.a,
+        &["--role", "writer", "--track-file", track],
+        &[],
+    ));
+    assert_eq!(code, Some(73), "{text}");
+    assert!(
+        text.starts_with("FAIL track-file: cannot write the track file"),
+        "{text}"
+    );
+}
+
+/// A track file's place that cannot work is a configuration error (78, which systemd does
+/// not restart), and so is a second watcher on the same track file: the two would rewrite
+/// each other's value every poll.
+#[test]
+fn a_second_watcher_or_a_track_file_in_no_directory_is_refused_with_78() {
+    let s = Pair::dual_master();
+    let mut first = Watcher::start(&s.a, &["--role", "writer"], &[]);
+    first.wait_track("0");
+    let track = first.track.to_str().unwrap().to_string();
+    let (code, text) = exit_and_line(Watcher::start(
+        &s.a,
+        &["--role", "writer", "--track-file", &track],
+        &[],
+    ));
+    assert_eq!(code, Some(78), "{text}");
+    assert!(text.contains("another check-mysql --watch"), "{text}");
+    first.wait_track("0");
     let blocked = tempfile::tempdir().unwrap();
-    // A regular file where the track file's directory should be: nobody can write there,
-    // root included.
     let not_a_dir = blocked.path().join("file");
     std::fs::write(&not_a_dir, "").unwrap();
-    let track = not_a_dir.join("check-mysql.track");
-    let mut w = Watcher::start(
-        &s.a,
-        &["--role", "writer", "--track-file", track.to_str().unwrap()],
-        &[],
-    );
+    for bad in [
+        not_a_dir.join("check-mysql.track").display().to_string(),
+        "relative.track".to_string(),
+    ] {
+        let (code, text) = exit_and_line(Watcher::start(
+            &s.a,
+            &["--role", "writer", "--track-file", &bad],
+            &[],
+        ));
+        assert_eq!(code, Some(78), "{bad}: {text}");
+        assert!(
+            text.starts_with("FAIL config: --track-file"),
+            "{bad}: {text}"
+        );
+    }
+}
+
+/// A role file the watcher cannot use fails each poll as a configuration error (78) and
+/// says why, in the line and the status file; the watcher goes on.
+#[test]
+fn an_unusable_role_file_is_said_and_fails_the_poll() {
+    let s = Pair::dual_master();
+    let mut w = Watcher::start(&s.a, &["--role", "auto"], &[]);
+    w.wait_track("0");
+    std::fs::write(w.state.path().join("role"), "garbage\n").unwrap();
+    w.wait_track("78");
+    let st = w.status();
+    assert_eq!(st["exit_code"], 78, "{st}");
+    assert!(st.to_string().contains("role"), "{st}");
+    std::fs::remove_file(w.state.path().join("role")).unwrap();
+    w.wait_track("0");
+}
+
+/// The watcher's exit code and its one line of stdout.
+fn exit_and_line(mut w: Watcher) -> (Option<i32>, String) {
     let status = wait_until("the watcher exits", || {
         w.child
             .try_wait()
             .ok_or_else(|| "still running".to_string())
     });
-    assert_eq!(status.code(), Some(73));
     let out = w.child.child().stdout.take().unwrap();
     let text = std::io::read_to_string(out).unwrap();
     assert_eq!(text.trim().lines().count(), 1, "{text}");
-    assert!(
-        text.starts_with("FAIL track-file: cannot write the track file"),
-        "{text}"
-    );
+    (status.code(), text)
 }
 
 #[test]
@@ -220,7 +274,7 @@ fn it_tells_systemd_it_is_ready_and_alive() {
     let mut w = Watcher::start(
         &p.a,
         &["--role", "writer"],
-        &[("NOTIFY_SOCKET", path), ("WATCHDOG_USEC", "400000")],
+        &[("NOTIFY_SOCKET", path), ("WATCHDOG_USEC", "1000000")],
     );
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
