@@ -17,7 +17,7 @@ use crate::cli::{CheckArgs, Format};
 use crate::deadline::{Deadline, Worker};
 use crate::exit::Exit;
 use crate::io::config::{self, CheckSettings, WatchSettings};
-use crate::io::poller::{Poller, poll_kept};
+use crate::io::poller::Poller;
 use crate::io::state;
 use crate::io::syslog::{Severity, syslog};
 use crate::model::lease::LeaseView;
@@ -130,6 +130,8 @@ struct Watcher {
     track: Hysteresis,
     /// The last reception mark (kept in memory: the one-shot check keeps its own file).
     mark: Option<Mark>,
+    /// The kernel's boot id, read once: the mark's clock counts from this boot.
+    boot: Option<String>,
     /// The verdict key last logged (syslog hears of each change once).
     logged: Option<String>,
     /// A different verdict key and how many polls in a row it has held.
@@ -196,6 +198,7 @@ impl Watcher {
             peer,
             lease,
             mark: None,
+            boot: state::boot_id(),
             logged: None,
             pending: None,
             status_written: None,
@@ -240,8 +243,12 @@ impl Watcher {
         }
         let deadline = Deadline::new(timeout);
         let polled = self.observe(&deadline);
-        self.remember_peer_silence(&polled.peer);
-        let (verdict, role_source) = self.judge(&polled);
+        // When the answers were in: the peer's silence and the stall rule count from here.
+        let answered_ms = state::uptime_ms();
+        self.remember_peer_silence(&polled.peer, answered_ms);
+        // One view of the lease per poll: the verdict and the status file say the same.
+        let lease = self.latest_lease(polled.local.as_ref().ok());
+        let (verdict, role_source) = self.judge(&polled, lease.as_ref(), answered_ms);
         let code = verdict.exit().code() as u8;
         self.polls += 1;
         let yields = crate::plan::watch::yields(&verdict);
@@ -265,7 +272,6 @@ impl Watcher {
                 self.log_change(&verdict);
             }
         }
-        let lease = self.latest_lease(polled.local.as_ref().ok());
         self.write_status(&verdict, &role_source, &polled, lease.as_ref(), started);
         self.feed_systemd(&verdict);
         Ok(())
@@ -277,10 +283,9 @@ impl Watcher {
     /// watcher, its first failed poll). Rewritten every failed poll, so that its age shows
     /// the watcher alive; removed at the first answer. Best effort: without it
     /// notify-master waits its whole `--timeout`, as it does without a watcher.
-    fn remember_peer_silence(&mut self, peer: &PeerObservation) {
+    fn remember_peer_silence(&mut self, peer: &PeerObservation, now: Option<u64>) {
         use crate::plan::guard::Silence;
         let dir = &self.settings.state_dir;
-        let now = state::uptime_ms();
         if peer.answered() {
             self.peer_answered_ms = now;
         }
@@ -310,7 +315,8 @@ impl Watcher {
     fn observe(&mut self, deadline: &Deadline) -> Polled {
         let local_asked = self.local.ask();
         let peer_asked = self.peer.as_mut().map(Poller::ask);
-        let unanswered = no_answer(self.watch.poll_timeout);
+        let poll_timeout = self.watch.poll_timeout;
+        let unanswered = || no_answer(poll_timeout);
         let local = match local_asked {
             true => self.local.answer(deadline.remaining()),
             false => None,
@@ -319,14 +325,14 @@ impl Watcher {
             Err(ObserveError {
                 target: self.settings.connection.target(),
                 stage: Stage::Connect,
-                failure: unanswered.clone(),
+                failure: unanswered(),
             })
         });
         let peer = match (&mut self.peer, peer_asked) {
             (Some(p), Some(true)) => p
                 .answer(deadline.remaining().max(Duration::from_millis(1)))
-                .unwrap_or_else(|| self.peer_silent(unanswered.clone())),
-            (Some(_), _) => self.peer_silent(unanswered),
+                .unwrap_or_else(|| self.peer_silent(unanswered())),
+            (Some(_), _) => self.peer_silent(unanswered()),
             (None, _) => PeerObservation::NotAsked,
         };
         Polled { local, peer }
@@ -342,15 +348,23 @@ impl Watcher {
         PeerObservation::failed(address, failure)
     }
 
-    /// The one-shot check's decision on this poll. The third value is a role that could
-    /// not be resolved (the role file unusable): the poll then fails as a configuration
-    /// error would, without ending the watcher (the file may be mended).
-    fn judge(&mut self, polled: &Polled) -> (Verdict, String) {
-        let received = match (&self.settings.peer, &polled.local) {
+    /// The one-shot check's decision on this poll, and where the role came from. A role
+    /// that cannot be resolved (the role file unusable) fails the poll as a configuration
+    /// error would (a FAIL `watcher` finding first), without ending the watcher (the file
+    /// may be mended). `now_ms`: when the answers were in, for the stall rule.
+    fn judge(
+        &mut self,
+        polled: &Polled,
+        lease: Option<&LeaseView>,
+        now_ms: Option<u64>,
+    ) -> (Verdict, String) {
+        let received = match (&self.settings.peer, &polled.local, now_ms) {
             // A peer that missed one poll's deadline says nothing about reception: the
             // clock of "received nothing" goes on from the last poll that could tell.
-            (Some(_), Ok(_)) if !polled.peer.answered() => Received::Unknown,
-            (Some(_), Ok(obs)) => self.received(reception::reception(obs, &polled.peer)),
+            (Some(_), Ok(_), _) if !polled.peer.answered() => Received::Unknown,
+            (Some(_), Ok(obs), Some(now)) => {
+                self.received(reception::reception(obs, &polled.peer), now)
+            }
             _ => Received::Unknown,
         };
         let s = &self.settings;
@@ -364,15 +378,14 @@ impl Watcher {
             ),
         };
         let marker = s.peer.is_some() && state::refusal_present(&s.state_dir);
-        let lease = self.latest_lease(polled.local.as_ref().ok());
-        let refused = refusal_holds(&s.state_dir, marker, lease.as_ref(), &polled.peer);
+        let refused = refusal_holds(&s.state_dir, marker, lease, &polled.peer);
         let mut verdict = judge(
             s,
             role,
             Seen {
                 local: &polled.local,
                 peer: &polled.peer,
-                lease: lease.as_ref(),
+                lease,
                 received,
                 refused,
                 memory_problem: None,
@@ -394,13 +407,13 @@ impl Watcher {
     }
 
     /// The stall rule over the in-memory mark ([`reception::track`]).
-    fn received(&mut self, now: Option<reception::Reception>) -> Received {
-        let Some(now_ms) = state::uptime_ms() else {
-            return Received::Unknown;
-        };
-        let boot = state::boot_id();
-        let (next, received) =
-            reception::track(self.mark.as_ref(), now.as_ref(), now_ms, boot.as_deref());
+    fn received(&mut self, now: Option<reception::Reception>, now_ms: u64) -> Received {
+        let (next, received) = reception::track(
+            self.mark.as_ref(),
+            now.as_ref(),
+            now_ms,
+            self.boot.as_deref(),
+        );
         self.mark = next;
         received
     }
@@ -719,54 +732,34 @@ fn no_answer(poll_timeout: Duration) -> Failure {
 }
 
 /// The local server's poller: the one-shot check's query over a kept connection.
-// `poll_kept`'s work returns the answer either way (`Err` only says "drop the
-// connection"), so its large `Err` is not an error value moved around.
-#[allow(clippy::result_large_err)]
 fn local_poller(
     settings: &CheckSettings,
     timeout: Duration,
 ) -> Poller<Result<Observation, ObserveError>> {
-    let spec = settings.connection.clone();
     let guarded = settings.peer.is_some();
-    let target = spec.target();
-    let mut kept = crate::io::poller::Kept::default();
-    Poller::start(move || {
-        poll_kept(
-            &mut kept,
-            &spec,
-            timeout,
-            |conn| match crate::io::observe::observe(conn, &target, guarded) {
-                Ok(obs) => Ok(Ok(obs)),
-                Err(e) => Err(Err(e)),
-            },
-            Err,
-        )
-    })
+    let target = settings.connection.target();
+    Poller::connected(
+        settings.connection.clone(),
+        timeout,
+        move |conn| crate::io::observe::observe(conn, &target, guarded),
+        Result::is_ok,
+        Err,
+    )
 }
 
 /// The peer's poller: the one-shot check's peer probe over a kept connection.
-#[allow(clippy::result_large_err)]
 fn peer_poller(
     spec: crate::io::mysql::ConnectionSpec,
     timeout: Duration,
 ) -> Poller<PeerObservation> {
-    let address = spec.target();
-    let mut kept = crate::io::poller::Kept::default();
-    Poller::start(move || {
-        poll_kept(
-            &mut kept,
-            &spec,
-            timeout,
-            |conn| {
-                let p = crate::io::observe::peer_history(conn, address.clone());
-                match p {
-                    PeerObservation::Reached { .. } => Ok(p),
-                    other => Err(other),
-                }
-            },
-            |e| PeerObservation::failed(address.clone(), e.failure),
-        )
-    })
+    let (address, unreached_address) = (spec.target(), spec.target());
+    Poller::connected(
+        spec,
+        timeout,
+        move |conn| crate::io::observe::peer_history(conn, address.clone()),
+        |p| matches!(p, PeerObservation::Reached { .. }),
+        move |e| PeerObservation::failed(unreached_address.clone(), e.failure),
+    )
 }
 
 /// Witness mode: wait (at most the check's `--timeout` and a little) for the lease thread's

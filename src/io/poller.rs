@@ -85,23 +85,39 @@ pub const POLLS_PER_CONNECTION: u32 = 100;
 
 /// A poller thread's connection and how many polls it has served.
 #[derive(Default)]
-pub struct Kept {
+struct Kept {
     conn: Option<Conn>,
     served: u32,
 }
 
-/// One poll over the kept connection (made first, within `timeout`, if there is none).
-/// `work` says whether the answer was good (`Ok`) or a failure (`Err`); the connection is
-/// dropped after a failure, after an answer that took longer than `timeout` (the caller
-/// gave up on it: a connection that stalls is not reused), and after
-/// [`POLLS_PER_CONNECTION`] polls. `unreached` turns a failed connect into the poll's
-/// answer.
-pub fn poll_kept<T>(
+impl<T: Send + 'static> Poller<T> {
+    /// A poller over one kept connection to `spec`: each poll runs `work` on it (connecting
+    /// first, within `timeout`, when there is none; `unreached` turns a failed connect into
+    /// the poll's answer). The connection is dropped after an answer that is not `good`,
+    /// after one that took longer than `timeout` (the caller gave up on it: a connection
+    /// that stalls is not reused), and after [`POLLS_PER_CONNECTION`] polls.
+    pub fn connected(
+        spec: ConnectionSpec,
+        timeout: Duration,
+        mut work: impl FnMut(&mut Conn) -> T + Send + 'static,
+        good: impl Fn(&T) -> bool + Send + 'static,
+        mut unreached: impl FnMut(ObserveError) -> T + Send + 'static,
+    ) -> Poller<T> {
+        let mut kept = Kept::default();
+        Poller::start(move || {
+            poll_kept(&mut kept, &spec, timeout, &mut work, &good, &mut unreached)
+        })
+    }
+}
+
+/// One poll of [`Poller::connected`].
+fn poll_kept<T>(
     kept: &mut Kept,
     spec: &ConnectionSpec,
     timeout: Duration,
-    work: impl FnOnce(&mut Conn) -> Result<T, T>,
-    unreached: impl FnOnce(ObserveError) -> T,
+    work: &mut impl FnMut(&mut Conn) -> T,
+    good: &impl Fn(&T) -> bool,
+    unreached: &mut impl FnMut(ObserveError) -> T,
 ) -> T {
     let started = Instant::now();
     if kept.conn.is_none() {
@@ -118,12 +134,9 @@ pub fn poll_kept<T>(
     let Some(conn) = kept.conn.as_mut() else {
         unreachable!("connected above")
     };
-    let (answer, good) = match work(conn) {
-        Ok(a) => (a, true),
-        Err(a) => (a, false),
-    };
+    let answer = work(conn);
     kept.served += 1;
-    if !good || started.elapsed() > timeout || kept.served >= POLLS_PER_CONNECTION {
+    if !good(&answer) || started.elapsed() > timeout || kept.served >= POLLS_PER_CONNECTION {
         kept.conn = None;
     }
     answer
